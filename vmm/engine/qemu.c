@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The QEMU engine: qemu-system-x86_64 runs the guest, but every byte of
+ * firmware the guest reads is mirrorvm's.  QEMU gets a reset stub as -bios
+ * (no SeaBIOS, so no SeaBIOS tables), the firmware area, kernel and initrd
+ * through -device loader, one memory backend per guest node laid out exactly
+ * as the layout says, and isa-debugcon devices on mirrorvm's control, status
+ * and pvpanic ports whose bytes come back to us through FIFOs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+#define MAX_ARGS	(64 + 8 * MAX_NODES)
+
+struct qemu_run {
+	char dir[256];
+	char *argv[MAX_ARGS];
+	int argc;
+	char bufs[MAX_ARGS][512];
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void arg(struct qemu_run *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void arg(struct qemu_run *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (q->argc >= MAX_ARGS - 1)
+		die("QEMU command line too long");
+	va_start(ap, fmt);
+	vsnprintf(q->bufs[q->argc], sizeof(q->bufs[0]), fmt, ap);
+	va_end(ap);
+	q->argv[q->argc] = q->bufs[q->argc];
+	q->argc++;
+	q->argv[q->argc] = NULL;
+}
+
+static void cleanup_dir(struct qemu_run *q)
+{
+	static const char *const files[] = {
+		"bios.bin", "firmware.bin", "kernel.bin", "ctl", "status", "panic",
+	};
+	char path[512];
+	size_t i;
+
+	if (!q->dir[0])
+		return;
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", q->dir, files[i]);
+		unlink(path);
+	}
+	rmdir(q->dir);
+	q->dir[0] = '\0';
+}
+
+static int write_in_dir(struct qemu_run *q, const char *name, const void *buf, size_t len,
+			struct err *e)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", q->dir, name);
+	return write_file(path, buf, len, e);
+}
+
+static int open_fifo(struct qemu_run *q, const char *name, struct err *e)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", q->dir, name);
+	if (mkfifo(path, 0600))
+		return err_set(e, "mkfifo %s: %s", path, strerror(errno));
+	/* Open the read side first, so QEMU's open for writing never blocks. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, "open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+static const char *backend_for(const struct node_config *nc, char *extra, size_t len)
+{
+	switch (nc->backing) {
+	case BACKING_MEMFD:
+		snprintf(extra, len, "%s", "");
+		return "memory-backend-memfd";
+	case BACKING_HUGETLB2M:
+		snprintf(extra, len, ",hugetlb=on,hugetlbsize=2M");
+		return "memory-backend-memfd";
+	case BACKING_HUGETLB1G:
+		snprintf(extra, len, ",hugetlb=on,hugetlbsize=1G");
+		return "memory-backend-memfd";
+	default:
+		/* reserve=off: a 130 GiB guest must start on a 24 GiB host. */
+		snprintf(extra, len, ",reserve=off");
+		return "memory-backend-ram";
+	}
+}
+
+static void build_memory_args(struct qemu_run *q, const struct vm *vm)
+{
+	const struct layout *lay = vm->lay;
+	unsigned int i;
+	char list[512], extra[128], cpus[600];
+
+	arg(q, "-m");
+	arg(q, "%lluk", (unsigned long long)(lay->total_ram >> 10));
+	for (i = 0; i < lay->nr_nodes; i++) {
+		const struct layout_node *n = &lay->nodes[i];
+		const struct node_config *nc = n->cfg;
+		const char *type = backend_for(nc, extra, sizeof(extra));
+		char host[600] = "";
+
+		if (nc->keys & NODE_KEY_HOST_NODES) {
+			idset_format(&nc->host_nodes, list, sizeof(list));
+			/* QEMU spells a list as repeated host-nodes= keys. */
+			char *tok, *save = NULL;
+			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				strcat(host, ",host-nodes=");
+				strcat(host, tok);
+			}
+			strcat(host, ",policy=");
+			strcat(host, policy_name(nc->policy));
+		}
+		arg(q, "-object");
+		arg(q, "%s,id=mem%u,size=%lluk%s%s%s", type, n->id,
+		    (unsigned long long)(n->size >> 10), extra, host,
+		    nc->prefault ? ",prealloc=on" : "");
+		cpus[0] = '\0';
+		if (!idset_empty(&n->cpus)) {
+			char *tok, *save = NULL;
+
+			idset_format(&n->cpus, list, sizeof(list));
+			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				strcat(cpus, ",cpus=");
+				strcat(cpus, tok);
+			}
+		}
+		arg(q, "-numa");
+		arg(q, "node,nodeid=%u,memdev=mem%u%s", n->id, n->id, cpus);
+	}
+}
+
+static int build_args(struct qemu_run *q, const struct vm *vm, bool use_kvm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	const struct boot_info *bi = &vm->kernel->info;
+
+	arg(q, "%s", cfg->qemu_binary ? cfg->qemu_binary : "qemu-system-x86_64");
+	arg(q, "-nodefaults");
+	arg(q, "-no-user-config");
+	arg(q, "-display");
+	arg(q, "none");
+	arg(q, "-machine");
+	/* max-ram-below-4g=3G: RAM that would enter [3G, 4G) continues at 4G. */
+	arg(q, "pc,max-ram-below-4g=3G,hpet=off,vmport=off,smbus=off,usb=off");
+	arg(q, "-accel");
+	arg(q, "%s", use_kvm ? "kvm" : "tcg,thread=multi");
+	arg(q, "-cpu");
+	arg(q, "%s", use_kvm ? "host" : "max");
+	arg(q, "-smp");
+	arg(q, "%u,sockets=%u,cores=1,threads=1", vm->lay->nr_cpus, vm->lay->nr_cpus);
+	build_memory_args(q, vm);
+	arg(q, "-bios");
+	arg(q, "%s/bios.bin", q->dir);
+	arg(q, "-device");
+	arg(q, "loader,file=%s/firmware.bin,addr=0x%llx,force-raw=on", q->dir,
+	    (unsigned long long)FW_BASE);
+	arg(q, "-device");
+	arg(q, "loader,file=%s/kernel.bin,addr=0x%llx,force-raw=on", q->dir,
+	    (unsigned long long)bi->kernel_addr);
+	if (vm->kernel->initrd_path) {
+		arg(q, "-device");
+		arg(q, "loader,file=%s,addr=0x%llx,force-raw=on", vm->kernel->initrd_path,
+		    (unsigned long long)bi->initrd_addr);
+	}
+	arg(q, "-chardev");
+	arg(q, "stdio,id=con");
+	arg(q, "-device");
+	arg(q, "isa-serial,chardev=con,iobase=0x%x,irq=%d", COM1_PORT, COM1_IRQ);
+	arg(q, "-chardev");
+	arg(q, "file,id=ctl,path=%s/ctl", q->dir);
+	arg(q, "-device");
+	arg(q, "isa-debugcon,chardev=ctl,iobase=0x%x", MVM_CTL_PORT);
+	arg(q, "-chardev");
+	arg(q, "file,id=status,path=%s/status", q->dir);
+	arg(q, "-device");
+	arg(q, "isa-debugcon,chardev=status,iobase=0x%x", MVM_STATUS_PORT);
+	/* pvpanic's register: reads give the supported events (PANICKED). */
+	arg(q, "-chardev");
+	arg(q, "file,id=panic,path=%s/panic", q->dir);
+	arg(q, "-device");
+	arg(q, "isa-debugcon,chardev=panic,iobase=0x%x,readback=1", PVPANIC_PORT);
+	arg(q, "-no-reboot");
+	return 0;
+}
+
+static bool pick_kvm(const struct vm_config *cfg)
+{
+	char why[160];
+	bool ok = kvm_can_boot_linux(why, sizeof(why));
+
+	switch (cfg->qemu_accel) {
+	case ACCEL_TCG:
+		return false;
+	case ACCEL_KVM:
+		if (!ok)
+			warn("--qemu-accel kvm: %s; QEMU will likely fail", why);
+		return true;
+	default:
+		info("qemu engine: using %s (%s)", ok ? "KVM" : "TCG", why);
+		return ok;
+	}
+}
+
+enum ending { END_NONE, END_POWEROFF, END_RESET, END_STATUS, END_PANIC };
+
+static const char *const ending_text[] = {
+	[END_POWEROFF] = "guest powered off",
+	[END_RESET] = "guest rebooted",
+	[END_PANIC] = "guest kernel panicked",
+};
+
+/* Drains a FIFO; returns the last byte seen or -1. */
+static int drain(int fd, bool *hup)
+{
+	u8 buf[64];
+	int last = -1;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		last = buf[n - 1];
+	if (n == 0)
+		*hup = true;
+	return last;
+}
+
+static int supervise(struct qemu_run *q, pid_t pid, int fds[3], struct err *e)
+{
+	enum ending end = END_NONE;
+	bool hup[3] = { false, false, false };
+	int status = 0, wstatus, guest_status = 0;
+	bool killed = false;
+	/*
+	 * SIGTERM lets QEMU restore a terminal it put in raw mode, but it
+	 * then prints "terminating on signal"; without a terminal nothing
+	 * needs restoring and the guest's output is already written.
+	 */
+	int stop_sig = isatty(STDIN_FILENO) ? SIGTERM : SIGKILL;
+
+	for (;;) {
+		struct pollfd p[3];
+		int i, n = 0, map[3];
+		pid_t r;
+
+		if (got_signal && !killed) {
+			kill(pid, SIGTERM);
+			killed = true;
+		}
+		for (i = 0; i < 3; i++) {
+			if (hup[i])
+				continue;
+			p[n].fd = fds[i];
+			p[n].events = POLLIN;
+			map[n++] = i;
+		}
+		poll(p, n, 100);
+		for (i = 0; i < n; i++) {
+			int b;
+
+			if (!(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			b = drain(fds[map[i]], &hup[map[i]]);
+			if (b < 0 || end != END_NONE)
+				continue;
+			switch (map[i]) {
+			case 0:
+				if (b == MVM_CTL_POWEROFF)
+					end = END_POWEROFF;
+				else if (b == MVM_CTL_RESET)
+					end = END_RESET;
+				else
+					warn("guest wrote 0x%02x to the control port; ignored", b);
+				break;
+			case 1:
+				end = END_STATUS;
+				guest_status = b;
+				break;
+			case 2:
+				if (b & 1)
+					end = END_PANIC;
+				break;
+			}
+			if (end != END_NONE && !killed) {
+				kill(pid, stop_sig);
+				killed = true;
+			}
+		}
+		r = waitpid(pid, &wstatus, WNOHANG);
+		if (r == pid)
+			break;
+	}
+	(void)q;
+	switch (end) {
+	case END_POWEROFF:
+	case END_RESET:
+		info("%s", ending_text[end]);
+		return MVM_EXIT_OK;
+	case END_PANIC:
+		info("%s", ending_text[end]);
+		return MVM_EXIT_CRASH;
+	case END_STATUS:
+		info("guest ended with status %d", guest_status);
+		return guest_status;
+	default:
+		break;
+	}
+	if (got_signal) {
+		info("stopped by signal %d", (int)got_signal);
+		return 128 + got_signal;
+	}
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+		/* -no-reboot: a reset that did not come through our port. */
+		info("guest reset itself without the firmware (triple fault or legacy reset)");
+		return MVM_EXIT_CRASH;
+	}
+	status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+	return err_set(e, "QEMU failed (exit status %d)", status);
+}
+
+int qemu_engine__run(const struct vm *vm, struct err *e)
+{
+	static struct qemu_run q;
+	static u8 rom[RESET_STUB_SIZE];
+	const struct kernel_image *k = vm->kernel;
+	const char *tmp = getenv("TMPDIR");
+	int fds[3] = { -1, -1, -1 }, ret, i, devnull = -1;
+	struct sigaction sa;
+	bool use_kvm;
+	pid_t pid;
+
+	memset(&q, 0, sizeof(q));
+	if (vm->lay->nr_reliable && vm->cfg->host_mirror != HOST_MIRROR_OFF) {
+		if (vm->cfg->host_mirror == HOST_MIRROR_REQUIRED)
+			return err_set(e, "--host-mirror=required: the qemu engine cannot back reliable guest ranges with host mirrored memory (use --engine kvm)");
+		warn("qemu engine: reliable guest ranges are not backed by host mirrored memory (--host-mirror=preferred)");
+	}
+	use_kvm = pick_kvm(vm->cfg);
+
+	snprintf(q.dir, sizeof(q.dir), "%s/mirrorvm.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(q.dir)) {
+		q.dir[0] = '\0';
+		return err_set(e, "cannot create a temporary directory: %s", strerror(errno));
+	}
+	reset_stub_build(rom, FW_ZERO_PAGE, k->info.entry32);
+	ret = write_in_dir(&q, "bios.bin", rom, sizeof(rom), e);
+	if (!ret)
+		ret = write_in_dir(&q, "firmware.bin", vm->fw->area, sizeof(vm->fw->area), e);
+	if (!ret)
+		ret = write_in_dir(&q, "kernel.bin", k->file + k->pm_offset,
+				   k->file_len - k->pm_offset, e);
+	for (i = 0; !ret && i < 3; i++) {
+		static const char *const names[] = { "ctl", "status", "panic" };
+
+		fds[i] = open_fifo(&q, names[i], e);
+		if (fds[i] < 0)
+			ret = fds[i];
+	}
+	if (ret)
+		goto out;
+	build_args(&q, vm, use_kvm);
+	if (getenv("MIRRORVM_SHOW_QEMU")) {
+		fprintf(stderr, "mirrorvm: qemu command:");
+		for (i = 0; i < q.argc; i++)
+			fprintf(stderr, " %s", q.argv[i]);
+		fputc('\n', stderr);
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if (!isatty(STDIN_FILENO))
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = err_set(e, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+		execvp(q.argv[0], q.argv);
+		fprintf(stderr, "mirrorvm: cannot run %s: %s\n", q.argv[0], strerror(errno));
+		_exit(127);
+	}
+	ret = supervise(&q, pid, fds, e);
+out:
+	for (i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (devnull >= 0)
+		close(devnull);
+	cleanup_dir(&q);
+	return ret;
+}

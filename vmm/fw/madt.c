@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/* MADT (ACPI 6.5 5.2.12): one xAPIC per vCPU, the IOAPIC, ISA overrides. */
+#include "acpi.h"
+#include "layout.h"
+#include "platform.h"
+
+void acpi_build_madt(struct acpi_buf *b, const struct layout *lay)
+{
+	struct acpi_table_madt *madt;
+	struct acpi_madt_io_apic *io;
+	struct acpi_madt_interrupt_override *iso;
+	struct acpi_madt_local_apic_nmi *nmi;
+	unsigned int cpu;
+
+	acpi_buf_begin(b, "APIC", 5);
+	madt = acpi_buf_append(b, sizeof(*madt) - sizeof(madt->header));
+	madt = (struct acpi_table_madt *)b->data;
+	madt->address = LAPIC_ADDR;
+	/*
+	 * No PCAT_COMPAT: the platform is HW-reduced and Linux then uses no
+	 * 8259, whichever engine runs the guest.
+	 */
+	madt->flags = 0;
+
+	/* APIC id == ACPI processor uid == vCPU index, as both engines set up. */
+	for (cpu = 0; cpu < lay->nr_cpus; cpu++) {
+		struct acpi_madt_local_apic *lapic = acpi_buf_append(b, sizeof(*lapic));
+
+		lapic->header.type = ACPI_MADT_TYPE_LOCAL_APIC;
+		lapic->header.length = sizeof(*lapic);
+		lapic->processor_id = cpu;
+		lapic->id = cpu;
+		lapic->lapic_flags = ACPI_MADT_ENABLED;
+	}
+
+	io = acpi_buf_append(b, sizeof(*io));
+	io->header.type = ACPI_MADT_TYPE_IO_APIC;
+	io->header.length = sizeof(*io);
+	io->id = IOAPIC_ID;
+	io->address = IOAPIC_ADDR;
+	io->global_irq_base = 0;
+
+	/* ISA IRQ 0 (PIT) arrives on IOAPIC pin 2, as on every PC. */
+	iso = acpi_buf_append(b, sizeof(*iso));
+	iso->header.type = ACPI_MADT_TYPE_INTERRUPT_OVERRIDE;
+	iso->header.length = sizeof(*iso);
+	iso->bus = 0;
+	iso->source_irq = 0;
+	iso->global_irq = 2;
+	iso->inti_flags = 0;
+
+	/* LINT1 is NMI on every processor (uid 0xff means all). */
+	nmi = acpi_buf_append(b, sizeof(*nmi));
+	nmi->header.type = ACPI_MADT_TYPE_LOCAL_APIC_NMI;
+	nmi->header.length = sizeof(*nmi);
+	nmi->processor_id = 0xff;
+	nmi->inti_flags = 0;
+	nmi->lint = 1;
+
+	acpi_buf_end(b);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_ENGINE_H
+#define MIRRORVM_ENGINE_H
+
+#include "boot.h"
+
+/* Everything an engine needs; all of it built before the engine starts. */
+struct vm {
+	const struct vm_config *cfg;
+	const struct layout *lay;
+	const struct fw_image *fw;
+	const struct kernel_image *kernel;
+};
+
+/*
+ * Engines return mirrorvm's exit status (MVM_EXIT_* or the guest's chosen
+ * status), or -errno with @e set when they could not run the guest at all.
+ */
+int qemu_engine__run(const struct vm *vm, struct err *e);
+
+/* Can /dev/kvm run an unmodified Linux guest?  @why says why not. */
+bool kvm_can_boot_linux(char *why, size_t len);
+
+/* The reset-vector stub for QEMU's -bios: enters the 32-bit boot protocol. */
+#define RESET_STUB_SIZE	0x10000
+void reset_stub_build(u8 *rom, u32 zero_page, u32 entry32);
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_FW_H
+#define MIRRORVM_FW_H
+
+#include "layout.h"
+#include "platform.h"
+
+/*
+ * The firmware builder: layout (+ kernel) -> every byte the guest's boot
+ * firmware would hand over.  Engines only copy fw_image.area to FW_BASE and
+ * the kernel/initrd to their addresses; none of them builds a table.
+ */
+
+/* Kinds of guest-physical memory, as the e820 and EFI maps describe them. */
+enum fw_mem_type {
+	FW_MEM_RAM,		/* e820 usable, EfiConventionalMemory */
+	FW_MEM_RESERVED,	/* e820 reserved, EfiReservedMemoryType */
+	FW_MEM_ACPI,		/* e820 ACPI, EfiACPIReclaimMemory */
+	FW_MEM_RT_CODE,		/* e820 reserved, EfiRuntimeServicesCode */
+	FW_MEM_RT_DATA,		/* e820 reserved, EfiRuntimeServicesData */
+};
+
+struct fw_mem_piece {
+	u64 start;
+	u64 size;
+	enum fw_mem_type type;
+	bool reliable;
+};
+
+#define FW_MAX_PIECES	(2 * (MAX_MIRRORS + MAX_NODES) + 16)
+
+/* Splits the layout's RAM into typed pieces, cut at every reliable edge. */
+int fw_memmap_build(const struct layout *lay, struct fw_mem_piece *pieces,
+		    unsigned int *nr, struct err *e);
+
+#define E820_MAX_ZEROPAGE	128
+#define E820_TYPE_RAM		1
+#define E820_TYPE_RESERVED	2
+#define E820_TYPE_ACPI		3
+
+struct e820_entry {
+	u64 addr;
+	u64 size;
+	u32 type;
+} __attribute__((packed));
+
+/* EFI memory descriptor (UEFI 2.10 7.2.3), laid out at a 48-byte stride. */
+#define EFI_MEMDESC_SIZE	48
+#define EFI_MEMDESC_VERSION	1
+#define EFI_RESERVED_TYPE	0
+#define EFI_RUNTIME_SERVICES_CODE 5
+#define EFI_RUNTIME_SERVICES_DATA 6
+#define EFI_CONVENTIONAL_MEMORY	7
+#define EFI_ACPI_RECLAIM_MEMORY	9
+#define EFI_MEMORY_UC		0x1ULL
+#define EFI_MEMORY_WC		0x2ULL
+#define EFI_MEMORY_WT		0x4ULL
+#define EFI_MEMORY_WB		0x8ULL
+#define EFI_MEMORY_MORE_RELIABLE 0x10000ULL
+#define EFI_MEMORY_RUNTIME	(1ULL << 63)
+
+struct efi_memory_desc {
+	u32 type;
+	u32 pad;
+	u64 phys_addr;
+	u64 virt_addr;
+	u64 num_pages;
+	u64 attribute;
+} __attribute__((packed));
+
+/* What the kernel image needs from the firmware (NULL for a dump). */
+struct boot_info {
+	const u8 *setup_header;		/* bzImage bytes 0x1f1.. */
+	size_t setup_header_len;
+	u64 kernel_addr;		/* protected-mode image */
+	u64 kernel_size;
+	u64 entry32;			/* 32-bit boot protocol entry */
+	u64 entry64;			/* 64-bit boot protocol entry */
+	u64 initrd_addr;
+	u64 initrd_size;
+	const char *cmdline;
+};
+
+#define FW_MAX_TABLES	8
+
+struct fw_table {
+	char signature[5];
+	u64 addr;
+	u32 len;
+};
+
+struct fw_image {
+	u8 area[FW_SIZE];		/* guest bytes of [FW_BASE, FW_END) */
+	u64 rsdp_addr;
+	struct fw_table tables[FW_MAX_TABLES];	/* RSDP first */
+	unsigned int nr_tables;
+	struct e820_entry e820[E820_MAX_ZEROPAGE];
+	unsigned int nr_e820;
+	unsigned int nr_efi_desc;
+	struct fw_mem_piece pieces[FW_MAX_PIECES];
+	unsigned int nr_pieces;
+};
+
+static inline void *fw_ptr(struct fw_image *img, u64 gpa)
+{
+	return img->area + (gpa - FW_BASE);
+}
+
+int fw__build(const struct layout *lay, const struct boot_info *boot,
+	      struct fw_image *img, struct err *e);
+/* --dump-firmware: ACPI tables as SIG.dat, e820.txt, efi-memmap.txt. */
+int fw__dump(const struct fw_image *img, const char *dir, struct err *e);
+
+/* Pieces of the builder, each in its own file. */
+int fw_e820_build(struct fw_image *img, struct err *e);
+int fw_efi_build(struct fw_image *img, struct err *e);
+int fw_acpi_build(struct fw_image *img, const struct layout *lay, struct err *e);
+int fw_zero_page_build(struct fw_image *img, const struct boot_info *boot,
+		       struct err *e);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_LAYOUT_H
+#define MIRRORVM_LAYOUT_H
+
+#include "config.h"
+
+/*
+ * The guest-physical machine: nodes laid out in id order from address 0,
+ * RAM that would fall into the 32-bit hole [3 GiB, 4 GiB) continuing at
+ * 4 GiB.  Everything downstream (firmware, engines, reports) reads this.
+ */
+#define PCI_HOLE_START		0xC0000000ULL	/* 3 GiB */
+#define PCI_HOLE_END		SZ_4G
+/* Guest-physical address width the engines offer (QEMU TCG: 40 bits). */
+#define GUEST_PHYS_LIMIT	(1ULL << 40)
+/* Linux drops NUMA nodes smaller than this (NODE_MIN_SIZE). */
+#define NODE_MIN_SIZE		(4ULL << 20)
+
+struct addr_range {
+	u64 start;
+	u64 size;
+};
+
+static inline u64 range_end(const struct addr_range *r)
+{
+	return r->start + r->size;
+}
+
+struct ram_range {
+	u64 start;
+	u64 size;
+	unsigned int node;
+};
+
+struct layout_node {
+	unsigned int id;
+	u64 size;
+	bool mirror;
+	bool hotplug;
+	struct idset cpus;
+	unsigned int first_ram;		/* index into layout.ram */
+	unsigned int nr_ram;		/* 1, or 2 when split by the hole */
+	const struct node_config *cfg;	/* host-side keys */
+};
+
+struct layout {
+	unsigned int nr_nodes;
+	unsigned int nr_cpus;
+	struct layout_node nodes[MAX_NODES];	/* index == node id */
+	struct ram_range ram[MAX_NODES + 1];
+	unsigned int nr_ram;
+	/* Reliable (mirrored) guest-physical ranges, sorted and merged. */
+	struct addr_range reliable[MAX_MIRRORS + MAX_NODES + 1];
+	unsigned int nr_reliable;
+	unsigned int cpu_node[MAX_CPUS];
+	u64 total_ram;
+	u64 ram_end;		/* end of the highest RAM byte: Linux's max_pfn */
+	u64 block_size;		/* the guest's memory block size */
+};
+
+int layout__build(const struct vm_config *cfg, struct layout *lay, struct err *e);
+/* The guest's memory block size for RAM ending at @ram_end (see CONTEXT). */
+u64 layout__block_size(u64 ram_end);
+/* Bytes of [start, start+size) that lie in reliable ranges. */
+u64 layout__reliable_bytes(const struct layout *lay, u64 start, u64 size);
+bool layout__is_ram(const struct layout *lay, u64 start, u64 size);
+
+#endif

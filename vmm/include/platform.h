@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_PLATFORM_H
+#define MIRRORVM_PLATFORM_H
+
+/*
+ * The virtual platform every engine implements and the firmware describes.
+ * Keeping these in one header is what lets one firmware builder serve both
+ * engines: the QEMU engine maps each item to a QEMU device, the KVM engine
+ * emulates it.
+ */
+
+/* Firmware area in node 0, below the legacy VGA/BIOS hole. */
+#define FW_BASE			0x80000ULL
+#define FW_ZERO_PAGE		0x80000ULL	/* struct boot_params */
+#define FW_CMDLINE		0x81000ULL
+#define FW_CMDLINE_MAX		0x1000ULL
+#define FW_EFI_RT_DATA		0x82000ULL	/* system table, RT services, config tables */
+#define FW_EFI_RT_CODE		0x83000ULL	/* runtime service stubs */
+#define FW_EFI_MEMMAP		0x84000ULL
+#define FW_EFI_MEMMAP_MAX	0x6000ULL
+#define FW_ACPI			0x8A000ULL	/* RSDP first, then the tables */
+#define FW_END			0xA0000ULL
+#define FW_SIZE			(FW_END - FW_BASE)
+
+/* Legacy VGA window and BIOS ROMs: reserved, never guest-usable RAM. */
+#define LEGACY_HOLE_START	0xA0000ULL
+#define LEGACY_HOLE_END		0x100000ULL
+
+/* Where the protected-mode kernel goes (bzImage pref_address for x86_64). */
+#define KERNEL_LOAD_ADDR	0x1000000ULL
+
+#define IOAPIC_ADDR		0xFEC00000ULL
+#define IOAPIC_ID		0
+#define LAPIC_ADDR		0xFEE00000ULL
+
+#define COM1_PORT		0x3F8
+#define COM1_IRQ		4
+
+/*
+ * mirrorvm control port (FADT sleep control and reset registers, EFI
+ * ResetSystem): a byte written here ends the VM.  Byte values are what
+ * ACPI writes: S5 with SLP_TYP 5 is (5 << 2) | SLP_EN.
+ */
+#define MVM_CTL_PORT		0x600
+#define MVM_CTL_POWEROFF	0x34
+#define MVM_CTL_RESET		0x01
+#define MVM_SLEEP_STATUS_PORT	0x601
+#define MVM_S5_SLP_TYP		5
+/* A byte written here ends mirrorvm with that exit status. */
+#define MVM_STATUS_PORT		0x602
+/* pvpanic (ACPI QEMU0001): the guest kernel reports a panic here. */
+#define PVPANIC_PORT		0x505
+
+/* mirrorvm's own exit statuses. */
+#define MVM_EXIT_OK		0	/* guest powered off or rebooted */
+#define MVM_EXIT_ERROR		1	/* bad flags, setup failure */
+#define MVM_EXIT_CRASH		2	/* guest panic, triple fault, engine failure */
+
+#endif

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flags -> guest-physical layout.  Every rule a Linux guest would otherwise
+ * bend silently is checked here and reported with the flag that broke it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+
+u64 layout__block_size(u64 ram_end)
+{
+	u64 bz;
+
+	/*
+	 * arch/x86/mm/init_64.c probe_memory_block_size() under a hypervisor:
+	 * 128 MiB below 64 GiB, else the largest power of two up to 2 GiB
+	 * that divides the end of boot memory.
+	 */
+	if (ram_end < SZ_64G)
+		return SZ_128M;
+	for (bz = SZ_2G; bz > SZ_128M; bz >>= 1)
+		if (IS_ALIGNED(ram_end, bz))
+			break;
+	return bz;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct addr_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+bool layout__is_ram(const struct layout *lay, u64 start, u64 size)
+{
+	u64 pos = start, end = start + size;
+	unsigned int i;
+
+	/* RAM ranges are sorted; walk them while they cover [pos, end). */
+	for (i = 0; i < lay->nr_ram && pos < end; i++) {
+		u64 rs = lay->ram[i].start, re = rs + lay->ram[i].size;
+
+		if (pos >= rs && pos < re)
+			pos = re;
+	}
+	return pos >= end;
+}
+
+u64 layout__reliable_bytes(const struct layout *lay, u64 start, u64 size)
+{
+	u64 end = start + size, sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < lay->nr_reliable; i++) {
+		u64 s = MAX(start, lay->reliable[i].start);
+		u64 e = MIN(end, range_end(&lay->reliable[i]));
+
+		if (s < e)
+			sum += e - s;
+	}
+	return sum;
+}
+
+static int place_nodes(struct layout *lay, struct err *e)
+{
+	u64 addr = 0;
+	unsigned int i;
+	char s[32];
+
+	for (i = 0; i < lay->nr_nodes; i++) {
+		struct layout_node *n = &lay->nodes[i];
+		u64 left = n->size;
+
+		n->first_ram = lay->nr_ram;
+		while (left) {
+			u64 piece = left;
+			struct ram_range *r;
+
+			if (addr == PCI_HOLE_START)
+				addr = PCI_HOLE_END;
+			if (addr < PCI_HOLE_START)
+				piece = MIN(left, PCI_HOLE_START - addr);
+			r = &lay->ram[lay->nr_ram++];
+			r->start = addr;
+			r->size = piece;
+			r->node = n->id;
+			addr += piece;
+			left -= piece;
+			n->nr_ram++;
+		}
+		if (addr > GUEST_PHYS_LIMIT)
+			return err_set(e, "--node id=%u: RAM would end at 0x%llx, beyond the guest's %s physical address space",
+				       n->id, (unsigned long long)addr,
+				       fmt_size(GUEST_PHYS_LIMIT, s));
+	}
+	lay->ram_end = addr;
+	return 0;
+}
+
+static int check_node_sizes(const struct vm_config *cfg, struct layout *lay,
+			    struct err *e)
+{
+	u64 total = 0;
+	unsigned int i;
+	char s[32];
+
+	for (i = 0; i < lay->nr_nodes; i++) {
+		const struct node_config *nc = lay->nodes[i].cfg;
+		u64 align = SZ_4K;
+		const char *why = "the page size";
+
+		if (nc->backing == BACKING_HUGETLB2M) {
+			align = SZ_2M;
+			why = "its 2 MiB huge pages (backing=hugetlb2m)";
+		} else if (nc->backing == BACKING_HUGETLB1G) {
+			align = SZ_1G;
+			why = "its 1 GiB huge pages (backing=hugetlb1g)";
+		}
+		if (nc->size < NODE_MIN_SIZE)
+			return err_set(e, "--node id=%u: size=%s is below %s, which Linux drops as a NUMA node",
+				       nc->id, fmt_size(nc->size, s), "4M");
+		if (!IS_ALIGNED(nc->size, align))
+			return err_set(e, "--node id=%u: size=%s is not a multiple of %s",
+				       nc->id, fmt_size(nc->size, s), why);
+		if (total + nc->size < total || total + nc->size > GUEST_PHYS_LIMIT)
+			return err_set(e, "--node id=%u: total RAM overflows the guest's physical address space",
+				       nc->id);
+		total += nc->size;
+	}
+	if (cfg->memory_given && cfg->nr_nodes && cfg->memory != total) {
+		char t[32];
+
+		return err_set(e, "--memory %s disagrees with the nodes, which add up to %s",
+			       fmt_size(cfg->memory, s), fmt_size(total, t));
+	}
+	lay->total_ram = total;
+	return 0;
+}
+
+static int assign_cpus(const struct vm_config *cfg, struct layout *lay, struct err *e)
+{
+	int owner[MAX_CPUS];
+	unsigned int i, c;
+
+	for (c = 0; c < MAX_CPUS; c++)
+		owner[c] = -1;
+	for (i = 0; i < lay->nr_nodes; i++) {
+		const struct node_config *nc = lay->nodes[i].cfg;
+
+		if (!(nc->keys & NODE_KEY_CPUS))
+			continue;
+		for (c = 0; c < MAX_CPUS; c++) {
+			if (!idset_has(&nc->cpus, c))
+				continue;
+			if (c >= lay->nr_cpus)
+				return err_set(e, "--node id=%u: cpus= names CPU %u, but the guest has %u CPU%s (--cpus)",
+					       nc->id, c, lay->nr_cpus, lay->nr_cpus == 1 ? "" : "s");
+			if (owner[c] >= 0)
+				return err_set(e, "--node id=%u: CPU %u is already in node %d",
+					       nc->id, c, owner[c]);
+			owner[c] = nc->id;
+		}
+	}
+	for (c = 0; c < lay->nr_cpus; c++) {
+		unsigned int node = owner[c] < 0 ? 0 : owner[c];
+
+		lay->cpu_node[c] = node;
+		idset_add(&lay->nodes[node].cpus, c);
+	}
+	(void)cfg;
+	return 0;
+}
+
+static int check_mirrors(const struct vm_config *cfg, struct layout *lay, struct err *e)
+{
+	unsigned int i, j, k;
+	char s[32];
+
+	for (i = 0; i < cfg->nr_mirrors; i++) {
+		const struct mirror_config *m = &cfg->mirrors[i];
+		u64 end = m->start + m->size;
+
+		if (!IS_ALIGNED(m->start, SZ_4K) || !IS_ALIGNED(m->size, SZ_4K))
+			return err_set(e, "--mirror %s@0x%llx: start and size must be multiples of 4K (EFI pages)",
+				       fmt_size(m->size, s), (unsigned long long)m->start);
+		if (!layout__is_ram(lay, m->start, m->size))
+			return err_set(e, "--mirror %s@0x%llx: [0x%llx-0x%llx) is not all guest RAM (RAM ends at 0x%llx; [0xc0000000-0x100000000) is the PCI hole)",
+				       fmt_size(m->size, s), (unsigned long long)m->start,
+				       (unsigned long long)m->start, (unsigned long long)end,
+				       (unsigned long long)lay->ram_end);
+		for (j = 0; j < i; j++) {
+			const struct mirror_config *o = &cfg->mirrors[j];
+
+			if (m->start < o->start + o->size && o->start < end)
+				return err_set(e, "--mirror %s@0x%llx overlaps --mirror %s@0x%llx",
+					       fmt_size(m->size, s), (unsigned long long)m->start,
+					       fmt_size(o->size, s), (unsigned long long)o->start);
+		}
+		for (j = 0; j < lay->nr_nodes; j++) {
+			const struct layout_node *n = &lay->nodes[j];
+
+			if (!n->mirror)
+				continue;
+			for (k = n->first_ram; k < n->first_ram + n->nr_ram; k++) {
+				const struct ram_range *r = &lay->ram[k];
+
+				if (m->start < r->start + r->size && r->start < end)
+					return err_set(e, "--mirror %s@0x%llx overlaps node %u, which is mirror=on already",
+						       fmt_size(m->size, s),
+						       (unsigned long long)m->start, n->id);
+			}
+		}
+		lay->reliable[lay->nr_reliable].start = m->start;
+		lay->reliable[lay->nr_reliable++].size = m->size;
+	}
+	for (j = 0; j < lay->nr_nodes; j++) {
+		const struct layout_node *n = &lay->nodes[j];
+
+		if (!n->mirror)
+			continue;
+		for (k = n->first_ram; k < n->first_ram + n->nr_ram; k++) {
+			lay->reliable[lay->nr_reliable].start = lay->ram[k].start;
+			lay->reliable[lay->nr_reliable++].size = lay->ram[k].size;
+		}
+	}
+	qsort(lay->reliable, lay->nr_reliable, sizeof(lay->reliable[0]), cmp_range);
+	/* Merge touching ranges so the firmware describes each once. */
+	for (i = 0, j = 0; i < lay->nr_reliable; i++) {
+		if (j && range_end(&lay->reliable[j - 1]) == lay->reliable[i].start)
+			lay->reliable[j - 1].size += lay->reliable[i].size;
+		else
+			lay->reliable[j++] = lay->reliable[i];
+	}
+	lay->nr_reliable = j;
+	return 0;
+}
+
+static int check_hotplug(struct layout *lay, struct err *e)
+{
+	unsigned int i, k;
+	char s[32];
+
+	lay->block_size = layout__block_size(lay->ram_end);
+	for (i = 0; i < lay->nr_nodes; i++) {
+		const struct layout_node *n = &lay->nodes[i];
+
+		if (!n->hotplug)
+			continue;
+		if (n->id == 0)
+			return err_set(e, "--node id=0: hotplug=on is not possible: node 0 holds the firmware and the kernel image, and Linux never makes that node movable");
+		for (k = n->first_ram; k < n->first_ram + n->nr_ram; k++) {
+			const struct ram_range *r = &lay->ram[k];
+
+			if (!IS_ALIGNED(r->start, lay->block_size) ||
+			    !IS_ALIGNED(r->size, lay->block_size))
+				return err_set(e, "--node id=%u: hotplug=on needs the node aligned to the guest's %s memory blocks, but its RAM [0x%llx-0x%llx) is not",
+					       n->id, fmt_size(lay->block_size, s),
+					       (unsigned long long)r->start,
+					       (unsigned long long)(r->start + r->size));
+		}
+	}
+	return 0;
+}
+
+int layout__build(const struct vm_config *cfg, struct layout *lay, struct err *e)
+{
+	static struct node_config single;
+	unsigned int i;
+	int ret;
+
+	memset(lay, 0, sizeof(*lay));
+	lay->nr_cpus = cfg->cpus;
+	if (!cfg->nr_nodes) {
+		memset(&single, 0, sizeof(single));
+		single.size = cfg->memory;
+		lay->nr_nodes = 1;
+		lay->nodes[0].cfg = &single;
+	} else {
+		lay->nr_nodes = cfg->nr_nodes;
+		for (i = 0; i < cfg->nr_nodes; i++) {
+			unsigned int id = cfg->nodes[i].id;
+
+			if (id >= cfg->nr_nodes)
+				return err_set(e, "--node id=%u: node ids must run from 0 to %u without gaps (there are %u nodes)",
+					       id, cfg->nr_nodes - 1, cfg->nr_nodes);
+			lay->nodes[id].cfg = &cfg->nodes[i];
+		}
+		for (i = 0; i < cfg->nr_nodes; i++)
+			if (!lay->nodes[i].cfg)
+				return err_set(e, "--node: node %u is missing (ids must run from 0 to %u)",
+					       i, cfg->nr_nodes - 1);
+	}
+	for (i = 0; i < lay->nr_nodes; i++) {
+		struct layout_node *n = &lay->nodes[i];
+
+		n->id = i;
+		n->size = n->cfg->size;
+		n->mirror = n->cfg->mirror;
+		n->hotplug = n->cfg->hotplug;
+	}
+	if ((ret = check_node_sizes(cfg, lay, e)))
+		return ret;
+	if ((ret = place_nodes(lay, e)))
+		return ret;
+	if ((ret = assign_cpus(cfg, lay, e)))
+		return ret;
+	if ((ret = check_mirrors(cfg, lay, e)))
+		return ret;
+	return check_hotplug(lay, e);
+}

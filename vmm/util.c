@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Small helpers shared by every part of mirrorvm: errors, numbers, id lists. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int err_set(struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e) {
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mirrorvm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mirrorvm: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mirrorvm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+unsigned int idset_count(const struct idset *s)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(s->w); i++)
+		n += __builtin_popcountll(s->w[i]);
+	return n;
+}
+
+bool idset_empty(const struct idset *s)
+{
+	return idset_count(s) == 0;
+}
+
+int idset_last(const struct idset *s)
+{
+	int i;
+
+	for (i = IDSET_MAX - 1; i >= 0; i--)
+		if (idset_has(s, i))
+			return i;
+	return -1;
+}
+
+int idset_format(const struct idset *s, char *buf, size_t len)
+{
+	int n = 0, i = 0;
+
+	if (len)
+		buf[0] = '\0';
+	while (i < IDSET_MAX) {
+		int j;
+
+		if (!idset_has(s, i)) {
+			i++;
+			continue;
+		}
+		for (j = i; j + 1 < IDSET_MAX && idset_has(s, j + 1); j++)
+			;
+		n += snprintf(buf + MIN((size_t)n, len), len > (size_t)n ? len - n : 0,
+			      j == i ? "%s%d" : "%s%d-%d", n ? "," : "", i, j);
+		i = j + 1;
+	}
+	return n;
+}
+
+int parse_u64(const char *s, u64 *out, struct err *e)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s)
+		return err_set(e, "empty number");
+	if (!isdigit((unsigned char)s[0]))
+		return err_set(e, "'%s' is not a number", s);
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno == ERANGE)
+		return err_set(e, "'%s' is too large", s);
+	if (*end)
+		return err_set(e, "'%s' is not a number", s);
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, u64 *out, struct err *e)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !*s)
+		return err_set(e, "empty size");
+	if (!isdigit((unsigned char)s[0]))
+		return err_set(e, "bad size '%s': not a number", s);
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno == ERANGE)
+		return err_set(e, "bad size '%s': too large", s);
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		case 'T': shift = 40; break;
+		default:
+			return err_set(e, "bad size '%s': unknown suffix '%s' (use K, M, G or T)",
+				       s, end);
+		}
+		if (end[1])
+			return err_set(e, "bad size '%s': junk after the suffix", s);
+	}
+	if (shift && v > (~0ULL >> shift))
+		return err_set(e, "bad size '%s': too large", s);
+	*out = (u64)v << shift;
+	return 0;
+}
+
+int parse_idlist(const char *s, unsigned int limit, struct idset *set,
+		 struct err *e)
+{
+	const char *p = s;
+
+	memset(set, 0, sizeof(*set));
+	if (!s || !*s)
+		return err_set(e, "empty list");
+	while (*p) {
+		unsigned long a, b;
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			return err_set(e, "bad list '%s': expected a number at '%s'", s, p);
+		errno = 0;
+		a = strtoul(p, &end, 10);
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			if (!isdigit((unsigned char)*p))
+				return err_set(e, "bad list '%s': expected a number at '%s'",
+					       s, p);
+			b = strtoul(p, &end, 10);
+		}
+		if (errno == ERANGE || a >= limit || b >= limit)
+			return err_set(e, "bad list '%s': ids must be below %u", s, limit);
+		if (b < a)
+			return err_set(e, "bad list '%s': range %lu-%lu is backwards", s, a, b);
+		for (; a <= b; a++)
+			idset_add(set, a);
+		p = end;
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				return err_set(e, "bad list '%s': trailing comma", s);
+		} else if (*p) {
+			return err_set(e, "bad list '%s': unexpected '%c'", s, *p);
+		}
+	}
+	return 0;
+}
+
+const char *fmt_size(u64 v, char buf[32])
+{
+	static const char suffix[] = "KMGT";
+	int i;
+
+	for (i = 3; i >= 0; i--) {
+		unsigned int shift = 10 * (i + 1);
+
+		if (v && IS_ALIGNED(v, 1ULL << shift)) {
+			snprintf(buf, 32, "%llu%c", (unsigned long long)(v >> shift),
+				 suffix[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, 32, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+int write_file(const char *path, const void *buf, size_t len, struct err *e)
+{
+	const u8 *p = buf;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_set(e, "cannot create %s: %s", path, strerror(errno));
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int saved = errno;
+
+			close(fd);
+			return err_set(e, "cannot write %s: %s", path, strerror(saved));
+		}
+		p += n;
+		len -= n;
+	}
+	if (close(fd))
+		return err_set(e, "cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int read_file(const char *path, u8 **buf, size_t *len, struct err *e)
+{
+	struct stat st;
+	size_t done = 0;
+	u8 *p;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, "%s is not a regular file", path);
+	}
+	p = malloc(st.st_size + 1);
+	if (!p) {
+		close(fd);
+		return err_set(e, "out of memory reading %s", path);
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, p + done, st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(p);
+			close(fd);
+			return err_set(e, "cannot read %s", path);
+		}
+		done += n;
+	}
+	close(fd);
+	p[done] = '\0';
+	*buf = p;
+	*len = done;
+	return 0;
+}
