@@ -49,6 +49,8 @@ $(BUILD)/tests$(SAN)/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+-include libvirt-xml/*.mk
+
 check: all
 	tests/run-all.sh
 

@@ -402,9 +402,9 @@ int config__parse_run(struct vm_config *cfg, int argc, char **argv, struct err *
 			cfg->qemu_binary = optarg;
 			break;
 		case OPT_DOMAIN_XML:
-			if (cfg->override_pass)
-				return err_set(e, "--domain-xml: a domain cannot name another domain");
-			cfg->domain_xml = optarg;
+			/* The override pass re-reads the flags that named it. */
+			if (!cfg->override_pass)
+				cfg->domain_xml = optarg;
 			break;
 		case OPT_REPORT:
 			cfg->placement_report = optarg;

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirror-alloc-probe: check MFD_MIRROR memfds inside a guest running the
+ * mirrorvm kernel (kvm-patches/). Build:
+ *   gcc -static -O2 -Wall -Wextra -Werror -std=gnu11 -o mirror-alloc-probe mirror-alloc-probe.c
+ *
+ * Usage:
+ *   mirror-alloc-probe [--expect-ranges START-END,...] MiB
+ *   mirror-alloc-probe --expect-enomem
+ *   mirror-alloc-probe --expect-unsupported
+ *
+ * One line per check, "PASS ..." or "FAIL ...". Exit 0 only if all pass.
+ * Needs root for PFNs in /proc/self/pagemap.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef MFD_MIRROR
+#define MFD_MIRROR 0x0020U
+#endif
+/* errno of memfd_create(MFD_MIRROR) without mirrored memory */
+#define MFD_MIRROR_UNSUPPORTED_ERRNO ENODEV
+
+#define RANGES_PATH "/sys/kernel/mm/mirror/ranges"
+#define MAX_RANGES 256
+#define SLACK_KB (8 * 1024)	/* per-cpu lists, page tables, ... */
+
+struct range {
+	uint64_t start, end;	/* inclusive */
+};
+
+static int failures;
+
+static void result(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s ", ok ? "PASS" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+static int memfd_create_raw(const char *name, unsigned int flags)
+{
+	return (int)syscall(SYS_memfd_create, name, flags);
+}
+
+/* Returns the value in kB of a /proc/meminfo field, or -1 */
+static long meminfo_kb(const char *field)
+{
+	char line[256];
+	size_t len = strlen(field);
+	long val = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			val = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* Parses "START-END" (hex or decimal, inclusive end) separated by sep */
+static int parse_ranges(const char *text, const char *sep, struct range *r,
+			int max)
+{
+	char *copy = strdup(text), *save = NULL, *tok;
+	int n = 0;
+
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, sep, &save); tok;
+	     tok = strtok_r(NULL, sep, &save)) {
+		char *end;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		if (!*tok)
+			continue;
+		if (n == max) {
+			n = -1;
+			break;
+		}
+		errno = 0;
+		r[n].start = strtoull(tok, &end, 0);
+		if (errno || *end != '-') {
+			n = -1;
+			break;
+		}
+		r[n].end = strtoull(end + 1, &end, 0);
+		if (errno || (*end && *end != ' ' && *end != '\t') ||
+		    r[n].end < r[n].start) {
+			n = -1;
+			break;
+		}
+		n++;
+	}
+	free(copy);
+	return n;
+}
+
+static int read_exported_ranges(struct range *r, int max)
+{
+	char buf[16384];
+	ssize_t len;
+	int fd = open(RANGES_PATH, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len < 0)
+		return -1;
+	buf[len] = '\0';
+	return parse_ranges(buf, "\n", r, max);
+}
+
+static int in_ranges(uint64_t addr, const struct range *r, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (addr >= r[i].start && addr <= r[i].end)
+			return 1;
+	return 0;
+}
+
+static int test_unsupported(void)
+{
+	int fd = memfd_create_raw("mirror-probe", MFD_CLOEXEC | MFD_MIRROR);
+
+	if (fd >= 0) {
+		result(0, "memfd_create(MFD_MIRROR) succeeded, expected errno %d (%s)",
+		       MFD_MIRROR_UNSUPPORTED_ERRNO,
+		       strerror(MFD_MIRROR_UNSUPPORTED_ERRNO));
+		close(fd);
+	} else {
+		result(errno == MFD_MIRROR_UNSUPPORTED_ERRNO,
+		       "memfd_create(MFD_MIRROR) fails with errno %d (%s), expected %d (%s)",
+		       errno, strerror(errno), MFD_MIRROR_UNSUPPORTED_ERRNO,
+		       strerror(MFD_MIRROR_UNSUPPORTED_ERRNO));
+	}
+	long total = meminfo_kb("MirrorTotal"), free_kb = meminfo_kb("MirrorFree");
+
+	result(total == 0 && free_kb == 0,
+	       "/proc/meminfo MirrorTotal=%ld kB MirrorFree=%ld kB (expect 0 and 0)",
+	       total, free_kb);
+	return failures ? 1 : 0;
+}
+
+static int test_enomem(void)
+{
+	long free_kb = meminfo_kb("MirrorFree");
+	int fd;
+
+	result(free_kb >= 0, "/proc/meminfo MirrorFree=%ld kB", free_kb);
+	if (free_kb < 0)
+		return 1;
+	fd = memfd_create_raw("mirror-probe", MFD_CLOEXEC | MFD_MIRROR);
+	result(fd >= 0, "memfd_create(MFD_MIRROR)%s%s", fd < 0 ? ": " : "",
+	       fd < 0 ? strerror(errno) : "");
+	if (fd < 0)
+		return 1;
+	/* more than is free: must fail, never fall back to other memory */
+	off_t size = (off_t)free_kb * 1024 + 256LL * 1024 * 1024;
+	int ret = fallocate(fd, 0, 0, size);
+	int err = errno;
+
+	result(ret < 0 && err == ENOMEM,
+	       "fallocate(%lld MiB > MirrorFree) fails with ENOMEM (ret %d, %s)",
+	       (long long)(size >> 20), ret, ret < 0 ? strerror(err) : "success");
+	close(fd);
+	usleep(100000);
+	long after = meminfo_kb("MirrorFree");
+
+	result(after + SLACK_KB >= free_kb,
+	       "MirrorFree back after failed fallocate: before %ld kB, after %ld kB",
+	       free_kb, after);
+	return failures ? 1 : 0;
+}
+
+static int test_alloc(long mib, const char *expect)
+{
+	struct range exported[MAX_RANGES], expected[MAX_RANGES];
+	int nexp = 0, nexport;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = (size_t)mib << 20;
+	size_t npages = size / page, bad_export = 0, bad_expect = 0, nopfn = 0;
+	uint64_t first_bad = 0;
+
+	nexport = read_exported_ranges(exported, MAX_RANGES);
+	result(nexport > 0, "%s lists %d mirrored ranges", RANGES_PATH, nexport);
+	if (nexport <= 0)
+		return 1;
+	for (int i = 0; i < nexport; i++)
+		printf("  mirrored 0x%" PRIx64 "-0x%" PRIx64 "\n",
+		       exported[i].start, exported[i].end);
+	if (expect) {
+		nexp = parse_ranges(expect, ",", expected, MAX_RANGES);
+		result(nexp > 0, "--expect-ranges %s parsed (%d ranges)", expect,
+		       nexp);
+		if (nexp <= 0)
+			return 1;
+		int covered = 1;
+
+		for (int i = 0; i < nexport; i++) {
+			int ok = 0;
+
+			for (int j = 0; j < nexp; j++)
+				if (exported[i].start >= expected[j].start &&
+				    exported[i].end <= expected[j].end)
+					ok = 1;
+			covered &= ok;
+		}
+		result(covered, "every exported range lies in an expected range");
+	}
+
+	long free_before = meminfo_kb("MirrorFree");
+	long total = meminfo_kb("MirrorTotal");
+
+	result(free_before > mib * 1024,
+	       "MirrorTotal=%ld kB MirrorFree=%ld kB, need %ld MiB", total,
+	       free_before, mib);
+	if (free_before <= mib * 1024)
+		return 1;
+
+	int fd = memfd_create_raw("mirror-probe", MFD_CLOEXEC | MFD_MIRROR);
+
+	result(fd >= 0, "memfd_create(MFD_MIRROR)%s%s", fd < 0 ? ": " : "",
+	       fd < 0 ? strerror(errno) : "");
+	if (fd < 0)
+		return 1;
+	int ret = fallocate(fd, 0, 0, size);
+
+	result(ret == 0, "fallocate %ld MiB%s%s", mib, ret ? ": " : "",
+	       ret ? strerror(errno) : "");
+	if (ret)
+		return 1;
+	unsigned char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				fd, 0);
+
+	result(p != MAP_FAILED, "mmap MAP_SHARED %ld MiB", mib);
+	if (p == MAP_FAILED)
+		return 1;
+	for (size_t i = 0; i < npages; i++)
+		p[i * page] = (unsigned char)i;
+
+	usleep(100000);
+	long free_mid = meminfo_kb("MirrorFree");
+	long fell = free_before - free_mid;
+
+	result(fell >= mib * 1024 - SLACK_KB && fell <= mib * 1024 + SLACK_KB,
+	       "MirrorFree fell by %ld kB (before %ld, after %ld), expected %ld +- %d kB",
+	       fell, free_before, free_mid, mib * 1024, SLACK_KB);
+
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+
+	result(pm >= 0, "open /proc/self/pagemap");
+	if (pm >= 0) {
+		for (size_t i = 0; i < npages; i++) {
+			uint64_t ent;
+			off_t off = (off_t)(((uintptr_t)p / page) + i) * 8;
+
+			if (pread(pm, &ent, 8, off) != 8 ||
+			    !(ent & (1ULL << 63)) ||
+			    !(ent & ((1ULL << 55) - 1))) {
+				nopfn++;
+				continue;
+			}
+			uint64_t addr = (ent & ((1ULL << 55) - 1)) * (uint64_t)page;
+
+			if (!in_ranges(addr, exported, nexport)) {
+				if (!bad_export && !bad_expect)
+					first_bad = addr;
+				bad_export++;
+			}
+			if (nexp && !in_ranges(addr, expected, nexp)) {
+				if (!bad_export && !bad_expect)
+					first_bad = addr;
+				bad_expect++;
+			}
+		}
+		close(pm);
+		result(nopfn == 0, "%zu of %zu pages have a PFN in pagemap (need root)",
+		       npages - nopfn, npages);
+		result(bad_export == 0,
+		       "%zu pages outside the exported mirrored ranges (first 0x%" PRIx64 ")",
+		       bad_export, first_bad);
+		if (nexp)
+			result(bad_expect == 0,
+			       "%zu pages outside the expected ranges (first 0x%" PRIx64 ")",
+			       bad_expect, first_bad);
+	}
+
+	size_t wrong = 0;
+
+	for (size_t i = 0; i < npages; i++)
+		if (p[i * page] != (unsigned char)i)
+			wrong++;
+	result(wrong == 0, "data intact in %zu pages", npages);
+
+	munmap(p, size);
+	close(fd);
+	usleep(200000);
+	long free_after = meminfo_kb("MirrorFree");
+	long rose = free_after - free_mid;
+
+	result(rose >= mib * 1024 - SLACK_KB,
+	       "MirrorFree rose by %ld kB after close (now %ld, before alloc %ld)",
+	       rose, free_after, free_before);
+	return failures ? 1 : 0;
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s [--expect-ranges START-END,...] MiB\n"
+		"       %s --expect-enomem\n"
+		"       %s --expect-unsupported\n",
+		argv0, argv0, argv0);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *expect = NULL;
+	int enomem = 0, unsupported = 0;
+	long mib = -1;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--expect-ranges") && i + 1 < argc) {
+			expect = argv[++i];
+		} else if (!strncmp(argv[i], "--expect-ranges=", 16)) {
+			expect = argv[i] + 16;
+		} else if (!strcmp(argv[i], "--expect-enomem")) {
+			enomem = 1;
+		} else if (!strcmp(argv[i], "--expect-unsupported")) {
+			unsupported = 1;
+		} else if (argv[i][0] != '-') {
+			char *end;
+
+			mib = strtol(argv[i], &end, 0);
+			if (*end || mib <= 0)
+				usage(argv[0]);
+		} else {
+			usage(argv[0]);
+		}
+	}
+
+	if (unsupported)
+		return test_unsupported();
+	if (enomem)
+		return test_enomem();
+	if (mib <= 0)
+		usage(argv[0]);
+	return test_alloc(mib, expect);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_TEST_HELPERS_H
+#define MIRRORVM_TEST_HELPERS_H
+
+/* Builds a config from a flag string, as "mirrorvm run FLAGS" would. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "layout.h"
+
+#define MAX_TEST_ARGS 64
+
+/* Splits on spaces (no quoting needed by the tests). */
+static inline int parse_flags(struct vm_config *cfg, const char *flags, struct err *e)
+{
+	static char buf[4096];
+	char *argv[MAX_TEST_ARGS];
+	int argc = 0;
+	char *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", flags);
+	argv[argc++] = "run";
+	for (tok = strtok_r(buf, " ", &save); tok && argc < MAX_TEST_ARGS - 1;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	config__init(cfg);
+	return config__parse_run(cfg, argc, argv, e);
+}
+
+/* Parses and lays out; returns 0 or the first error. */
+static inline int build_layout(const char *flags, struct vm_config *cfg,
+			       struct layout *lay, struct err *e)
+{
+	int ret = parse_flags(cfg, flags, e);
+
+	if (ret)
+		return ret;
+	return layout__build(cfg, lay, e);
+}
+
+#endif

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Flags -> layout: the placement rules and every rejected input. */
+#include "unit.h"
+#include "helpers.h"
+
+static struct vm_config cfg;
+static struct layout lay;
+
+static void test_default_single_node(void)
+{
+	struct err e = { "" };
+
+	CHECK(build_layout("", &cfg, &lay, &e) == 0, "%s", e.msg);
+	CHECK(lay.nr_nodes == 1, "%u", lay.nr_nodes);
+	CHECK(lay.total_ram == 512ULL << 20, "%llx", (unsigned long long)lay.total_ram);
+	CHECK(lay.nr_ram == 1 && lay.ram[0].start == 0, "ram");
+	CHECK(lay.nr_cpus == 1 && lay.cpu_node[0] == 0, "cpus");
+	CHECK(lay.block_size == SZ_128M, "%llx", (unsigned long long)lay.block_size);
+}
+
+static void test_nodes_in_id_order_and_hole(void)
+{
+	struct err e = { "" };
+
+	/* Given out of order: node 1 (2G) still comes after node 0 (2G). */
+	CHECK(build_layout("--node id=1,size=2G --node id=0,size=2G --cpus 4",
+			   &cfg, &lay, &e) == 0, "%s", e.msg);
+	CHECK(lay.nr_ram == 3, "%u", lay.nr_ram);
+	CHECK(lay.ram[0].start == 0 && lay.ram[0].size == SZ_2G && lay.ram[0].node == 0, "r0");
+	/* node 1 runs into the hole at 3G and continues at 4G */
+	CHECK(lay.ram[1].start == SZ_2G && lay.ram[1].size == SZ_1G && lay.ram[1].node == 1, "r1");
+	CHECK(lay.ram[2].start == SZ_4G && lay.ram[2].size == SZ_1G && lay.ram[2].node == 1, "r2");
+	CHECK(lay.ram_end == SZ_4G + SZ_1G, "end");
+	/* CPUs no node names belong to node 0 */
+	CHECK(idset_count(&lay.nodes[0].cpus) == 4, "%u", idset_count(&lay.nodes[0].cpus));
+}
+
+static void test_node_exactly_at_hole(void)
+{
+	struct err e = { "" };
+
+	CHECK(build_layout("--node id=0,size=3G --node id=1,size=1G", &cfg, &lay, &e) == 0,
+	      "%s", e.msg);
+	CHECK(lay.nr_ram == 2 && lay.ram[1].start == SZ_4G, "node 1 starts at 4G");
+}
+
+static void test_cpus_and_memory_only_nodes(void)
+{
+	struct err e = { "" };
+
+	CHECK(build_layout("--cpus 6 --node id=0,size=1G,cpus=0-1,5 --node id=1,size=1G,cpus=2-3 --node id=2,size=1G",
+			   &cfg, &lay, &e) == 0, "%s", e.msg);
+	CHECK(lay.cpu_node[0] == 0 && lay.cpu_node[5] == 0 && lay.cpu_node[2] == 1, "cpus");
+	CHECK(lay.cpu_node[4] == 0, "unnamed CPU 4 goes to node 0");
+	CHECK(idset_empty(&lay.nodes[2].cpus), "memory-only node");
+}
+
+static void test_reliable_ranges_merge(void)
+{
+	struct err e = { "" };
+
+	CHECK(build_layout("--node id=0,size=1G --node id=1,size=1G,mirror=on --mirror 256M@0x30000000 --mirror 16M@0x1000000",
+			   &cfg, &lay, &e) == 0, "%s", e.msg);
+	/* 256M@768M touches node 1 (1G..2G): merged into one range */
+	CHECK(lay.nr_reliable == 2, "%u", lay.nr_reliable);
+	CHECK(lay.reliable[0].start == 0x1000000 && lay.reliable[0].size == 16 << 20, "first");
+	CHECK(lay.reliable[1].start == 0x30000000 &&
+	      lay.reliable[1].size == (256ULL << 20) + SZ_1G, "merged");
+	CHECK(layout__reliable_bytes(&lay, 0, lay.ram_end) == (272ULL << 20) + SZ_1G, "sum");
+}
+
+static void test_block_size_rule(void)
+{
+	CHECK(layout__block_size(SZ_4G) == SZ_128M, "small");
+	CHECK(layout__block_size(SZ_64G) == SZ_2G, "64G");
+	CHECK(layout__block_size(131 * SZ_1G) == SZ_1G, "131G");
+	CHECK(layout__block_size(SZ_64G + SZ_128M) == SZ_128M, "odd end");
+	CHECK(layout__block_size(SZ_64G + 512 * SZ_1M) == 512 * SZ_1M, "512M");
+}
+
+static void test_hotplug_alignment_large(void)
+{
+	struct err e = { "" };
+
+	/* 3G + 128G: RAM ends at 132G, 2 GiB blocks; node 1 starts at 4G. */
+	CHECK(build_layout("--node id=0,size=3G --node id=1,size=128G,hotplug=on", &cfg, &lay, &e) == 0,
+	      "%s", e.msg);
+	CHECK(lay.block_size == SZ_2G, "%llx", (unsigned long long)lay.block_size);
+	/* 2G + 128G: RAM ends at 131G, 1 GiB blocks. */
+	CHECK(build_layout("--node id=0,size=2G --node id=1,size=128G", &cfg, &lay, &e) == 0,
+	      "%s", e.msg);
+	CHECK(lay.block_size == SZ_1G, "%llx", (unsigned long long)lay.block_size);
+	/* RAM ends at 64G+1G+512M: 512 MiB blocks; a 1G-aligned node is fine */
+	CHECK(build_layout("--node id=0,size=2G --node id=1,size=62G,hotplug=on --node id=2,size=1536M",
+			   &cfg, &lay, &e) == 0, "%s", e.msg);
+	CHECK(lay.block_size == 512 * SZ_1M, "%llx", (unsigned long long)lay.block_size);
+}
+
+struct bad_case {
+	const char *flags;
+	const char *needle;	/* must appear in the message */
+};
+
+static const struct bad_case bad[] = {
+	{ "--node id=0,size=1G,colour=red", "unknown key 'colour'" },
+	{ "--node id=0,size=1X", "unknown suffix" },
+	{ "--node id=0,size=1GB", "junk after the suffix" },
+	{ "--node id=0,size=abc", "not a number" },
+	{ "--node id=0,size=99999999999999999999", "too large" },
+	{ "--node id=0,size=20000000T", "too large" },
+	{ "--node id=0,size=1G --node id=0,size=1G", "node 0 is given twice" },
+	{ "--node id=0,size=1G --node id=2,size=1G", "without gaps" },
+	{ "--node id=1,size=1G", "without gaps" },
+	{ "--node size=1G", "missing id=" },
+	{ "--node id=0", "missing size=" },
+	{ "--node id=0,size=1G,id=1", "id given twice" },
+	{ "--node id=64,size=1G", "node ids are 0 to 63" },
+	{ "--node id=0,size=1G,cpus=0-3", "but the guest has 1 CPU" },
+	{ "--cpus 4 --node id=0,size=1G,cpus=0-2 --node id=1,size=1G,cpus=2-3", "CPU 2 is already in node 0" },
+	{ "--cpus 4 --node id=0,size=1G,cpus=3-1", "backwards" },
+	{ "--cpus 256", "from 1 to 255" },
+	{ "--cpus 0", "from 1 to 255" },
+	{ "--node id=0,size=1G,cpus=300", "below 255" },
+	{ "--node id=0,size=1G --mirror 1G@0x40000000", "not all guest RAM" },
+	{ "--node id=0,size=4G --mirror 2G@0x80000000", "not all guest RAM" },
+	{ "--node id=0,size=1G --mirror 1M@0x1000 --mirror 4M@0", "overlaps --mirror" },
+	{ "--node id=0,size=1G --node id=1,size=1G,mirror=on --mirror 1G@0x20000000", "which is mirror=on already" },
+	{ "--node id=0,size=1G --mirror 1M@0x800", "multiples of 4K" },
+	{ "--node id=0,size=1G --mirror 1M", "expected SIZE@START" },
+	{ "--node id=0,size=1G --mirror 0@0", "empty range" },
+	{ "--mirror 1M@0xffffffffffffffff", "wraps" },
+	{ "--node id=0,size=1G --node id=1,size=100M,hotplug=on", "128M memory blocks" },
+	{ "--node id=0,size=1G,hotplug=on", "node 0 holds the firmware" },
+	{ "--node id=0,size=1G --node id=1,size=2G,hotplug=on --node id=2,size=1G", "" },
+	{ "--node id=0,size=2G --node id=1,size=63744M,hotplug=on --node id=2,size=256M", "512M memory blocks" },
+	{ "--node id=0,size=2M", "below 4M" },
+	{ "--node id=0,size=5001K", "not a multiple of the page size" },
+	{ "--node id=0,size=1G,backing=hugetlb1g --node id=1,size=1536M,backing=hugetlb1g", "1 GiB huge pages" },
+	{ "--node id=0,size=1G,backing=hugetlb2m --node id=1,size=3M,backing=hugetlb2m", "below 4M" },
+	{ "--node id=0,size=1G,backing=tmpfs", "expected anon, memfd" },
+	{ "--node id=0,size=1G,policy=bind", "needs host-nodes" },
+	{ "--node id=0,size=1G,host-nodes=0,policy=random", "expected bind" },
+	{ "--node id=0,size=1G,mirror=yes", "expected on or off" },
+	{ "--node id=0,size=1G,prefault=1", "expected on or off" },
+	{ "--node id=0,size=1G,stray", "expected key=value" },
+	{ "--memory 1G --node id=0,size=2G", "disagrees with the nodes" },
+	{ "--node id=0,size=1T --node id=1,size=1T", "physical address space" },
+	{ "--engine vmware", "expected auto, kvm or qemu" },
+	{ "--host-mirror maybe", "expected preferred, required or off" },
+	{ "--frobnicate", "unknown flag" },
+	{ "--kernel", "needs a value" },
+	{ "stray", "unexpected argument" },
+};
+
+static void test_rejections(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct err e = { "" };
+		int ret = build_layout(bad[i].flags, &cfg, &lay, &e);
+
+		if (!bad[i].needle[0]) {
+			/* hotplug node spanning the hole is fine when aligned */
+			CHECK(ret == 0, "'%s' rejected: %s", bad[i].flags, e.msg);
+			continue;
+		}
+		CHECK(ret != 0, "'%s' accepted", bad[i].flags);
+		CHECK(strstr(e.msg, bad[i].needle), "'%s': message '%s' lacks '%s'",
+		      bad[i].flags, e.msg, bad[i].needle);
+	}
+}
+
+static void test_too_many_nodes(void)
+{
+	static char flags[8192];
+	struct err e = { "" };
+	size_t pos = 0;
+	int i;
+
+	for (i = 0; i < MAX_NODES + 1; i++)
+		pos += snprintf(flags + pos, sizeof(flags) - pos, "--node id=%d,size=64M ", i);
+	/* the helper caps argv; build the config by hand instead */
+	config__init(&cfg);
+	for (i = 0; i < MAX_NODES; i++) {
+		struct node_config n;
+
+		CHECK(config__parse_node("id=0,size=64M", &n, &e) == 0, "%s", e.msg);
+		n.id = i;
+		cfg.nodes[cfg.nr_nodes++] = n;
+	}
+	CHECK(layout__build(&cfg, &lay, &e) == 0, "64 nodes: %s", e.msg);
+	{
+		char *argv[] = { "run", "--node", "id=0,size=64M", NULL };
+
+		cfg.override_pass = false;
+		CHECK(config__parse_run(&cfg, 3, argv, &e) != 0, "65th node accepted");
+		CHECK(strstr(e.msg, "given twice") || strstr(e.msg, "too many"), "%s", e.msg);
+	}
+}
+
+static void test_override_pass(void)
+{
+	struct err e = { "" };
+	char *argv[] = { "run", "--node", "id=1,size=2G,hotplug=on", "--mirror", "4M@0", NULL };
+
+	CHECK(parse_flags(&cfg, "--node id=0,size=1G --node id=1,size=1G --mirror 8M@0x1000000", &e) == 0,
+	      "%s", e.msg);
+	cfg.override_pass = true;
+	CHECK(config__parse_run(&cfg, 5, argv, &e) == 0, "%s", e.msg);
+	CHECK(cfg.nr_nodes == 2 && cfg.nodes[1].size == SZ_2G && cfg.nodes[1].hotplug, "replaced");
+	CHECK(cfg.nr_mirrors == 1 && cfg.mirrors[0].size == 4 << 20, "mirrors replaced");
+}
+
+static void test_format_args_roundtrip(void)
+{
+	static struct vm_config again;
+	static char text[8192], text2[8192];
+	struct err e = { "" };
+	char *argv[MAX_TEST_ARGS], *save = NULL, *tok;
+	int argc = 0;
+
+	CHECK(parse_flags(&cfg, "--cpus 3 --node id=0,size=1536M,cpus=0,2 --node id=1,size=2G,mirror=on,hotplug=off,host-nodes=0,policy=preferred,backing=memfd,prefault=on --mirror 4M@0x100000 --engine qemu",
+			  &e) == 0, "%s", e.msg);
+	CHECK(config__format_args(&cfg, text, sizeof(text)) == 0, "format");
+	memcpy(text2, text, sizeof(text));
+	argv[argc++] = "run";
+	for (tok = strtok_r(text2, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	config__init(&again);
+	CHECK(config__parse_run(&again, argc, argv, &e) == 0, "%s", e.msg);
+	CHECK(config__format_args(&again, text2, sizeof(text2)) == 0, "format 2");
+	CHECK(!strcmp(text, text2), "\n%s\nvs\n%s", text, text2);
+	CHECK(strstr(text, "cpus=0,2"), "%s", text);
+}
+
+static void test_idlist(void)
+{
+	struct idset s;
+	struct err e;
+	char buf[64];
+
+	CHECK(parse_idlist("0-3,6,8-9", 16, &s, &e) == 0, "%s", e.msg);
+	idset_format(&s, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "0-3,6,8-9"), "%s", buf);
+	CHECK(parse_idlist("1,", 16, &s, &e) != 0, "trailing comma");
+	CHECK(parse_idlist("1-", 16, &s, &e) != 0, "open range");
+	CHECK(parse_idlist("a", 16, &s, &e) != 0, "letter");
+}
+
+static void test_sizes(void)
+{
+	struct err e;
+	u64 v;
+
+	CHECK(parse_size("512M", &v, &e) == 0 && v == 512ULL << 20, "512M");
+	CHECK(parse_size("0x1000", &v, &e) == 0 && v == 0x1000, "hex");
+	CHECK(parse_size("4k", &v, &e) == 0 && v == 4096, "lower case");
+	CHECK(parse_size("16T", &v, &e) == 0 && v == 16ULL << 40, "T");
+	CHECK(parse_size("16777216T", &v, &e) != 0, "overflow");
+	CHECK(parse_size("-1", &v, &e) != 0, "negative");
+	CHECK(parse_size("", &v, &e) != 0, "empty");
+}
+
+int main(void)
+{
+	RUN(test_default_single_node);
+	RUN(test_nodes_in_id_order_and_hole);
+	RUN(test_node_exactly_at_hole);
+	RUN(test_cpus_and_memory_only_nodes);
+	RUN(test_reliable_ranges_merge);
+	RUN(test_block_size_rule);
+	RUN(test_hotplug_alignment_large);
+	RUN(test_rejections);
+	RUN(test_too_many_nodes);
+	RUN(test_override_pass);
+	RUN(test_format_args_roundtrip);
+	RUN(test_idlist);
+	RUN(test_sizes);
+	UNIT_DONE();
+}
