@@ -1,61 +1,66 @@
-# mirrorvm top-level build.  "make" builds build/mirrorvm; "make check" runs
-# every test (unit, firmware, guest trials); see README.md.
+# mirrorvm top-level build.
+#   make             build/mirrorvm and build/mirrorvm-san (ASan+UBSan)
+#   make check       every test: unit (plain and sanitized), firmware/iasl,
+#                    libvirt XML, guest trials (tests/run-all.sh)
+#   make install     mirrorvm and its man page under $(PREFIX)
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-            -Ivmm/include -D_GNU_SOURCE
-LDLIBS   +=
+BASE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+               -Ivmm/include -D_GNU_SOURCE $(shell pkg-config --cflags libxml-2.0)
+LDLIBS   := $(shell pkg-config --libs libxml-2.0)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD    := build
-SAN      ?=
+PREFIX   ?= /usr/local
 
 VMM_SRCS := $(wildcard vmm/*.c vmm/fw/*.c vmm/engine/*.c vmm/xml/*.c)
 LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
-VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj$(SAN)/%.o)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj$(SAN)/%.o)
+HEADERS  := $(wildcard vmm/include/*.h)
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 
-XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
-XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null)
-CFLAGS     += $(XML_CFLAGS)
-LDLIBS     += $(XML_LIBS)
+OBJS      := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_OBJS  := $(VMM_SRCS:%.c=$(BUILD)/obj-san/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_SAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj-san/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%) \
+             $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests-san/%)
 
-ifeq ($(SAN),-san)
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=address,undefined
-endif
-
-UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
-UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests$(SAN)/%)
-
-.PHONY: all check check-unit check-san check-fw check-guest clean man
+.PHONY: all check check-unit clean install
 
 all: $(BUILD)/mirrorvm $(BUILD)/mirrorvm-san
 
-$(BUILD)/mirrorvm: $(VMM_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/mirrorvm: $(OBJS)
+	$(CC) -o $@ $^ $(LDLIBS)
 
-# The same VMM under ASan/UBSan, for the tests that run it on bad input.
-$(BUILD)/mirrorvm-san:
-	$(MAKE) --no-print-directory SAN=-san $(BUILD)/mirrorvm-san-bin
-	cp $(BUILD)/mirrorvm-san-bin $@
+$(BUILD)/mirrorvm-san: $(SAN_OBJS)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/mirrorvm-san-bin: $(VMM_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/obj$(SAN)/%.o: %.c $(wildcard vmm/include/*.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests$(SAN)/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
+$(BUILD)/obj-san/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(SANFLAGS) -c -o $@ $<
 
--include libvirt-xml/*.mk
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
-check: all
-	tests/run-all.sh
+$(BUILD)/tests-san/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_SAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< $(LIB_SAN_OBJS) $(LDLIBS)
 
 check-unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
+
+-include libvirt-xml/*.mk
+
+check: all $(UNIT_BINS)
+	tests/run-all.sh
+
+install: $(BUILD)/mirrorvm
+	install -D -m 0755 $(BUILD)/mirrorvm $(DESTDIR)$(PREFIX)/bin/mirrorvm
+	install -D -m 0644 docs/mirrorvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/mirrorvm.1
 
 clean:
 	rm -rf $(BUILD)

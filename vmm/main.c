@@ -35,6 +35,8 @@ static int cmd_run(int argc, char **argv)
 	static struct kernel_image kernel;
 	struct vm vm = { &cfg, &lay, &fw, &kernel };
 	struct err e = { "" };
+	static char cmdline[FW_CMDLINE_MAX + 64];
+	const char *hint;
 	char why[160];
 	int ret;
 
@@ -60,11 +62,6 @@ static int cmd_run(int argc, char **argv)
 		return 0;
 	}
 
-	if (boot__prepare(&cfg, &lay, &kernel, &e))
-		die("%s", e.msg);
-	if (fw__build(&lay, &kernel.info, &fw, &e))
-		die("%s", e.msg);
-
 	switch (cfg.engine) {
 	case ENGINE_KVM:
 		die("--engine kvm: the KVM engine is not built yet; use --engine qemu");
@@ -76,6 +73,20 @@ static int cmd_run(int argc, char **argv)
 	case ENGINE_QEMU:
 		break;
 	}
+	hint = qemu_engine__cmdline_hint(&cfg);
+	if (*hint) {
+		snprintf(cmdline, sizeof(cmdline), "%s%s%s", cfg.cmdline,
+			 *cfg.cmdline ? " " : "", hint);
+		cfg.cmdline = cmdline;
+		info("qemu engine (TCG): appended %s to the kernel command line (TCG guests cannot calibrate their TSC reliably)",
+		     hint);
+	}
+
+	if (boot__prepare(&cfg, &lay, &kernel, &e))
+		die("%s", e.msg);
+	if (fw__build(&lay, &kernel.info, &fw, &e))
+		die("%s", e.msg);
+
 	ret = qemu_engine__run(&vm, &e);
 	boot__release(&kernel);
 	if (ret < 0)

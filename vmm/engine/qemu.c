@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -211,22 +212,45 @@ static int build_args(struct qemu_run *q, const struct vm *vm, bool use_kvm)
 	return 0;
 }
 
+static int accel_decided = -1;
+
 static bool pick_kvm(const struct vm_config *cfg)
 {
 	char why[160];
-	bool ok = kvm_can_boot_linux(why, sizeof(why));
+	bool ok;
 
+	if (accel_decided >= 0)
+		return accel_decided;
+	ok = kvm_can_boot_linux(why, sizeof(why));
 	switch (cfg->qemu_accel) {
 	case ACCEL_TCG:
-		return false;
+		accel_decided = 0;
+		break;
 	case ACCEL_KVM:
 		if (!ok)
 			warn("--qemu-accel kvm: %s; QEMU will likely fail", why);
-		return true;
+		accel_decided = 1;
+		break;
 	default:
 		info("qemu engine: using %s (%s)", ok ? "KVM" : "TCG", why);
-		return ok;
+		accel_decided = ok;
+		break;
 	}
+	return accel_decided;
+}
+
+const char *qemu_engine__cmdline_hint(const struct vm_config *cfg)
+{
+	static char hint[64];
+	u64 khz;
+
+	if (pick_kvm(cfg))
+		return "";
+	khz = host_tsc_khz();
+	if (!khz || strstr(cfg->cmdline, "tsc_early_khz="))
+		return "";
+	snprintf(hint, sizeof(hint), "tsc_early_khz=%llu", (unsigned long long)khz);
+	return hint;
 }
 
 enum ending { END_NONE, END_POWEROFF, END_RESET, END_STATUS, END_PANIC };
@@ -407,6 +431,10 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 		goto out;
 	}
 	if (pid == 0) {
+		/* QEMU must not outlive mirrorvm, however mirrorvm ends. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127);
 		if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
 		execvp(q.argv[0], q.argv);

@@ -36,7 +36,6 @@ int fw_acpi_build(struct fw_image *img, const struct layout *lay, struct err *e)
 	const char *sigs[] = { "FACP", "APIC", "SRAT", "SLIT" };
 	u64 cursor = FW_ACPI, xsdt_addr, dsdt_addr, addr;
 	unsigned int i;
-	u64 *entry;
 	int ret;
 
 	/*
@@ -52,13 +51,13 @@ int fw_acpi_build(struct fw_image *img, const struct layout *lay, struct err *e)
 	img->rsdp_addr = FW_ACPI;
 	xsdt_addr = ALIGN_UP(FW_ACPI + sizeof(rsdp), 16);
 	acpi_buf_begin(&xsdt, "XSDT", 1);
-	entry = acpi_buf_append(&xsdt, 8 * ARRAY_SIZE(linked));
+	acpi_buf_append(&xsdt, 8 * ARRAY_SIZE(linked));
 	dsdt_addr = ALIGN_UP(xsdt_addr + xsdt.len, 16);
 	acpi_build_fadt(&fadt, dsdt_addr);
 	addr = ALIGN_UP(dsdt_addr + dsdt.len, 16);
 	for (i = 0; i < ARRAY_SIZE(linked); i++) {
-		entry = (u64 *)(xsdt.data + sizeof(struct acpi_table_header)) + i;
-		*entry = addr;
+		/* XSDT entries sit at offset 36: not 8-byte aligned */
+		memcpy(xsdt.data + sizeof(struct acpi_table_header) + 8 * i, &addr, 8);
 		addr = ALIGN_UP(addr + linked[i]->len, 16);
 	}
 	acpi_buf_end(&xsdt);

@@ -18,6 +18,14 @@ struct vm {
  */
 int qemu_engine__run(const struct vm *vm, struct err *e);
 
+/*
+ * Decides the QEMU accelerator once and returns kernel parameters the
+ * platform needs for it (empty when none), to be announced and appended to
+ * the command line before the firmware is built.
+ */
+const char *qemu_engine__cmdline_hint(const struct vm_config *cfg);
+u64 host_tsc_khz(void);
+
 /* Can /dev/kvm run an unmodified Linux guest?  @why says why not. */
 bool kvm_can_boot_linux(char *why, size_t len);
 

@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Guest trials: boot Debian's stock 6.12 cloud kernel under mirrorvm's QEMU
+engine and check what Linux itself reports against an independent model of
+the layout (written here again, not shared with the C code).
+
+Usage: guest_tests.py [--mirrorvm PATH] [--only NAME]
+Prints PASS/FAIL/SKIP lines and ends with "guest: N passed, M failed".
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+G = 1 << 30
+M = 1 << 20
+HOLE_START, HOLE_END = 3 * G, 4 * G
+PAGE = 4096
+MAX_ORDER_PAGES = 1024          # zone_movable_pfn is rounded up to this
+
+results = {"pass": 0, "fail": 0, "skip": 0}
+
+
+def report(ok, name, why=""):
+    if ok:
+        results["pass"] += 1
+        print(f"PASS {name}", flush=True)
+    else:
+        results["fail"] += 1
+        print(f"FAIL {name}: {why}", flush=True)
+
+
+def skip(name, why):
+    results["skip"] += 1
+    print(f"SKIP {name}: {why}", flush=True)
+
+
+def parse_size(s):
+    units = {"K": 10, "M": 20, "G": 30, "T": 40}
+    if s[-1].upper() in units:
+        return int(s[:-1], 0) << units[s[-1].upper()]
+    return int(s, 0)
+
+
+class Model:
+    """The guest-physical layout as the issue defines it."""
+
+    def __init__(self, flags):
+        self.nodes = []
+        self.mirrors = []
+        it = iter(flags)
+        for f in it:
+            if f == "--node":
+                kv = dict(p.split("=", 1) for p in next(it).split(",") if "=" in p)
+                self.nodes.append({"id": int(kv["id"]), "size": parse_size(kv["size"]),
+                                   "mirror": kv.get("mirror") == "on",
+                                   "hotplug": kv.get("hotplug") == "on"})
+            elif f == "--mirror":
+                size, start = next(it).split("@")
+                self.mirrors.append((parse_size(start), parse_size(start) + parse_size(size)))
+        if not self.nodes:
+            self.nodes = [{"id": 0, "size": 512 * M, "mirror": False, "hotplug": False}]
+        self.nodes.sort(key=lambda n: n["id"])
+        addr = 0
+        self.ram = []               # (start, end, node)
+        for n in self.nodes:
+            left = n["size"]
+            while left:
+                if addr == HOLE_START:
+                    addr = HOLE_END
+                piece = min(left, HOLE_START - addr) if addr < HOLE_START else left
+                self.ram.append((addr, addr + piece, n["id"]))
+                addr += piece
+                left -= piece
+        self.ram_end = addr
+        self.reliable = list(self.mirrors)
+        for n in self.nodes:
+            if n["mirror"]:
+                self.reliable += [(s, e) for s, e, nid in self.ram if nid == n["id"]]
+
+    def node_ranges(self, nid):
+        return [(s, e) for s, e, n in self.ram if n == nid]
+
+    def total(self):
+        return sum(n["size"] for n in self.nodes)
+
+    def reliable_total(self):
+        return sum(e - s for s, e in self.reliable)
+
+    def block_size(self):
+        if self.ram_end < 64 * G:
+            return 128 * M
+        bz = 2 * G
+        while bz > 128 * M and self.ram_end % bz:
+            bz //= 2
+        return bz
+
+
+def intersect(a, b):
+    out = []
+    for s1, e1 in a:
+        for s2, e2 in b:
+            s, e = max(s1, s2), min(e1, e2)
+            if s < e:
+                out.append((s, e))
+    return sorted(out)
+
+
+def subtract(a, b):
+    out = []
+    for s, e in a:
+        pieces = [(s, e)]
+        for bs, be in b:
+            nxt = []
+            for ps, pe in pieces:
+                if be <= ps or bs >= pe:
+                    nxt.append((ps, pe))
+                    continue
+                if ps < bs:
+                    nxt.append((ps, bs))
+                if be < pe:
+                    nxt.append((be, pe))
+            pieces = nxt
+        out += pieces
+    return sorted(out)
+
+
+def pages(ranges):
+    return sum(e - s for s, e in ranges) // PAGE
+
+
+class Guest:
+    def __init__(self, mirrorvm, kernel, initrd):
+        self.mirrorvm, self.kernel, self.initrd = mirrorvm, kernel, initrd
+
+    def run(self, flags, cmdline, timeout=180):
+        cmd = [self.mirrorvm, "run", "--engine", "qemu", "--kernel", self.kernel,
+               "--initrd", self.initrd, "--cmdline", "console=ttyS0 quiet loglevel=4 " + cmdline] + flags
+        t0 = time.time()
+        try:
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=timeout)
+            rc, out, err = p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+        except subprocess.TimeoutExpired as e:
+            rc, out, err = None, (e.stdout or b"").decode(errors="replace"), (e.stderr or b"").decode(errors="replace")
+        self.elapsed = time.time() - t0
+        self.rc, self.out, self.err = rc, out, err
+        body = out.split("MVM-BEGIN", 1)[-1].split("MVM-END", 1)[0] if "MVM-BEGIN" in out else ""
+        self.lines = body.splitlines()
+        return rc
+
+    def records(self, kind):
+        recs = []
+        for line in self.lines:
+            if line.startswith(kind + " "):
+                recs.append(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv))
+        return recs
+
+    def dmesg(self, pattern):
+        return [l for l in self.lines if l.startswith("DMESG") and re.search(pattern, l)]
+
+    def why(self):
+        tail = "\n".join(self.out.splitlines()[-15:])
+        return f"exit {self.rc} after {self.elapsed:.1f}s; stderr: {self.err.strip()[-300:]}; output tail:\n{tail}"
+
+
+def zones_by_node(g):
+    z = {}
+    for r in g.records("ZONE"):
+        z.setdefault(int(r["node"]), {})[r["zone"]] = {k: int(r[k]) for k in ("start_pfn", "spanned", "present")}
+    return z
+
+
+def test_kernelcore_mirror(g):
+    flags = ["--cpus", "2",
+             "--node", "id=0,size=2G,cpus=0-1", "--node", "id=1,size=3G",
+             "--node", "id=2,size=2G", "--node", "id=3,size=1G,mirror=on",
+             "--mirror", "256M@0x10000000", "--mirror", "512M@0x100000000",
+             "--mirror", "256M@0x160000000", "--mirror", "1G@0x1c0000000"]
+    m = Model(flags)
+    rc = g.run(flags, "kernelcore=mirror mvm.probe=zones,nodes")
+    name = "kernelcore=mirror"
+    if rc != 0 or not g.lines:
+        return report(False, name + " boot", g.why())
+    report(True, f"{name} boot ({g.elapsed:.1f}s)")
+    want = f"Memory: {m.reliable_total() >> 20}M/{m.total() >> 20}M mirrored memory"
+    report(bool(g.dmesg(re.escape(want))), f"{name} dmesg '{want}'",
+           "dmesg says: " + "; ".join(g.dmesg("mirrored memory")))
+    zones = zones_by_node(g)
+    for n in m.nodes:
+        nid = n["id"]
+        above = intersect(m.node_ranges(nid), [(HOLE_END, 1 << 62)])
+        if not above:
+            continue
+        mirrored = intersect(above, m.reliable)
+        unmirrored = subtract(above, m.reliable)
+        z = zones.get(nid, {})
+        normal = z.get("Normal", {}).get("present", 0)
+        movable = z.get("Movable", {})
+        report(normal == pages(mirrored), f"{name} node {nid} Normal present == mirrored pages above 4G ({pages(mirrored)})",
+               f"zoneinfo says {normal}")
+        report(movable.get("present", 0) == pages(unmirrored),
+               f"{name} node {nid} Movable present == unmirrored pages above 4G ({pages(unmirrored)})",
+               f"zoneinfo says {movable.get('present', 0)}")
+        if unmirrored:
+            start = unmirrored[0][0] // PAGE
+            start = -(-start // MAX_ORDER_PAGES) * MAX_ORDER_PAGES
+            report(movable.get("start_pfn") == start and movable.get("spanned", 0) > 0,
+                   f"{name} node {nid} ZONE_MOVABLE starts at first unmirrored page above 4G (pfn {start:#x})",
+                   f"zoneinfo says {movable}")
+
+
+def test_movable_node(g):
+    flags = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0-1",
+             "--node", "id=1,size=1G,hotplug=on", "--node", "id=2,size=1G,hotplug=on"]
+    m = Model(flags)
+    rc = g.run(flags, "movable_node mvm.probe=zones,blocks,offline:1,offline:2,blocks")
+    name = "movable_node"
+    if rc != 0 or not g.lines:
+        return report(False, name + " boot", g.why())
+    report(True, f"{name} boot ({g.elapsed:.1f}s)")
+    zones = zones_by_node(g)
+    for n in m.nodes:
+        nid = n["id"]
+        z = zones.get(nid, {})
+        kernel_present = sum(v["present"] for k, v in z.items() if k != "Movable")
+        movable = z.get("Movable", {}).get("present", 0)
+        if n["hotplug"]:
+            report(kernel_present == 0 and movable == n["size"] // PAGE,
+                   f"{name} node {nid} entirely ZONE_MOVABLE ({n['size'] // PAGE} pages)",
+                   f"zones {z}")
+        else:
+            report(movable == 0, f"{name} node {nid} has no ZONE_MOVABLE", f"zones {z}")
+    bs = g.records("BLOCKSIZE")
+    report(bool(bs) and int(bs[0]["bytes"], 16) == m.block_size(),
+           f"{name} memory block size {m.block_size() >> 20}M", f"guest says {bs}")
+    for n in m.nodes:
+        if not n["hotplug"]:
+            continue
+        off = [r for r in g.records("OFFLINE") if int(r["node"]) == n["id"]]
+        nblocks = n["size"] // m.block_size()
+        report(bool(off) and int(off[0]["blocks"]) == nblocks and int(off[0]["ok"]) == nblocks
+               and int(off[0]["failed"]) == 0,
+               f"{name} node {n['id']}: all {nblocks} memory blocks offlined",
+               f"probe says {off} {[l for l in g.lines if 'OFFLINE-FAIL' in l][:3]}")
+    # after offlining, every block of those nodes reads back offline
+    states = g.records("BLOCK")[-(m.total() // m.block_size()):]
+    hot = {n["id"] for n in m.nodes if n["hotplug"]}
+    bad = [s for s in states if int(s["node"]) in hot and s["state"] != "offline"]
+    report(not bad and states, f"{name} hotplug blocks read back offline", f"{bad[:3]}")
+
+
+def test_big_guest(g):
+    flags = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0", "--node", "id=1,size=128G,cpus=1"]
+    m = Model(flags)
+    rc = g.run(flags, "mvm.probe=nodes,blocks", timeout=300)
+    name = "130G two-node guest"
+    if rc != 0 or not g.lines:
+        return report(False, name + " boot", g.why())
+    report(True, f"{name} boot ({g.elapsed:.1f}s)")
+    nodes = {int(r["id"]): int(r["memtotal_kb"]) << 10 for r in g.records("NODE")}
+    report(sorted(nodes) == [0, 1], f"{name} reports nodes 0 and 1", f"{nodes}")
+    for n in m.nodes:
+        got = nodes.get(n["id"], 0)
+        # MemTotal excludes the kernel image, memmap and other boot allocations
+        report(n["size"] * 0.95 <= got <= n["size"], f"{name} node {n['id']} MemTotal ~{n['size'] >> 30}G",
+               f"guest says {got >> 20}M")
+    bs = g.records("BLOCKSIZE")
+    report(bool(bs) and int(bs[0]["bytes"], 16) == m.block_size(),
+           f"{name} memory block size {m.block_size() >> 20}M (RAM ends at {m.ram_end >> 30}G)",
+           f"guest says {bs}")
+
+
+def test_endings(g):
+    cases = [("poweroff", 0), ("reboot", 0), ("exit:42", 42), ("exit:0", 0), ("panic", 2)]
+    for end, want in cases:
+        rc = g.run([], f"mvm.end={end}", timeout=120)
+        report(rc == want, f"guest end '{end}' -> mirrorvm exit {want} ({g.elapsed:.1f}s)", g.why())
+
+
+def test_engine_auto(g):
+    cmd = [g.mirrorvm, "run", "--kernel", g.kernel, "--initrd", g.initrd,
+           "--cmdline", "console=ttyS0 quiet mvm.end=exit:7"]
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    err = p.stderr.decode()
+    report(p.returncode == 7 and "engine auto: using qemu" in err,
+           "--engine auto picks an engine and says which on stderr", f"exit {p.returncode}; {err[-300:]}")
+
+
+TESTS = {"mirror": test_kernelcore_mirror, "movable": test_movable_node,
+         "big": test_big_guest, "endings": test_endings, "auto": test_engine_auto}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mirrorvm", default=os.path.join(TOP, "build", "mirrorvm"))
+    ap.add_argument("--only", action="append")
+    args = ap.parse_args()
+    try:
+        kdir = subprocess.run([os.path.join(TOP, "scripts", "fetch-debian-kernel.sh")],
+                              capture_output=True, check=True).stdout.decode().strip()
+    except subprocess.CalledProcessError as e:
+        skip("guest trials", "no Debian 6.12 cloud kernel: " + e.stderr.decode().strip())
+        print(f"guest: {results['pass']} passed, {results['fail']} failed, {results['skip']} skipped")
+        return 0
+    kernel = [os.path.join(kdir, "boot", f) for f in os.listdir(os.path.join(kdir, "boot"))
+              if f.startswith("vmlinuz")][0]
+    with tempfile.TemporaryDirectory() as tmp:
+        initrd = os.path.join(tmp, "initrd.gz")
+        subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), initrd,
+                        "--modules-from", kdir, "--module", "pvpanic.ko", "--module", "pvpanic-mmio.ko"],
+                       check=True)
+        g = Guest(args.mirrorvm, kernel, initrd)
+        for name, fn in TESTS.items():
+            if args.only and name not in args.only:
+                continue
+            fn(g)
+    print(f"guest: {results['pass']} passed, {results['fail']} failed, {results['skip']} skipped")
+    return 1 if results["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

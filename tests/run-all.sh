@@ -1,0 +1,53 @@
+#!/bin/bash
+# Runs every mirrorvm test suite and adds up their totals.  Each suite
+# prints PASS/FAIL/SKIP lines and ends with "N passed, M failed[, K skipped]".
+# MIRRORVM_TESTS="unit fw xml guest kernel" picks suites (default: all).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+suites=${MIRRORVM_TESTS:-unit unit-san fw fw-san xml xml-san kernel guest guest-san}
+pass=0; fail=0; skip=0; failed_suites=
+start=$(date +%s)
+
+run_suite() {
+	local name=$1; shift
+	local log; log=$(mktemp)
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$log"
+	local line
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "FAIL $name: no totals line"
+		fail=$((fail + 1)); failed_suites="$failed_suites $name"
+	else
+		local p f s
+		p=$(echo "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/')
+		p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+		f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+		s=$(echo "$line" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || echo 0)
+		pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + ${s:-0}))
+		[ "$f" -gt 0 ] && failed_suites="$failed_suites $name"
+	fi
+	rm -f "$log"
+	echo "=== $name done after $(( $(date +%s) - start ))s"
+}
+
+for s in $suites; do
+	case $s in
+	unit)      run_suite unit tests/unit/run.sh build/tests/test-* ;;
+	unit-san)  run_suite unit-san tests/unit/run.sh build/tests-san/test-* ;;
+	fw)        run_suite fw tests/fw/run.sh build/mirrorvm ;;
+	fw-san)    run_suite fw-san tests/fw/run.sh build/mirrorvm-san ;;
+	xml)       run_suite xml tests/xml/run.sh build/mirrorvm ;;
+	xml-san)   run_suite xml-san tests/xml/run.sh build/mirrorvm-san ;;
+	kernel)    if [ -x tests/kernel/run.sh ]; then run_suite kernel tests/kernel/run.sh; fi ;;
+	guest)     run_suite guest python3 tests/guest/guest_tests.py --mirrorvm build/mirrorvm ;;
+	# The engine's supervision code under ASan/UBSan, on real guest endings.
+	guest-san) run_suite guest-san python3 tests/guest/guest_tests.py --mirrorvm build/mirrorvm-san --only endings ;;
+	*) echo "unknown suite $s"; fail=$((fail + 1)) ;;
+	esac
+done
+echo
+echo "all suites took $(( $(date +%s) - start ))s${failed_suites:+; failing:$failed_suites}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

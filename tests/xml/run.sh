@@ -1,0 +1,430 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/xml/run.sh [MIRRORVM]: the libvirt domain XML tests.
+#
+#   golden   data/NAME.xml -> xml2args -> NAME.args (stdout) and NAME.warn
+#            (the warning line, if any), or NAME.err (stderr) when it fails;
+#            MIRRORVM_REGENERATE=1 rewrites them; unused files fail.
+#   schema   examples and golden inputs pass libvirt's virt-xml-validate,
+#            their metadata passes libvirt-xml/mirrorvm.rng.
+#   virsh    virsh -c test:///default define + dumpxml keeps the metadata
+#            and the flags.
+#   args     args2xml -> xml2args gives the same flags; args2xml errors.
+#   run      run --domain-xml [overrides] dumps the same firmware as the
+#            equivalent flags.
+#   hook     libvirt-xml/hooks/mirrorvm on recorded domains and fixtures.
+#
+# MIRRORVM defaults to build/mirrorvm (build/mirrorvm-san for ASan).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=${1:-$top/build/mirrorvm}
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+data=$here/data
+examples=$top/libvirt-xml/examples
+rng=$top/libvirt-xml/mirrorvm.rng
+hook=$top/libvirt-xml/hooks/mirrorvm
+fix=$here/hook
+regen=${MIRRORVM_REGENERATE:-}
+
+pass=0 fail=0 skip=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+skp() { echo "SKIP $1: $2"; skip=$((skip + 1)); }
+finish() {
+	if [ "$skip" -gt 0 ]; then
+		echo "$pass passed, $fail failed, $skip skipped"
+	else
+		echo "$pass passed, $fail failed"
+	fi
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+if [ ! -x "$bin" ]; then
+	bad setup "no executable $bin (make build/mirrorvm)"
+	finish
+fi
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# ---- golden files ----
+cd "$data" || exit 1
+for x in *.xml; do
+	n=${x%.xml}
+	"$bin" xml2args "$x" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ -n "$regen" ]; then
+		rm -f "$n.args" "$n.err" "$n.warn"
+		if [ $rc -eq 0 ]; then
+			cp "$tmp/out" "$n.args"
+			[ -s "$tmp/err" ] && cp "$tmp/err" "$n.warn"
+		else
+			cp "$tmp/err" "$n.err"
+		fi
+	fi
+	if [ -f "$n.args" ] && [ -f "$n.err" ]; then
+		bad "golden $n" "both $n.args and $n.err exist"
+	elif [ $rc -eq 0 ]; then
+		if [ ! -f "$n.args" ]; then
+			bad "golden $n" "xml2args succeeded, but there is no $n.args (expected: $(head -n1 "$n.err" 2>/dev/null))"
+		elif ! cmp -s "$tmp/out" "$n.args"; then
+			bad "golden $n" "stdout differs from $n.args: $(diff "$n.args" "$tmp/out" | grep '^[<>]' | head -n2 | tr '\n' ' ')"
+		elif [ -f "$n.warn" ] && ! cmp -s "$tmp/err" "$n.warn"; then
+			bad "golden $n" "stderr differs from $n.warn: $(head -c 200 "$tmp/err")"
+		elif [ ! -f "$n.warn" ] && [ -s "$tmp/err" ]; then
+			bad "golden $n" "unexpected stderr: $(head -c 200 "$tmp/err")"
+		elif [ "$(wc -l <"$tmp/err")" -gt 1 ]; then
+			bad "golden $n" "more than one warning line"
+		else
+			ok "golden $n"
+		fi
+	else
+		if [ ! -f "$n.err" ]; then
+			bad "golden $n" "xml2args failed ($rc): $(head -c 200 "$tmp/err")"
+		elif ! cmp -s "$tmp/err" "$n.err"; then
+			bad "golden $n" "stderr differs from $n.err: $(head -c 300 "$tmp/err")"
+		elif [ -s "$tmp/out" ]; then
+			bad "golden $n" "failed but printed flags"
+		elif [ $rc -ne 1 ]; then
+			bad "golden $n" "exit status $rc, expected 1"
+		else
+			ok "golden $n"
+		fi
+	fi
+done
+unused=
+for f in *; do
+	case $f in
+	*.xml) continue ;;
+	*.args | *.err | *.warn) [ -f "${f%.*}.xml" ] && continue ;;
+	esac
+	unused="$unused $f"
+done
+for f in *.warn; do
+	[ -f "$f" ] && [ ! -f "${f%.warn}.args" ] && unused="$unused $f"
+done
+if [ -n "$unused" ]; then
+	bad "golden unused-files" "no test uses:$unused"
+else
+	ok "golden unused-files"
+fi
+cd "$top" || exit 1
+
+# ---- libvirt's schema and ours ----
+meta_of() {	# DOMAIN.xml OUT: the <mirrorvm:domain> element alone
+	xmllint --xpath "/domain/metadata/*[namespace-uri()='http://mirrorvm.dev/xmlns/domain/1.0']" "$1" >"$2" 2>/dev/null
+}
+if ! have virt-xml-validate; then
+	skp schema "virt-xml-validate missing (apt-get install libvirt-clients)"
+else
+	for f in "$examples"/*.xml "$data"/*.xml; do
+		case $f in "$data"/*) [ -f "${f%.xml}.args" ] || continue ;; esac
+		n=$(basename "$(dirname "$f")")/$(basename "$f")
+		if ! virt-xml-validate "$f" domain >"$tmp/v" 2>&1; then
+			bad "schema $n" "virt-xml-validate: $(grep -v validates "$tmp/v" | head -n1)"
+		else
+			ok "schema $n"
+		fi
+	done
+fi
+if ! have xmllint; then
+	skp metadata-schema "xmllint missing (apt-get install libxml2-utils)"
+else
+	for f in "$examples"/*.xml "$data"/*.xml; do
+		case $f in "$data"/*) [ -f "${f%.xml}.args" ] || continue ;; esac
+		meta_of "$f" "$tmp/meta.xml" || continue
+		n=$(basename "$(dirname "$f")")/$(basename "$f")
+		if xmllint --noout --relaxng "$rng" "$tmp/meta.xml" >"$tmp/v" 2>&1; then
+			ok "metadata-schema $n"
+		else
+			bad "metadata-schema $n" "$(head -n1 "$tmp/v")"
+		fi
+	done
+	# The schema must refuse what xml2args refuses.
+	for f in err-meta-bad-value err-meta-bad-attr err-meta-unknown err-meta-host-mirror \
+		 err-meta-mirror-start err-meta-child-ns; do
+		meta_of "$data/$f.xml" "$tmp/meta.xml"
+		if xmllint --noout --relaxng "$rng" "$tmp/meta.xml" >/dev/null 2>&1; then
+			bad "metadata-schema-refuses $f" "mirrorvm.rng accepts it"
+		else
+			ok "metadata-schema-refuses $f"
+		fi
+	done
+fi
+
+# Examples convert cleanly.
+for f in "$examples"/*.xml; do
+	n=$(basename "$f")
+	if "$bin" xml2args "$f" >"$tmp/out" 2>"$tmp/err" && [ -s "$tmp/out" ]; then
+		ok "example $n"
+	else
+		bad "example $n" "$(head -c 200 "$tmp/err")"
+	fi
+done
+
+# ---- virsh test driver: define + dumpxml keeps our metadata ----
+virsh_dump() {	# DOMAIN.xml OUT
+	name=$(xmllint --xpath 'string(/domain/name)' "$1" 2>/dev/null)
+	virsh -q -c test:///default "define $1; dumpxml $name" >"$2" 2>"$tmp/virsh.err"
+}
+if ! have virsh || ! have xmllint; then
+	skp virsh "virsh or xmllint missing (apt-get install libvirt-clients libxml2-utils)"
+else
+	for f in "$examples"/*.xml "$data"/real-libvirt.xml "$data"/metadata-all.xml; do
+		n=virsh-$(basename "$f" .xml)
+		if ! virsh_dump "$f" "$tmp/dump.xml"; then
+			bad "$n" "virsh define failed: $(head -n1 "$tmp/virsh.err")"
+			continue
+		fi
+		"$bin" xml2args "$f" >"$tmp/a" 2>/dev/null
+		"$bin" xml2args "$tmp/dump.xml" >"$tmp/b" 2>/dev/null
+		meta_of "$f" "$tmp/m1.xml"
+		meta_of "$tmp/dump.xml" "$tmp/m2.xml"
+		# Canonical form, blanks between elements dropped.
+		xmllint --noblanks "$tmp/m1.xml" | xmllint --c14n - >"$tmp/c1" 2>/dev/null
+		xmllint --noblanks "$tmp/m2.xml" | xmllint --c14n - >"$tmp/c2" 2>/dev/null
+		if ! [ -s "$tmp/a" ] || ! cmp -s "$tmp/a" "$tmp/b"; then
+			bad "$n" "flags differ after dumpxml: $(diff "$tmp/a" "$tmp/b" | grep '^[<>]' | head -n2 | tr '\n' ' ')"
+		elif ! [ -s "$tmp/c1" ] || ! cmp -s "$tmp/c1" "$tmp/c2"; then
+			bad "$n" "metadata differs after dumpxml: $(cat "$tmp/c2")"
+		else
+			ok "$n"
+		fi
+	done
+fi
+
+# ---- args2xml -> xml2args ----
+i=0
+while IFS= read -r line; do
+	case $line in '' | '#'*) continue ;; esac
+	i=$((i + 1))
+	n="args2xml-$i"
+	set -f
+	# shellcheck disable=SC2086
+	set -- $line
+	set +f
+	printf '%s\n' "$@" | sed 's/@SP@/ /g' >"$tmp/flags"
+	for w; do
+		shift
+		set -- "$@" "$(printf '%s' "$w" | sed 's/@SP@/ /g')"
+	done
+	if ! "$bin" args2xml --name "rt$i" "$@" >"$tmp/dom.xml" 2>"$tmp/err"; then
+		bad "$n" "args2xml failed: $(head -c 200 "$tmp/err")"
+		continue
+	fi
+	if ! "$bin" xml2args "$tmp/dom.xml" >"$tmp/out" 2>"$tmp/err"; then
+		bad "$n" "xml2args failed: $(head -c 200 "$tmp/err")"
+		continue
+	fi
+	if ! cmp -s "$tmp/flags" "$tmp/out"; then
+		bad "$n" "flags differ: $(diff "$tmp/flags" "$tmp/out" | grep '^[<>]' | tr '\n' ' ')"
+		continue
+	fi
+	if have virt-xml-validate && ! virt-xml-validate "$tmp/dom.xml" domain >/dev/null 2>&1; then
+		bad "$n" "virt-xml-validate rejects the domain"
+		continue
+	fi
+	if have virsh && have xmllint; then
+		if ! virsh_dump "$tmp/dom.xml" "$tmp/dump.xml"; then
+			bad "$n" "virsh define failed: $(head -n1 "$tmp/virsh.err")"
+			continue
+		fi
+		"$bin" xml2args "$tmp/dump.xml" >"$tmp/out2" 2>/dev/null
+		if ! cmp -s "$tmp/flags" "$tmp/out2"; then
+			bad "$n" "flags differ after virsh dumpxml: $(diff "$tmp/flags" "$tmp/out2" | grep '^[<>]' | tr '\n' ' ')"
+			continue
+		fi
+	fi
+	ok "$n"
+done <"$here/roundtrip.txt"
+
+# args2xml refuses what libvirt cannot say, names runtime-only flags.
+args_err() {	# NAME EXPECTED-SUBSTRING FLAGS...
+	n=$1 want=$2
+	shift 2
+	if "$bin" args2xml "$@" >"$tmp/out" 2>"$tmp/err"; then
+		bad "$n" "args2xml accepted it"
+	elif ! grep -qF -- "$want" "$tmp/err"; then
+		bad "$n" "expected '$want', got: $(head -c 200 "$tmp/err")"
+	else
+		ok "$n"
+	fi
+}
+args_err args2xml-err-prefault "covers the whole domain" \
+	--node id=0,size=1G,prefault=on --node id=1,size=1G
+args_err args2xml-err-memfd "source type='memfd'" \
+	--node id=0,size=1G,backing=memfd --node id=1,size=1G,backing=anon
+args_err args2xml-err-layout "hotplug=on is not possible" \
+	--node id=0,size=1G,hotplug=on
+args_err args2xml-err-flag "unknown flag" --bogus 1
+args_err args2xml-err-name "libvirt names" --name a/b --memory 1G
+if "$bin" args2xml --engine qemu --dump-firmware /nonexistent --memory 1G >"$tmp/out" 2>"$tmp/err" &&
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- '--engine, --dump-firmware' "$tmp/err" &&
+	"$bin" xml2args "$tmp/out" 2>/dev/null | grep -qx -- '--memory=1G'; then
+	ok args2xml-runtime-flags
+else
+	bad args2xml-runtime-flags "$(head -c 200 "$tmp/err")"
+fi
+# --domain-xml with overrides: the merged domain.
+if "$bin" args2xml --domain-xml "$examples/reliable-node.xml" --cpus 6 \
+	--node id=1,size=2G,cpus=2-5 >"$tmp/out" 2>/dev/null &&
+	"$bin" xml2args "$tmp/out" 2>/dev/null | grep -qx -- "--node=id=1,size=2G,cpus=2-5"; then
+	ok args2xml-domain-xml-override
+else
+	bad args2xml-domain-xml-override "merged domain lacks the overriding node"
+fi
+# --shell: one line that the shell splits back into the same words.
+if "$bin" xml2args --shell "$data/boot.xml" >"$tmp/sh" 2>/dev/null &&
+	[ "$(wc -l <"$tmp/sh")" -eq 1 ] &&
+	eval "set -- $(cat "$tmp/sh")" && printf '%s\n' "$@" >"$tmp/words" &&
+	cmp -s "$tmp/words" "$data/boot.args"; then
+	ok xml2args-shell
+else
+	bad xml2args-shell "shell-quoted line does not split into boot.args"
+fi
+if "$bin" xml2args - <"$data/minimal.xml" >"$tmp/out" 2>/dev/null && cmp -s "$tmp/out" "$data/minimal.args"; then
+	ok xml2args-stdin
+else
+	bad xml2args-stdin "xml2args - differs from minimal.args"
+fi
+if "$bin" xml2args "$tmp/nonexistent.xml" >/dev/null 2>"$tmp/err" ||
+	! grep -q 'cannot read' "$tmp/err"; then
+	bad xml2args-missing-file "$(head -c 200 "$tmp/err")"
+else
+	ok xml2args-missing-file
+fi
+
+# ---- run --domain-xml: same firmware as the equivalent flags ----
+run_words() {	# FLAGS-FILE DIR: mirrorvm run with the file's words, one a line
+	f=$1 d=$2
+	set --
+	while IFS= read -r w; do set -- "$@" "$w"; done <"$f"
+	"$bin" run "$@" --dump-firmware "$d"
+}
+dump_same() {	# NAME FLAGS-FILE RUN-ARGS...
+	n=$1 flags=$2
+	shift 2
+	rm -rf "$tmp/d1" "$tmp/d2"
+	mkdir -p "$tmp/d1" "$tmp/d2"
+	# The plain flags first: if they cannot dump firmware, the fault lies
+	# outside the XML code.
+	if ! run_words "$flags" "$tmp/d2" >/dev/null 2>"$tmp/err"; then
+		skp "$n" "run --dump-firmware fails with the plain flags too (not an XML fault): $(head -n1 "$tmp/err")"
+		return
+	fi
+	if ! "$bin" run "$@" --dump-firmware "$tmp/d1" >/dev/null 2>"$tmp/err"; then
+		bad "$n" "run --domain-xml failed: $(grep -v '^mirrorvm: warning' "$tmp/err" | head -c 200)"
+		return
+	fi
+	if [ -z "$(ls "$tmp/d1")" ] || ! diff -r "$tmp/d1" "$tmp/d2" >/dev/null; then
+		bad "$n" "firmware differs: $(diff -rq "$tmp/d1" "$tmp/d2" | head -n1)"
+		return
+	fi
+	ok "$n"
+}
+for f in "$examples"/*.xml; do
+	"$bin" xml2args "$f" >"$tmp/flags" 2>/dev/null
+	dump_same "run-domain-xml-$(basename "$f" .xml)" "$tmp/flags" --domain-xml "$f"
+done
+# Overrides: a later --node id= replaces the node, the first --mirror the
+# list, scalars win.
+f=$examples/reliable-node.xml
+"$bin" xml2args "$f" 2>/dev/null |
+	sed -e 's/^--node=id=1,.*/--node=id=1,size=2G,cpus=2-3,hotplug=on/' \
+	    -e 's/^--cpus=.*/--cpus=4/' >"$tmp/flags"
+echo "--mirror=64M@0x40000000" >>"$tmp/flags"
+dump_same run-domain-xml-override "$tmp/flags" --domain-xml "$f" \
+	--node id=1,size=2G,cpus=2-3,hotplug=on --mirror 64M@0x40000000 --cpus 4
+f=$examples/mirror-ranges.xml
+"$bin" xml2args "$f" 2>/dev/null | grep -v '^--mirror=' >"$tmp/flags"
+echo "--mirror=8M@0x1000000" >>"$tmp/flags"
+dump_same run-domain-xml-mirror-replace "$tmp/flags" --mirror 8M@0x1000000 --domain-xml "$f"
+if "$bin" run --domain-xml "$data/err-locked.xml" --dump-firmware "$tmp/d3" >/dev/null 2>"$tmp/err" ||
+	! grep -q 'locked' "$tmp/err"; then
+	bad run-domain-xml-error "$(head -c 200 "$tmp/err")"
+else
+	ok run-domain-xml-error
+fi
+# An override can repair what the domain alone gets wrong (layout runs once, merged).
+printf '%s\n' --kernel=/boot/bzImage --node=id=0,size=1G --node=id=1,size=1G >"$tmp/flags"
+dump_same run-domain-xml-override-repairs "$tmp/flags" \
+	--domain-xml "$data/err-layout-hotplug-node0.xml" --node id=0,size=1G
+# The same overrides, seen through args2xml (no firmware involved).
+roundtrip_override() {	# NAME EXPECTED-FLAGS-FILE ARGS...
+	n=$1 want=$2
+	shift 2
+	if ! "$bin" args2xml "$@" >"$tmp/dom.xml" 2>"$tmp/err"; then
+		bad "$n" "args2xml failed: $(grep -v '^mirrorvm: warning' "$tmp/err" | head -c 200)"
+	elif ! "$bin" xml2args "$tmp/dom.xml" >"$tmp/out" 2>/dev/null || ! cmp -s "$tmp/out" "$want"; then
+		bad "$n" "flags differ: $(diff "$want" "$tmp/out" | grep '^[<>]' | tr '\n' ' ')"
+	else
+		ok "$n"
+	fi
+}
+f=$examples/reliable-node.xml
+"$bin" xml2args "$f" 2>/dev/null |
+	sed -e 's/^--node=id=1,.*/--node=id=1,size=2G,cpus=2-3,hotplug=on/' \
+	    -e 's/^--cpus=.*/--cpus=4/' >"$tmp/all"
+{ grep -v '^--host-mirror=' "$tmp/all"; echo "--mirror=64M@0x40000000"; grep '^--host-mirror=' "$tmp/all"; } >"$tmp/want"
+roundtrip_override override-node-mirror-cpus "$tmp/want" --domain-xml "$f" \
+	--node id=1,size=2G,cpus=2-3,hotplug=on --mirror 64M@0x40000000 --cpus 4
+f=$examples/mirror-ranges.xml
+"$bin" xml2args "$f" 2>/dev/null >"$tmp/all"
+{ grep -v -e '^--mirror=' -e '^--host-mirror=' "$tmp/all"; echo "--mirror=8M@0x1000000"; grep '^--host-mirror=' "$tmp/all"; } >"$tmp/want"
+roundtrip_override override-mirror-list "$tmp/want" --mirror 8M@0x1000000 --domain-xml "$f"
+
+# ---- the libvirt hook ----
+hook_case() {	# NAME EXPECT(allow|refuse) DOC ARGS MEMINFO DMESG SYSFS [STDERR-SUBSTRING]
+	n=hook-$1 expect=$2 doc=$3 args=$4
+	# shellcheck disable=SC2086
+	MIRRORVM_HOOK_MEMINFO=$fix/$5 MIRRORVM_HOOK_DMESG=$fix/$6 MIRRORVM_HOOK_SYSFS=$fix/$7 \
+		sh "$hook" $args <"$fix/$doc" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$expect" = allow ] && [ $rc -ne 0 ]; then
+		bad "$n" "refused: $(head -c 200 "$tmp/err")"
+	elif [ "$expect" = refuse ] && [ $rc -eq 0 ]; then
+		bad "$n" "allowed"
+	elif [ $# -ge 8 ] && ! grep -qF -- "$8" "$tmp/err"; then
+		bad "$n" "stderr lacks '$8': $(head -c 200 "$tmp/err")"
+	else
+		ok "$n"
+	fi
+}
+if ! have xmllint; then
+	skp hook "xmllint missing (apt-get install libxml2-utils)"
+else
+	P="vm prepare begin -"
+	hook_case plain-domain allow plain.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+	hook_case reliable-meminfo allow reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-2nodes
+	hook_case reliable-dmesg allow reliable.xml "$P" meminfo-plain dmesg-mirror sysfs-2nodes
+	hook_case reliable-none refuse reliable.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+		"no mirrored memory"
+	hook_case reliable-zero-mirror refuse reliable.xml "$P" meminfo-zero dmesg-zero sysfs-2nodes \
+		"no mirrored memory"
+	hook_case mirror-range-none refuse mirror-range.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+		"host-mirror policy 'required'"
+	hook_case host-mirror-off allow reliable-off.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+	hook_case host-node-missing refuse reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-1node \
+		"host NUMA node 1"
+	hook_case hotplug-nodes-exist allow hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+	hook_case hotplug-node-missing refuse hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-1node \
+		"nodeset '0-1'"
+	hook_case other-op allow reliable.xml "vm start begin -" meminfo-plain dmesg-plain sysfs-1node
+	hook_case release allow malformed.xml "vm release end -" meminfo-plain dmesg-plain sysfs-1node
+	hook_case malformed refuse malformed.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes "malformed"
+	hook_case foreign-ns-only allow foreign.xml "$P" meminfo-plain dmesg-plain sysfs-1node
+	# xml2args agrees with the recorded documents.
+	if "$bin" xml2args "$fix/reliable.xml" >/dev/null 2>&1 && "$bin" xml2args "$fix/hotplug.xml" >/dev/null 2>&1; then
+		ok hook-documents-convert
+	else
+		bad hook-documents-convert "xml2args rejects a hook fixture"
+	fi
+fi
+
+finish
