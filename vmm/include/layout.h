@@ -65,4 +65,21 @@ u64 layout__block_size(u64 ram_end);
 u64 layout__reliable_bytes(const struct layout *lay, u64 start, u64 size);
 bool layout__is_ram(const struct layout *lay, u64 start, u64 size);
 
+
+
+/*
+ * Guest RAM cut at every reliable edge: what an engine maps, one host
+ * allocation (and one KVM memory slot) per piece.
+ */
+struct mem_slot {
+	u64 gpa;
+	u64 size;
+	unsigned int node;
+	bool reliable;
+};
+
+#define MAX_SLOTS	(2 * (MAX_MIRRORS + MAX_NODES) + 2)
+
+unsigned int layout__slots(const struct layout *lay, struct mem_slot *out,
+			   unsigned int max);
 #endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_HOST_H
+#define MIRRORVM_HOST_H
+
+#include "layout.h"
+
+/*
+ * The host side of reliable memory: how this host can give mirrorvm pages
+ * that lie in mirrored ranges, and where guest memory really ended up.
+ */
+enum host_mirror_method {
+	HOST_MIRROR_NONE,	/* no mirrored memory, or no way to reach it */
+	HOST_MIRROR_MFD,	/* kvm-patches: memfd_create(MFD_MIRROR) */
+	HOST_MIRROR_HUGETLB1G,	/* stock kernelcore=mirror host: 1 GiB hugetlb */
+};
+
+#define HOST_MAX_MIRROR_RANGES	256
+
+struct host_mirror {
+	enum host_mirror_method method;
+	char why[512];		/* what was found, and what the method does not guarantee */
+	struct addr_range ranges[HOST_MAX_MIRROR_RANGES];	/* host physical */
+	unsigned int nr_ranges;
+};
+
+/* Detects the method (never fails: NONE says why in @hm->why). */
+void host_mirror__detect(struct host_mirror *hm);
+/*
+ * Maps @size bytes of host memory for a reliable guest range with @hm's
+ * method; returns MAP_FAILED with @e set when the host cannot.
+ */
+void *host_mirror__map(const struct host_mirror *hm, u64 size, struct err *e);
+
+/* One piece of guest RAM as an engine mapped it. */
+struct guest_ram {
+	struct mem_slot slot;
+	void *hva;
+	bool host_mirrored;	/* mapped through host_mirror__map() */
+};
+
+/*
+ * Writes the JSON placement report (--placement-report FILE, or "-" for
+ * stderr), measured from /proc/self/pagemap and the host's memory blocks.
+ */
+int placement__report(const struct layout *lay, const struct host_mirror *hm,
+		      const struct guest_ram *ram, unsigned int nr, const char *path,
+		      struct err *e);
+
+#endif
