@@ -12,7 +12,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 BUILD    := build
 PREFIX   ?= /usr/local
 
-VMM_SRCS := $(wildcard vmm/*.c vmm/fw/*.c vmm/engine/*.c vmm/xml/*.c)
+VMM_SRCS := $(wildcard vmm/*.c vmm/fw/*.c vmm/engine/*.c vmm/host/*.c vmm/xml/*.c)
 LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
 HEADERS  := $(wildcard vmm/include/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)

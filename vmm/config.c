@@ -31,7 +31,7 @@ static const char *const host_mirror_names[] = {
 const char *policy_name(enum mem_policy p) { return policy_names[p]; }
 const char *backing_name(enum mem_backing b) { return backing_names[b]; }
 const char *engine_name(enum engine_kind k) { return engine_names[k]; }
-const char *host_mirror_name(enum host_mirror h) { return host_mirror_names[h]; }
+const char *host_mirror_name(enum host_mirror_policy h) { return host_mirror_names[h]; }
 
 static int lookup(const char *const *names, size_t n, const char *v, size_t first)
 {

@@ -21,7 +21,7 @@ enum engine_kind { ENGINE_AUTO, ENGINE_KVM, ENGINE_QEMU };
 enum qemu_accel { ACCEL_AUTO, ACCEL_TCG, ACCEL_KVM };
 enum mem_policy { POLICY_NONE, POLICY_BIND, POLICY_PREFERRED, POLICY_INTERLEAVE };
 enum mem_backing { BACKING_ANON, BACKING_MEMFD, BACKING_HUGETLB2M, BACKING_HUGETLB1G };
-enum host_mirror { HOST_MIRROR_PREFERRED, HOST_MIRROR_REQUIRED, HOST_MIRROR_OFF };
+enum host_mirror_policy { HOST_MIRROR_PREFERRED, HOST_MIRROR_REQUIRED, HOST_MIRROR_OFF };
 
 /* Which keys a --node flag spelled out (for args2xml and overrides). */
 enum node_key {
@@ -68,7 +68,7 @@ struct vm_config {
 
 	enum engine_kind engine;
 	enum qemu_accel qemu_accel;
-	enum host_mirror host_mirror;
+	enum host_mirror_policy host_mirror;
 	bool host_mirror_given;
 	const char *qemu_binary;
 	const char *dump_dir;
@@ -99,7 +99,7 @@ int config__format_args(const struct vm_config *cfg, char *buf, size_t len);
 const char *policy_name(enum mem_policy p);
 const char *backing_name(enum mem_backing b);
 const char *engine_name(enum engine_kind k);
-const char *host_mirror_name(enum host_mirror h);
+const char *host_mirror_name(enum host_mirror_policy h);
 
 void run_usage(FILE *out);
 

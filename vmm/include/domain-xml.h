@@ -73,7 +73,7 @@ struct domain {
 	struct mirror_config mirrors[MAX_MIRRORS];
 	unsigned int nr_mirrors;
 	bool has_host_mirror;
-	enum host_mirror host_mirror;
+	enum host_mirror_policy host_mirror;
 
 	/* Parts that do not change the guest's memory, comma-separated. */
 	char ignored[1024];

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host side: mirror detection from recorded /proc and kernel-log fixtures,
+ * and the placement report measured on this test's own memory.
+ */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "helpers.h"
+#include "host.h"
+
+static char fixdir[] = "/tmp/mirrorvm-host-XXXXXX";
+
+static void put(const char *rel, const char *text)
+{
+	char path[512], cmd[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", fixdir, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+	if (system(cmd))
+		return;
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static const char *dmesg_debug =
+	"[    0.000000] efi: EFI v2.7 by mirrorvm\n"
+	"[    0.000000] efi: mem07: [Conventional|   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000100000-0x00000000bfffffff] (3071MB)\n"
+	"[    0.000000] efi: mem08: [Conventional|   |MR|  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000100000000-0x000000011fffffff] (512MB)\n"
+	"[    0.002845] efi: Memory: 512M/4096M mirrored memory\n";
+
+static void detect_with(const char *cmdline, const char *free_huge, const char *dmesg,
+			struct host_mirror *hm)
+{
+	char path[512];
+
+	put("proc/cmdline", cmdline);
+	put("sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages", free_huge);
+	put("dmesg", dmesg);
+	snprintf(path, sizeof(path), "%s/dmesg", fixdir);
+	setenv("MIRRORVM_HOST_ROOT", fixdir, 1);
+	setenv("MIRRORVM_HOST_DMESG", path, 1);
+	host_mirror__detect(hm);
+	unsetenv("MIRRORVM_HOST_ROOT");
+	unsetenv("MIRRORVM_HOST_DMESG");
+}
+
+static void test_detect_stock_kernelcore_mirror(void)
+{
+	struct host_mirror hm;
+
+	detect_with("console=ttyS0 kernelcore=mirror efi=debug\n", "2\n", dmesg_debug, &hm);
+	CHECK(hm.method == HOST_MIRROR_HUGETLB1G, "method %d: %s", hm.method, hm.why);
+	CHECK(hm.nr_ranges == 1 && hm.ranges[0].start == 0x100000000ULL &&
+	      hm.ranges[0].size == 512ULL << 20, "ranges %u", hm.nr_ranges);
+	CHECK(strstr(hm.why, "not guaranteed"), "%s", hm.why);
+}
+
+static void test_detect_refusals(void)
+{
+	struct host_mirror hm;
+
+	detect_with("console=ttyS0\n", "2\n", dmesg_debug, &hm);
+	CHECK(hm.method == HOST_MIRROR_NONE && strstr(hm.why, "kernelcore=mirror"), "%s", hm.why);
+	detect_with("kernelcore=mirror\n", "0\n", dmesg_debug, &hm);
+	CHECK(hm.method == HOST_MIRROR_NONE && strstr(hm.why, "1 GiB huge pages"), "%s", hm.why);
+	detect_with("kernelcore=mirror\n", "4\n", "[ 0.0] efi: EFI v2.7\n", &hm);
+	CHECK(hm.method == HOST_MIRROR_NONE && strstr(hm.why, "no mirrored memory"), "%s", hm.why);
+	/* kernelcore=mirrorx is not kernelcore=mirror */
+	detect_with("kernelcore=mirrorx\n", "4\n", dmesg_debug, &hm);
+	CHECK(hm.method == HOST_MIRROR_NONE, "%s", hm.why);
+}
+
+static void test_detect_this_host(void)
+{
+	struct host_mirror hm;
+	struct err e = { "" };
+
+	/* Whatever this machine is, detection must explain itself. */
+	host_mirror__detect(&hm);
+	CHECK(hm.why[0], "no reason given");
+	if (hm.method == HOST_MIRROR_NONE)
+		CHECK(host_mirror__map(&hm, SZ_2M, &e) == MAP_FAILED && e.msg[0],
+		      "NONE must not map");
+}
+
+static void test_placement_report(void)
+{
+	static struct vm_config cfg;
+	static struct layout lay;
+	struct host_mirror hm;
+	struct guest_ram ram[2];
+	struct err e = { "" };
+	char path[512], *json;
+	u8 *buf;
+	size_t len;
+	u8 *a, *b;
+	unsigned int i;
+
+	CHECK(build_layout("--node id=0,size=8M --node id=1,size=4M --mirror 4M@0x0", &cfg, &lay, &e) == 0,
+	      "%s", e.msg);
+	memset(&hm, 0, sizeof(hm));
+	snprintf(hm.why, sizeof(hm.why), "test \"quoted\"");
+	/* every physical address counts as mirrored */
+	hm.nr_ranges = 1;
+	hm.ranges[0].start = 0;
+	hm.ranges[0].size = 1ULL << 52;
+	a = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(a != MAP_FAILED && b != MAP_FAILED, "mmap");
+	/* touch 1 MiB of the reliable 4M, 2 MiB of node 0's rest, nothing of node 1 */
+	for (i = 0; i < 256; i++)
+		a[i * 4096] = 1;
+	for (i = 0; i < 512; i++)
+		a[(4 << 20) + i * 4096] = 1;
+	memset(ram, 0, sizeof(ram));
+	ram[0].slot = (struct mem_slot){ 0, 4 << 20, 0, true };
+	ram[0].hva = a;
+	ram[1].slot = (struct mem_slot){ 4 << 20, 4 << 20, 0, false };
+	ram[1].hva = a + (4 << 20);
+	{
+		struct guest_ram all[3] = { ram[0], ram[1],
+			{ { 8 << 20, 4 << 20, 1, false }, b, false } };
+
+		snprintf(path, sizeof(path), "%s/report.json", fixdir);
+		CHECK(placement__report(&lay, &hm, all, 3, path, &e) == 0, "%s", e.msg);
+	}
+	CHECK(read_file(path, &buf, &len, &e) == 0, "%s", e.msg);
+	json = (char *)buf;
+	CHECK(strstr(json, "\"id\": 0, \"guest_bytes\": 8388608, \"reliable_bytes\": 4194304, "
+			   "\"resident_bytes\": 3145728, \"reliable_resident_bytes\": 1048576"),
+	      "%s", json);
+	CHECK(strstr(json, "\"id\": 1, \"guest_bytes\": 4194304, \"reliable_bytes\": 0, "
+			   "\"resident_bytes\": 0"), "%s", json);
+	CHECK(strstr(json, "\"why\": \"test \\\"quoted\\\"\""), "escaping: %s", json);
+	CHECK(strstr(json, "\"vmm_overhead_bytes\": "), "overhead");
+	if (geteuid() == 0) {
+		CHECK(strstr(json, "\"pfns_visible\": true"), "%s", json);
+		CHECK(strstr(json, "\"mirrored_bytes\": 1048576"), "%s", json);
+	}
+	free(buf);
+	munmap(a, 8 << 20);
+	munmap(b, 4 << 20);
+}
+
+int main(void)
+{
+	if (!mkdtemp(fixdir))
+		return 1;
+	RUN(test_detect_stock_kernelcore_mirror);
+	RUN(test_detect_refusals);
+	RUN(test_detect_this_host);
+	RUN(test_placement_report);
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fixdir);
+		if (system(cmd))
+			printf("could not remove %s\n", fixdir);
+	}
+	UNIT_DONE();
+}

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host mirrored memory for reliable guest ranges.  In order of preference:
+ *
+ * 1. A host kernel with kvm-patches: memfd_create(MFD_MIRROR) hands out
+ *    pages that all lie in mirrored ranges, or fails with ENOMEM.
+ * 2. A stock host booted with kernelcore=mirror: 1 GiB hugetlb pages, which
+ *    Linux takes from kernel zones.  Above 4 GiB kernel zones are mirrored
+ *    memory, but unmirrored memory below 4 GiB is a kernel zone too, so this
+ *    is best effort; the placement report checks every page.
+ * 3. Nothing: say why.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "host.h"
+
+#ifndef MFD_MIRROR
+#define MFD_MIRROR	0x0020U		/* kvm-patches: include/uapi/linux/memfd.h */
+#endif
+#ifndef MFD_HUGE_1GB
+#define MFD_HUGE_1GB	(30U << 26)
+#endif
+#define SYSLOG_ACTION_READ_ALL	3
+#define SYSLOG_ACTION_SIZE_BUFFER 10
+
+#define HUGE_1G_DIR "/sys/kernel/mm/hugepages/hugepages-1048576kB"
+
+static const char *sysfs_root(void)
+{
+	/* Tests point this at recorded fixtures. */
+	const char *r = getenv("MIRRORVM_HOST_ROOT");
+
+	return r ? r : "";
+}
+
+static long read_long(const char *path)
+{
+	char full[512], buf[64];
+	FILE *f;
+	long v = -1;
+
+	snprintf(full, sizeof(full), "%s%s", sysfs_root(), path);
+	f = fopen(full, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static void add_range(struct host_mirror *hm, u64 start, u64 end_incl)
+{
+	if (hm->nr_ranges == HOST_MAX_MIRROR_RANGES)
+		return;
+	hm->ranges[hm->nr_ranges].start = start;
+	hm->ranges[hm->nr_ranges].size = end_incl - start + 1;
+	hm->nr_ranges++;
+}
+
+/* /sys/kernel/mm/mirror/ranges: "0xSTART-0xEND" per line, END inclusive. */
+static void read_sysfs_ranges(struct host_mirror *hm)
+{
+	char path[512], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/mm/mirror/ranges", sysfs_root());
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+
+		if (sscanf(line, "%llx-%llx", &s, &e) == 2 && e >= s)
+			add_range(hm, s, e);
+	}
+	fclose(f);
+}
+
+/* The kernel log, from a fixture file or the syslog syscall. */
+static char *read_kernel_log(void)
+{
+	const char *fixture = getenv("MIRRORVM_HOST_DMESG");
+	char *buf;
+	int len, n;
+
+	if (fixture) {
+		u8 *p;
+		size_t l;
+		struct err e;
+
+		return read_file(fixture, &p, &l, &e) ? NULL : (char *)p;
+	}
+	len = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
+	if (len <= 0)
+		len = 1 << 20;
+	buf = malloc(len + 1);
+	if (!buf)
+		return NULL;
+	n = klogctl(SYSLOG_ACTION_READ_ALL, buf, len);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * "efi: Memory: 512M/4096M mirrored memory" (efi_find_mirror) and, with
+ * efi=debug, "efi: mem08: [Conventional|   |MR|...] range=[0x...-0x...]".
+ */
+static u64 parse_kernel_log(struct host_mirror *hm, const char *log)
+{
+	const char *p;
+	u64 mirrored = 0;
+
+	p = strstr(log, "efi: Memory: ");
+	if (p) {
+		unsigned long long x, y;
+
+		if (sscanf(p, "efi: Memory: %lluM/%lluM mirrored memory", &x, &y) == 2)
+			mirrored = x << 20;
+	}
+	for (p = log; (p = strstr(p, "efi: mem")); p++) {
+		const char *eol = strchr(p, '\n'), *r = strstr(p, "range=[");
+		unsigned long long s, e;
+
+		if (!r || (eol && r > eol))
+			continue;
+		if (!memmem(p, (eol ? eol : p + strlen(p)) - p, "|MR|", 4))
+			continue;
+		if (sscanf(r, "range=[0x%llx-0x%llx]", &s, &e) == 2 && e >= s)
+			add_range(hm, s, e);
+	}
+	return mirrored;
+}
+
+static bool cmdline_has(const char *word)
+{
+	char path[512], buf[4096];
+	FILE *f;
+	bool found = false;
+	char *tok, *save = NULL;
+
+	snprintf(path, sizeof(path), "%s/proc/cmdline", sysfs_root());
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f))
+		for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+			found |= !strcmp(tok, word);
+	fclose(f);
+	return found;
+}
+
+void host_mirror__detect(struct host_mirror *hm)
+{
+	char *log;
+	u64 mirrored;
+	long huge;
+	int fd;
+
+	memset(hm, 0, sizeof(*hm));
+	fd = getenv("MIRRORVM_HOST_ROOT") ? -1 :
+	     memfd_create("mirrorvm-probe", MFD_CLOEXEC | MFD_MIRROR);
+	if (fd >= 0) {
+		close(fd);
+		hm->method = HOST_MIRROR_MFD;
+		read_sysfs_ranges(hm);
+		snprintf(hm->why, sizeof(hm->why),
+			 "host kernel has MFD_MIRROR (kvm-patches): every page of a reliable range comes from the %u mirrored ranges of /sys/kernel/mm/mirror/ranges, or the start fails",
+			 hm->nr_ranges);
+		return;
+	}
+	if (errno == ENODEV) {
+		snprintf(hm->why, sizeof(hm->why),
+			 "host kernel supports MFD_MIRROR but has no mirrored memory (not booted with kernelcore=mirror, or the firmware reports none)");
+		return;
+	}
+
+	if (!cmdline_has("kernelcore=mirror")) {
+		snprintf(hm->why, sizeof(hm->why),
+			 "host has no mirrored memory for mirrorvm: its kernel has no MFD_MIRROR and was not booted with kernelcore=mirror");
+		return;
+	}
+	log = read_kernel_log();
+	mirrored = log ? parse_kernel_log(hm, log) : 0;
+	free(log);
+	if (!mirrored) {
+		snprintf(hm->why, sizeof(hm->why),
+			 "host was booted with kernelcore=mirror but its kernel log shows no mirrored memory (\"efi: Memory: XM/YM mirrored memory\")");
+		hm->nr_ranges = 0;
+		return;
+	}
+	huge = read_long(HUGE_1G_DIR "/free_hugepages");
+	if (huge <= 0) {
+		snprintf(hm->why, sizeof(hm->why),
+			 "host runs kernelcore=mirror with %lluM mirrored, but has no free 1 GiB huge pages: boot it with hugepagesz=1G hugepages=N so they come from mirrored kernel memory",
+			 (unsigned long long)(mirrored >> 20));
+		hm->nr_ranges = 0;
+		return;
+	}
+	hm->method = HOST_MIRROR_HUGETLB1G;
+	snprintf(hm->why, sizeof(hm->why),
+		 "stock host with kernelcore=mirror (%lluM mirrored): reliable ranges use 1 GiB hugetlb pages (%ld free), which Linux takes from kernel zones; not guaranteed: unmirrored memory below 4 GiB is a kernel zone too%s",
+		 (unsigned long long)(mirrored >> 20), huge,
+		 hm->nr_ranges ? "; the placement report checks every page against the EFI map"
+			       : "; boot the host with efi=debug so the placement report can check pages");
+}
+
+static void *map_fd(int fd, u64 size, const char *what, struct err *e)
+{
+	void *p;
+
+	if (ftruncate(fd, size)) {
+		err_set(e, "%s: cannot size %llu bytes: %s", what, (unsigned long long)size,
+			strerror(errno));
+		return MAP_FAILED;
+	}
+	/* Allocate now: failing at start beats a guest page fault later. */
+	if (fallocate(fd, 0, 0, size)) {
+		err_set(e, "%s: the host cannot provide %lluM of mirrored memory: %s", what,
+			(unsigned long long)(size >> 20), strerror(errno));
+		return MAP_FAILED;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		err_set(e, "%s: mmap: %s", what, strerror(errno));
+	return p;
+}
+
+void *host_mirror__map(const struct host_mirror *hm, u64 size, struct err *e)
+{
+	void *p;
+	int fd;
+
+	switch (hm->method) {
+	case HOST_MIRROR_MFD:
+		fd = memfd_create("mirrorvm-reliable", MFD_CLOEXEC | MFD_MIRROR);
+		if (fd < 0) {
+			err_set(e, "memfd_create(MFD_MIRROR): %s", strerror(errno));
+			return MAP_FAILED;
+		}
+		p = map_fd(fd, size, "MFD_MIRROR", e);
+		close(fd);
+		return p;
+	case HOST_MIRROR_HUGETLB1G:
+		if (!IS_ALIGNED(size, SZ_1G)) {
+			err_set(e, "a reliable guest range of %lluM is not a multiple of 1 GiB, which the stock-host method (1 GiB hugetlb pages) needs",
+				(unsigned long long)(size >> 20));
+			return MAP_FAILED;
+		}
+		fd = memfd_create("mirrorvm-reliable", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_1GB);
+		if (fd < 0) {
+			err_set(e, "memfd_create(MFD_HUGETLB|MFD_HUGE_1GB): %s", strerror(errno));
+			return MAP_FAILED;
+		}
+		p = map_fd(fd, size, "1 GiB hugetlb", e);
+		close(fd);
+		return p;
+	default:
+		err_set(e, "%s", hm->why);
+		return MAP_FAILED;
+	}
+}

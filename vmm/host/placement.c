@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The placement report: where guest memory really is on the host, measured
+ * from /proc/self/pagemap PFNs and the host's memory blocks, never from what
+ * was asked for.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+
+#define PM_PRESENT	(1ULL << 63)
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+#define MAX_HOST_NODES	64
+#define BATCH		4096
+
+/* What the host's memory blocks say about a physical address. */
+struct host_blocks {
+	u64 block_size;
+	unsigned int nr;
+	int *node;		/* -1: unknown */
+	char *zone;		/* 'M' Movable only, 'K' kernel zone only, '?' mixed/unknown */
+};
+
+static const char *root(void)
+{
+	const char *r = getenv("MIRRORVM_HOST_ROOT");
+
+	return r ? r : "";
+}
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	char full[512];
+	FILE *f;
+
+	snprintf(full, sizeof(full), "%s%s", root(), path);
+	f = fopen(full, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static void load_blocks(struct host_blocks *hb)
+{
+	char path[512], buf[128];
+	DIR *d;
+	struct dirent *de;
+
+	memset(hb, 0, sizeof(*hb));
+	if (read_str("/sys/devices/system/memory/block_size_bytes", buf, sizeof(buf)))
+		return;
+	hb->block_size = strtoull(buf, NULL, 16);
+	snprintf(path, sizeof(path), "%s/sys/devices/system/memory", root());
+	d = opendir(path);
+	if (!d || !hb->block_size) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((de = readdir(d))) {
+		unsigned int id;
+
+		if (sscanf(de->d_name, "memory%u", &id) == 1 && id + 1 > hb->nr)
+			hb->nr = id + 1;
+	}
+	hb->node = malloc(sizeof(int) * (hb->nr + 1));
+	hb->zone = malloc(hb->nr + 1);
+	if (!hb->node || !hb->zone) {
+		hb->nr = 0;
+		closedir(d);
+		return;
+	}
+	memset(hb->zone, '?', hb->nr);
+	for (unsigned int i = 0; i < hb->nr; i++)
+		hb->node[i] = -1;
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		unsigned int id;
+		DIR *bd;
+		struct dirent *be;
+
+		if (sscanf(de->d_name, "memory%u", &id) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/system/memory/%s/valid_zones", de->d_name);
+		if (!read_str(path, buf, sizeof(buf))) {
+			/* online blocks list their zone; "none" spans two zones */
+			if (!strncmp(buf, "Movable", 7))
+				hb->zone[id] = 'M';
+			else if (!strncmp(buf, "Normal", 6) || !strncmp(buf, "DMA", 3))
+				hb->zone[id] = strstr(buf, "Movable") ? '?' : 'K';
+		}
+		snprintf(path, sizeof(path), "%s/sys/devices/system/memory/%s", root(), de->d_name);
+		bd = opendir(path);
+		if (!bd)
+			continue;
+		while ((be = readdir(bd))) {
+			int n;
+
+			if (sscanf(be->d_name, "node%d", &n) == 1)
+				hb->node[id] = n;
+		}
+		closedir(bd);
+	}
+	closedir(d);
+}
+
+static bool in_ranges(const struct host_mirror *hm, u64 pa)
+{
+	unsigned int i;
+
+	for (i = 0; i < hm->nr_ranges; i++)
+		if (pa >= hm->ranges[i].start && pa < range_end(&hm->ranges[i]))
+			return true;
+	return false;
+}
+
+struct node_stats {
+	u64 guest, reliable, resident, reliable_resident, mirrored, movable, zone_unknown;
+	u64 host_node[MAX_HOST_NODES + 1];	/* last: unknown node */
+	bool pfn_seen;
+};
+
+static int scan_slot(int pagemap, const struct guest_ram *r, const struct host_mirror *hm,
+		     const struct host_blocks *hb, struct node_stats *st, struct err *e)
+{
+	static u64 ent[BATCH];
+	u64 pages = r->slot.size / SZ_4K, first = (u64)(uintptr_t)r->hva / SZ_4K, i = 0;
+
+	while (i < pages) {
+		size_t want = MIN((u64)BATCH, pages - i), j;
+		ssize_t n = pread(pagemap, ent, want * 8, (first + i) * 8);
+
+		if (n <= 0)
+			return err_set(e, "reading /proc/self/pagemap: %s",
+				       n < 0 ? strerror(errno) : "short read");
+		want = n / 8;
+		for (j = 0; j < want; j++) {
+			u64 pfn, pa, blk;
+			int node;
+
+			if (!(ent[j] & PM_PRESENT))
+				continue;
+			st->resident += SZ_4K;
+			if (r->slot.reliable)
+				st->reliable_resident += SZ_4K;
+			pfn = ent[j] & PM_PFN_MASK;
+			if (!pfn)
+				continue;	/* PFNs hidden: not root */
+			st->pfn_seen = true;
+			pa = pfn * SZ_4K;
+			if (r->slot.reliable && in_ranges(hm, pa))
+				st->mirrored += SZ_4K;
+			blk = hb->block_size ? pa / hb->block_size : ~0ULL;
+			node = blk < hb->nr ? hb->node[blk] : -1;
+			st->host_node[node >= 0 && node < MAX_HOST_NODES ? node : MAX_HOST_NODES] += SZ_4K;
+			if (blk < hb->nr && hb->zone[blk] == 'M')
+				st->movable += SZ_4K;
+			else if (blk >= hb->nr || hb->zone[blk] == '?')
+				st->zone_unknown += SZ_4K;
+		}
+		i += want;
+	}
+	return 0;
+}
+
+static u64 vm_rss(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb << 10;
+}
+
+static const char *method_name(enum host_mirror_method m)
+{
+	return m == HOST_MIRROR_MFD ? "mfd_mirror" : m == HOST_MIRROR_HUGETLB1G ? "hugetlb1g" : "none";
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int placement__report(const struct layout *lay, const struct host_mirror *hm,
+		      const struct guest_ram *ram, unsigned int nr, const char *path,
+		      struct err *e)
+{
+	static struct node_stats st[MAX_NODES];
+	struct host_blocks hb;
+	u64 rss_guest = 0, rss;
+	unsigned int i, n, h;
+	int pagemap, ret = 0;
+	bool pfns = false;
+	FILE *f;
+
+	memset(st, 0, sizeof(st));
+	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pagemap < 0)
+		return err_set(e, "--placement-report: /proc/self/pagemap: %s", strerror(errno));
+	load_blocks(&hb);
+	for (i = 0; i < nr && !ret; i++) {
+		struct node_stats *s = &st[ram[i].slot.node];
+		u64 before = s->resident;
+
+		ret = scan_slot(pagemap, &ram[i], hm, &hb, s, e);
+		/* hugetlb pages do not count in VmRSS */
+		if (!(ram[i].host_mirrored && hm->method == HOST_MIRROR_HUGETLB1G) &&
+		    !(lay->nodes[ram[i].slot.node].cfg->backing == BACKING_HUGETLB2M ||
+		      lay->nodes[ram[i].slot.node].cfg->backing == BACKING_HUGETLB1G))
+			rss_guest += s->resident - before;
+		if (ram[i].slot.reliable)
+			s->reliable += ram[i].slot.size;
+		s->guest += ram[i].slot.size;
+	}
+	close(pagemap);
+	rss = vm_rss();
+	if (ret)
+		goto out;
+
+	f = strcmp(path, "-") ? fopen(path, "w") : stderr;
+	if (!f) {
+		ret = err_set(e, "--placement-report %s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (n = 0; n < lay->nr_nodes; n++)
+		pfns |= st[n].pfn_seen;
+	fprintf(f, "{\n  \"host_mirror\": {\"method\": \"%s\", \"why\": ", method_name(hm->method));
+	json_string(f, hm->why);
+	fprintf(f, ", \"ranges\": [");
+	for (i = 0; i < hm->nr_ranges; i++)
+		fprintf(f, "%s[\"0x%llx\", \"0x%llx\"]", i ? ", " : "",
+			(unsigned long long)hm->ranges[i].start,
+			(unsigned long long)range_end(&hm->ranges[i]));
+	fprintf(f, "]},\n  \"pfns_visible\": %s,\n  \"nodes\": [\n", pfns ? "true" : "false");
+	for (n = 0; n < lay->nr_nodes; n++) {
+		const struct node_stats *s = &st[n];
+		bool first = true;
+
+		fprintf(f, "    {\"id\": %u, \"guest_bytes\": %llu, \"reliable_bytes\": %llu, "
+			"\"resident_bytes\": %llu, \"reliable_resident_bytes\": %llu, \"host_nodes\": {",
+			n, (unsigned long long)s->guest, (unsigned long long)s->reliable,
+			(unsigned long long)s->resident, (unsigned long long)s->reliable_resident);
+		for (h = 0; h <= MAX_HOST_NODES; h++) {
+			if (!s->host_node[h])
+				continue;
+			if (h == MAX_HOST_NODES)
+				fprintf(f, "%s\"unknown\": %llu", first ? "" : ", ",
+					(unsigned long long)s->host_node[h]);
+			else
+				fprintf(f, "%s\"%u\": %llu", first ? "" : ", ", h,
+					(unsigned long long)s->host_node[h]);
+			first = false;
+		}
+		fprintf(f, "}, \"mirrored_bytes\": ");
+		/* Unknowable without PFNs or without the host's mirrored ranges. */
+		if (pfns && (hm->nr_ranges || !s->reliable_resident))
+			fprintf(f, "%llu", (unsigned long long)s->mirrored);
+		else
+			fprintf(f, "null");
+		fprintf(f, ", \"movable_zone_bytes\": ");
+		if (pfns)
+			fprintf(f, "%llu, \"zone_unknown_bytes\": %llu}", (unsigned long long)s->movable,
+				(unsigned long long)s->zone_unknown);
+		else
+			fprintf(f, "null, \"zone_unknown_bytes\": null}");
+		fprintf(f, "%s\n", n + 1 < lay->nr_nodes ? "," : "");
+	}
+	fprintf(f, "  ],\n  \"vmm_rss_bytes\": %llu,\n  \"vmm_overhead_bytes\": %llu\n}\n",
+		(unsigned long long)rss,
+		(unsigned long long)(rss > rss_guest ? rss - rss_guest : 0));
+	if (f != stderr && fclose(f))
+		ret = err_set(e, "--placement-report %s: write failed", path);
+out:
+	free(hb.node);
+	free(hb.zone);
+	return ret;
+}
