@@ -9,7 +9,10 @@
  *   NODE id=N memtotal_kb=K
  *   OFFLINE node=N blocks=B ok=K failed=F
  *
- * Commands (argv): zones, blocks, nodes, offline:N, exit:STATUS.
+ *   OFFLINE-RANGE start=0x.. size=0x.. blocks=B ok=K failed=F
+ *
+ * Commands (argv): zones, blocks, nodes, offline:N, offline-range:START:SIZE,
+ * exit:STATUS.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -182,6 +185,35 @@ static void offline(int node)
 	printf("OFFLINE node=%d blocks=%d ok=%d failed=%d\n", node, total, ok, failed);
 }
 
+/* Offlines the memory blocks covering [start, start + size). */
+static void offline_range(unsigned long long start, unsigned long long size)
+{
+	char path[256], bs[64];
+	unsigned long long block, id;
+	int ok = 0, failed = 0, total = 0;
+
+	if (read_str("/sys/devices/system/memory/block_size_bytes", bs, sizeof(bs))) {
+		printf("ERROR no memory blocks\n");
+		return;
+	}
+	block = strtoull(bs, NULL, 16);
+	for (id = start / block; id * block < start + size; id++) {
+		int ret;
+
+		total++;
+		snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%llu/state", id);
+		ret = write_str(path, "offline");
+		if (ret) {
+			failed++;
+			printf("OFFLINE-FAIL block=%llu err=%s\n", id, strerror(-ret));
+		} else {
+			ok++;
+		}
+	}
+	printf("OFFLINE-RANGE start=0x%llx size=0x%llx blocks=%d ok=%d failed=%d\n", start, size,
+	       total, ok, failed);
+}
+
 static void guest_exit(int status)
 {
 	fflush(stdout);
@@ -211,7 +243,12 @@ int main(int argc, char **argv)
 			nodes();
 		else if (!strncmp(c, "offline:", 8))
 			offline(atoi(c + 8));
-		else if (!strncmp(c, "exit:", 5))
+		else if (!strncmp(c, "offline-range:", 14)) {
+			char *end;
+			unsigned long long st = strtoull(c + 14, &end, 0);
+
+			offline_range(st, *end == ':' ? strtoull(end + 1, NULL, 0) : 0);
+		} else if (!strncmp(c, "exit:", 5))
 			guest_exit(atoi(c + 5));
 		else
 			printf("ERROR unknown probe command '%s'\n", c);

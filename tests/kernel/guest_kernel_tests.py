@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Guest trials of the kvm-patches kernel under mirrorvm's QEMU engine, whose
+firmware marks memory mirrored (EFI) and hotpluggable (SRAT): the only way to
+test these paths without mirror-capable hardware.
+
+Usage: guest_kernel_tests.py --kernel PATCHED_BZIMAGE [--mirrorvm PATH]
+Prints PASS/FAIL lines and "kernel-guest: N passed, M failed".
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TOP, "tests", "guest"))
+import guest_tests as gt  # noqa: E402  (the same model and probe parsing)
+from guest_tests import G, M, PAGE, HOLE_END, report, intersect, subtract, pages  # noqa: E402
+
+BASE = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0-1", "--node", "id=1,size=2G"]
+
+
+def zone_records(g, nodes=None, names=("Normal", "Movable")):
+    out = {}
+    for r in g.records("ZONE"):
+        if r["zone"] in names and (nodes is None or int(r["node"]) in nodes):
+            out[(int(r["node"]), r["zone"])] = (int(r["start_pfn"]), int(r["spanned"]), int(r["present"]))
+    return out
+
+
+def boot(g, name, flags, cmdline):
+    rc = g.run(flags, cmdline)
+    ok = rc == 0 and bool(g.lines)
+    report(ok, f"{name} boot ({g.elapsed:.1f}s)", g.why())
+    return ok
+
+
+def check_mirror_split(g, m, name, nodes):
+    zones = gt.zones_by_node(g)
+    for nid in nodes:
+        above = intersect(m.node_ranges(nid), [(HOLE_END, 1 << 62)])
+        mirrored, unmirrored = intersect(above, m.reliable), subtract(above, m.reliable)
+        z = zones.get(nid, {})
+        report(z.get("Normal", {}).get("present", 0) == pages(mirrored),
+               f"{name} node {nid} Normal present == mirrored pages above 4G ({pages(mirrored)})", f"{z}")
+        report(z.get("Movable", {}).get("present", 0) == pages(unmirrored),
+               f"{name} node {nid} Movable present == unmirrored pages above 4G ({pages(unmirrored)})", f"{z}")
+
+
+def test_both_options(g, stock):
+    """movable_node + kernelcore=mirror: hotplug node movable, others mirror-split."""
+    flags = BASE + ["--node", "id=2,size=1G,hotplug=on",
+                    "--mirror", "256M@0x10000000", "--mirror", "512M@0x100000000"]
+    m = gt.Model(flags)
+    name = "both options"
+    if not boot(g, name, flags, "kernelcore=mirror movable_node mvm.probe=zones,blocks,offline:2"):
+        return
+    z = gt.zones_by_node(g).get(2, {})
+    kernel = sum(v["present"] for k, v in z.items() if k != "Movable")
+    report(kernel == 0 and z.get("Movable", {}).get("present") == (1 * G) // PAGE,
+           f"{name}: hotplug node 2 entirely ZONE_MOVABLE", f"{z}")
+    off = g.records("OFFLINE")
+    report(bool(off) and off[0]["ok"] == off[0]["blocks"] == "8" and off[0]["failed"] == "0",
+           f"{name}: all 8 blocks of node 2 offlined", f"{off}")
+    check_mirror_split(g, m, name, [1])
+    both = zone_records(g, nodes={0, 1})
+    # the same layout with kernelcore=mirror alone must split nodes 0 and 1 identically
+    if boot(g, "kernelcore=mirror alone (same layout)", flags, "kernelcore=mirror mvm.probe=zones"):
+        alone = zone_records(g, nodes={0, 1})
+        report(both == alone, f"{name}: nodes 0-1 split exactly as with kernelcore=mirror alone",
+               f"both {both} alone {alone}")
+
+
+def test_alone_unchanged(g, stock):
+    """Each option alone: zones identical to Debian's stock 6.12 kernel."""
+    cases = [
+        ("kernelcore=mirror", BASE + ["--node", "id=2,size=1G,mirror=on", "--mirror", "512M@0x100000000"],
+         "kernelcore=mirror"),
+        ("movable_node", BASE + ["--node", "id=2,size=1G,hotplug=on"], "movable_node"),
+    ]
+    for label, flags, opt in cases:
+        if not boot(g, f"{label} alone, patched", flags, opt + " mvm.probe=zones"):
+            continue
+        patched = zone_records(g)
+        if not boot(stock, f"{label} alone, stock", flags, opt + " mvm.probe=zones"):
+            continue
+        base = zone_records(stock)
+        report(patched == base, f"{label} alone: Normal/Movable zones identical to stock 6.12",
+               f"patched {patched} stock {base}")
+
+
+def test_leading_unmirrored_fixed(g):
+    """Patch 0001 also keeps mirrored memory that stock 6.12 loses (see tests/guest)."""
+    flags = BASE + ["--node", "id=2,size=2G", "--mirror", "1G@0x180000000"]
+    m = gt.Model(flags)
+    if boot(g, "leading unmirrored range", flags, "kernelcore=mirror mvm.probe=zones"):
+        check_mirror_split(g, m, "leading unmirrored range", [2])
+
+
+def test_movablemem_map(g):
+    flags = BASE
+    rng = (0x100000000, 512 * M)
+    if not boot(g, "movablemem_map", flags,
+                f"movablemem_map=512M@{rng[0]:#x} mvm.probe=zones,offline-range:{rng[0]:#x}:{rng[1]:#x}"):
+        return
+    z = gt.zones_by_node(g).get(1, {})
+    report(z.get("Movable", {}).get("start_pfn") == rng[0] // PAGE,
+           "movablemem_map: node 1 ZONE_MOVABLE starts at the listed range", f"{z}")
+    off = g.records("OFFLINE-RANGE")
+    report(bool(off) and off[0]["ok"] == off[0]["blocks"] == "4" and off[0]["failed"] == "0",
+           "movablemem_map: the range's 4 memory blocks go offline", f"{off}")
+    flags2 = BASE + ["--mirror", "512M@0x100000000"]
+    if boot(g, "movablemem_map + kernelcore=mirror", flags2,
+            "kernelcore=mirror movablemem_map=256M@0x108000000 mvm.probe=zones"):
+        # the listed range lies in mirrored memory: it moves to ZONE_MOVABLE,
+        # the rest of node 1 above 4G stays split the mirror way
+        z = gt.zones_by_node(g).get(1, {})
+        want_normal, want_movable = (256 * M) // PAGE, (768 * M) // PAGE
+        report(z.get("Normal", {}).get("present") == want_normal and
+               z.get("Movable", {}).get("present") == want_movable,
+               "movablemem_map + kernelcore=mirror: the listed mirrored range is movable, the rest mirror-split",
+               f"{z}")
+
+
+def test_mfd_mirror(g):
+    flags = BASE + ["--mirror", "512M@0x100000000"]
+    declared = "0x100000000-0x11fffffff"
+    runs = [
+        ("MFD_MIRROR 64 MiB: PFNs in mirrored ranges, MirrorFree falls and rises",
+         "kernelcore=mirror", f"/bin/mirror-alloc-probe,--expect-ranges,{declared},64"),
+        ("MFD_MIRROR beyond MirrorFree: ENOMEM", "kernelcore=mirror", "/bin/mirror-alloc-probe,--expect-enomem"),
+        ("MFD_MIRROR without kernelcore=mirror: clear errno", "", "/bin/mirror-alloc-probe,--expect-unsupported"),
+    ]
+    for label, opt, cmd in runs:
+        if not boot(g, label, flags, f"{opt} mvm.exec={cmd}"):
+            continue
+        checks = [l for l in g.lines if l.startswith(("PASS", "FAIL"))]
+        status = [l for l in g.lines if l.startswith("EXEC status=")]
+        report(bool(checks) and not any(l.startswith("FAIL") for l in checks) and status == ["EXEC status=0"],
+               f"{label} ({len(checks)} checks in the guest)", "\n".join(checks + status)[-800:])
+    # the meminfo lines exist
+    if boot(g, "meminfo", flags, "kernelcore=mirror mvm.exec=grep,-E,Mirror|MemTotal,/proc/meminfo"):
+        lines = [l for l in g.lines if l.startswith("Mirror")]
+        report(any(l.startswith("MirrorTotal:") for l in lines) and any(l.startswith("MirrorFree:") for l in lines),
+               "MirrorTotal/MirrorFree in /proc/meminfo", f"{g.lines[-5:]}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--mirrorvm", default=os.path.join(TOP, "build", "mirrorvm"))
+    args = ap.parse_args()
+    kdir = subprocess.run([os.path.join(TOP, "scripts", "fetch-debian-kernel.sh")],
+                          capture_output=True, check=True).stdout.decode().strip()
+    stock_kernel = [os.path.join(kdir, "boot", f) for f in os.listdir(os.path.join(kdir, "boot"))
+                    if f.startswith("vmlinuz")][0]
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = os.path.join(tmp, "mirror-alloc-probe")
+        subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-o", probe,
+                        os.path.join(TOP, "tests", "guest", "mirror-alloc-probe.c")], check=True)
+        initrd = os.path.join(tmp, "initrd.gz")
+        subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), initrd,
+                        "--add", f"{probe}:bin/mirror-alloc-probe"], check=True)
+        stock_initrd = os.path.join(tmp, "stock.gz")
+        subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), stock_initrd,
+                        "--modules-from", kdir, "--module", "pvpanic.ko", "--module", "pvpanic-mmio.ko"],
+                       check=True)
+        g = gt.Guest(args.mirrorvm, args.kernel, initrd)
+        stock = gt.Guest(args.mirrorvm, stock_kernel, stock_initrd)
+        test_both_options(g, stock)
+        test_alone_unchanged(g, stock)
+        test_leading_unmirrored_fixed(g)
+        test_movablemem_map(g)
+        test_mfd_mirror(g)
+    r = gt.results
+    print(f"kernel-guest: {r['pass']} passed, {r['fail']} failed, {r['skip']} skipped")
+    return 1 if r["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
