@@ -1,11 +1,11 @@
 #!/bin/bash
 # Runs every mirrorvm test suite and adds up their totals.  Each suite
 # prints PASS/FAIL/SKIP lines and ends with "N passed, M failed[, K skipped]".
-# MIRRORVM_TESTS="unit fw xml guest kernel" picks suites (default: all).
+# MIRRORVM_TESTS="unit cli fw xml guest kernel ..." picks suites (default: all).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-suites=${MIRRORVM_TESTS:-unit unit-san fw fw-san xml xml-san kernel guest guest-san}
+suites=${MIRRORVM_TESTS:-unit unit-san cli cli-san fw fw-san xml xml-san guest guest-san kernel}
 pass=0; fail=0; skip=0; failed_suites=
 start=$(date +%s)
 
@@ -36,11 +36,13 @@ for s in $suites; do
 	case $s in
 	unit)      run_suite unit tests/unit/run.sh build/tests/test-* ;;
 	unit-san)  run_suite unit-san tests/unit/run.sh build/tests-san/test-* ;;
+	cli)       run_suite cli tests/cli/run.sh build/mirrorvm ;;
+	cli-san)   run_suite cli-san tests/cli/run.sh build/mirrorvm-san ;;
 	fw)        run_suite fw tests/fw/run.sh build/mirrorvm ;;
 	fw-san)    run_suite fw-san tests/fw/run.sh build/mirrorvm-san ;;
 	xml)       run_suite xml tests/xml/run.sh build/mirrorvm ;;
 	xml-san)   run_suite xml-san tests/xml/run.sh build/mirrorvm-san ;;
-	kernel)    if [ -x tests/kernel/run.sh ]; then run_suite kernel tests/kernel/run.sh; fi ;;
+	kernel)    run_suite kernel tests/kernel/run.sh build/mirrorvm ;;
 	guest)     run_suite guest python3 tests/guest/guest_tests.py --mirrorvm build/mirrorvm ;;
 	# The engine's supervision code under ASan/UBSan, on real guest endings.
 	guest-san) run_suite guest-san python3 tests/guest/guest_tests.py --mirrorvm build/mirrorvm-san --only endings ;;

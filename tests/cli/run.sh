@@ -1,0 +1,66 @@
+#!/bin/bash
+# Command-line behaviour of the mirrorvm binary (no guest boots): help,
+# version, and errors that must name the flag, exit 1 and change nothing.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+vmm=${1:-$top/build/mirrorvm}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+pass=0; fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+
+# expect NAME STATUS NEEDLE -- ARGS...: exit status and a stderr substring
+expect() {
+	local name=$1 want=$2 needle=$3; shift 4
+	"$vmm" "$@" > "$work/out" 2> "$work/err" < /dev/null
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then ko "$name" "exit $rc, want $want; stderr: $(head -c 300 "$work/err")"; return; fi
+	if [ -n "$needle" ] && ! grep -qF -- "$needle" "$work/err" "$work/out"; then
+		ko "$name" "output lacks '$needle': $(head -c 300 "$work/err")"; return
+	fi
+	ok "$name"
+}
+
+expect "no command: usage, exit 1" 1 "usage: mirrorvm" --
+expect "unknown command" 1 "unknown command 'frob'" -- frob
+expect "help" 0 "run        boot a guest" -- help
+expect "run --help lists every node key" 0 "prefault=on|off" -- run --help
+expect "version" 0 "mirrorvm " -- version
+expect "run without --kernel" 1 "--kernel is required" -- run
+expect "missing kernel file" 1 "--kernel /nonexistent" -- run --kernel /nonexistent
+printf 'not a kernel' > "$work/junk"; dd if=/dev/zero bs=1k count=8 >> "$work/junk" 2>/dev/null
+expect "not a bzImage" 1 "not a bzImage" -- run --kernel "$work/junk"
+expect "unknown flag names it" 1 "--frobnicate: unknown flag" -- run --frobnicate
+expect "flag without value" 1 "--cpus: needs a value" -- run --cpus
+expect "bad node key names the flag" 1 "--node id=0,size=1G,colour=red: unknown key 'colour'" -- run --node id=0,size=1G,colour=red
+
+# a rejected --dump-firmware creates nothing
+expect "rejected layout writes no firmware" 1 "not all guest RAM" -- run --node id=0,size=1G --mirror 1G@0x80000000 --dump-firmware "$work/fw-bad"
+[ -e "$work/fw-bad" ] && ko "rejected layout leaves no directory" "$work/fw-bad exists" || ok "rejected layout leaves no directory"
+expect "--dump-firmware needs no kernel" 0 "" -- run --node id=0,size=1G --node id=1,size=1G,hotplug=on --dump-firmware "$work/fw"
+for f in RSDP XSDT FACP DSDT APIC SRAT SLIT; do
+	[ -s "$work/fw/$f.dat" ] || { ko "dump writes $f.dat" "missing"; continue; }
+	ok "dump writes $f.dat"
+done
+grep -q "usable" "$work/fw/e820.txt" && ok "dump writes e820.txt" || ko "dump writes e820.txt" "no usable range"
+grep -q "mirrored memory" "$work/fw/efi-memmap.txt" && ok "dump writes efi-memmap.txt" || ko "dump writes efi-memmap.txt" "no summary"
+
+kdir=$("$top/scripts/fetch-debian-kernel.sh" 2>/dev/null)
+kernel=$(ls "$kdir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+if [ -n "$kernel" ]; then
+	expect "--host-mirror=required refused by the qemu engine" 1 "--host-mirror=required" -- \
+		run --engine qemu --kernel "$kernel" --node id=0,size=1G,mirror=on --host-mirror required
+	expect "missing QEMU binary is a clear error" 1 "cannot run /nonexistent/qemu" -- \
+		run --engine qemu --qemu-accel tcg --qemu /nonexistent/qemu --kernel "$kernel"
+	truncate -s 2G "$work/big.initrd"
+	expect "initrd that does not fit" 1 "does not fit in RAM" -- \
+		run --engine qemu --kernel "$kernel" --initrd "$work/big.initrd" --memory 1G
+	expect "kernel that does not fit in node 0" 1 "to decompress" -- \
+		run --engine qemu --kernel "$kernel" --memory 16M
+	long=$(head -c 5000 /dev/zero | tr '\0' 'x')
+	expect "command line too long" 1 "--cmdline" -- run --engine qemu --kernel "$kernel" --cmdline "$long"
+else
+	echo "SKIP kernel-dependent errors: no Debian kernel (scripts/fetch-debian-kernel.sh)"
+fi
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
