@@ -310,32 +310,39 @@ int layout__build(const struct vm_config *cfg, struct layout *lay, struct err *e
 	return check_hotplug(lay, e);
 }
 
+u64 layout__reliable_cut(const struct layout *lay, u64 pos, u64 end, bool *reliable)
+{
+	u64 cut = end;
+	unsigned int j;
+
+	*reliable = false;
+	for (j = 0; j < lay->nr_reliable; j++) {
+		u64 rs = lay->reliable[j].start, re = range_end(&lay->reliable[j]);
+
+		if (pos >= rs && pos < re) {
+			*reliable = true;
+			cut = MIN(cut, re);
+		} else if (rs > pos) {
+			cut = MIN(cut, rs);
+		}
+	}
+	return cut;
+}
+
 unsigned int layout__slots(const struct layout *lay, struct mem_slot *out,
 			   unsigned int max)
 {
-	unsigned int i, j, n = 0;
+	unsigned int i, n = 0;
 
 	for (i = 0; i < lay->nr_ram; i++) {
 		u64 pos = lay->ram[i].start, end = pos + lay->ram[i].size;
 
 		while (pos < end && n < max) {
-			u64 cut = end;
-			bool rel = false;
+			u64 cut = layout__reliable_cut(lay, pos, end, &out[n].reliable);
 
-			for (j = 0; j < lay->nr_reliable; j++) {
-				u64 rs = lay->reliable[j].start, re = range_end(&lay->reliable[j]);
-
-				if (pos >= rs && pos < re) {
-					rel = true;
-					cut = MIN(cut, re);
-				} else if (rs > pos) {
-					cut = MIN(cut, rs);
-				}
-			}
 			out[n].gpa = pos;
 			out[n].size = cut - pos;
 			out[n].node = lay->ram[i].node;
-			out[n].reliable = rel;
 			n++;
 			pos = cut;
 		}

@@ -52,22 +52,10 @@ static int add_split(const struct layout *lay, struct fw_mem_piece *p, unsigned 
 		     u64 start, u64 end, enum fw_mem_type type, struct err *e)
 {
 	while (start < end) {
-		u64 cut = end;
-		bool rel = false;
-		unsigned int i;
-		int ret;
+		bool rel;
+		u64 cut = layout__reliable_cut(lay, start, end, &rel);
+		int ret = add_piece(p, nr, start, cut, type, rel, e);
 
-		for (i = 0; i < lay->nr_reliable; i++) {
-			u64 rs = lay->reliable[i].start, re = range_end(&lay->reliable[i]);
-
-			if (start >= rs && start < re) {
-				rel = true;
-				cut = MIN(cut, re);
-			} else if (rs > start) {
-				cut = MIN(cut, rs);
-			}
-		}
-		ret = add_piece(p, nr, start, cut, type, rel, e);
 		if (ret)
 			return ret;
 		start = cut;

@@ -80,6 +80,11 @@ struct mem_slot {
 
 #define MAX_SLOTS	(2 * (MAX_MIRRORS + MAX_NODES) + 2)
 
+/*
+ * Where [pos, end) next changes reliability: returns the first such address
+ * (or @end) and says whether [pos, cut) is reliable.
+ */
+u64 layout__reliable_cut(const struct layout *lay, u64 pos, u64 end, bool *reliable);
 unsigned int layout__slots(const struct layout *lay, struct mem_slot *out,
 			   unsigned int max);
 #endif
