@@ -5,7 +5,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-suites=${MIRRORVM_TESTS:-unit unit-san cli cli-san fw fw-san xml xml-san guest guest-san kernel}
+suites=${MIRRORVM_TESTS:-unit unit-san cli cli-san fw fw-san xml xml-san guest guest-san kernel nested}
 pass=0; fail=0; skip=0; failed_suites=
 start=$(date +%s)
 
@@ -43,6 +43,7 @@ for s in $suites; do
 	xml)       run_suite xml tests/xml/run.sh build/mirrorvm ;;
 	xml-san)   run_suite xml-san tests/xml/run.sh build/mirrorvm-san ;;
 	kernel)    run_suite kernel tests/kernel/run.sh build/mirrorvm ;;
+	nested)    run_suite nested tests/nested/run.sh ;;
 	guest)     run_suite guest python3 tests/guest/guest_tests.py --mirrorvm build/mirrorvm ;;
 	# The engine's supervision code under ASan/UBSan, on real guest endings.
 	guest-san) run_suite guest-san python3 tests/guest/guest_tests.py --mirrorvm build/mirrorvm-san --only endings ;;

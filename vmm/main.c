@@ -38,6 +38,7 @@ static int cmd_run(int argc, char **argv)
 	static char cmdline[FW_CMDLINE_MAX + 64];
 	const char *hint;
 	char why[160];
+	bool use_kvm = false;
 	int ret;
 
 	config__init(&cfg);
@@ -64,16 +65,21 @@ static int cmd_run(int argc, char **argv)
 
 	switch (cfg.engine) {
 	case ENGINE_KVM:
-		die("--engine kvm: the KVM engine is not built yet; use --engine qemu");
+		if (!kvm_available(why, sizeof(why)))
+			die("--engine kvm: %s", why);
+		if (!kvm_can_boot_linux(why, sizeof(why)))
+			warn("--engine kvm: %s; the guest will likely fail", why);
+		use_kvm = true;
+		break;
 	case ENGINE_AUTO:
-		kvm_can_boot_linux(why, sizeof(why));
-		info("engine auto: using qemu (the KVM engine is not built yet; KVM here: %s)",
-		     why);
+		use_kvm = kvm_can_boot_linux(why, sizeof(why));
+		info("engine auto: using %s (KVM here: %s)", use_kvm ? "kvm" : "qemu", why);
 		break;
 	case ENGINE_QEMU:
 		break;
 	}
-	hint = qemu_engine__cmdline_hint(&cfg);
+	/* The TCG TSC hint concerns the QEMU engine only. */
+	hint = use_kvm ? "" : qemu_engine__cmdline_hint(&cfg);
 	if (*hint) {
 		snprintf(cmdline, sizeof(cmdline), "%s%s%s", cfg.cmdline,
 			 *cfg.cmdline ? " " : "", hint);
@@ -87,7 +93,7 @@ static int cmd_run(int argc, char **argv)
 	if (fw__build(&lay, &kernel.info, &fw, &e))
 		die("%s", e.msg);
 
-	ret = qemu_engine__run(&vm, &e);
+	ret = use_kvm ? kvm_engine__run(&vm, &e) : qemu_engine__run(&vm, &e);
 	boot__release(&kernel);
 	if (ret < 0)
 		die("%s", e.msg);

@@ -237,6 +237,46 @@ static void *map_fd(int fd, u64 size, const char *what, struct err *e)
 	return p;
 }
 
+/*
+ * A stock host gives no guarantee for hugetlb pages (unmirrored memory below
+ * 4 GiB is a kernel zone too, and boot-time gigantic pages fall back to it),
+ * so check every 1 GiB page against the host's mirrored ranges when they
+ * are known, and refuse rather than back a reliable range silently with
+ * unmirrored memory.
+ */
+static int check_hugetlb_pages(const struct host_mirror *hm, u8 *p, u64 size, struct err *e)
+{
+	u64 off;
+	int fd;
+
+	if (!hm->nr_ranges)
+		return 0;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	for (off = 0; off < size; off += SZ_1G) {
+		volatile u8 *b = p + off;
+		u64 ent = 0, pa;
+		unsigned int i;
+		bool ok = false;
+
+		(void)*b;	/* fault the page in (it is allocated already) */
+		if (pread(fd, &ent, 8, ((uintptr_t)p + off) / SZ_4K * 8) != 8 ||
+		    !(ent >> 63) || !(ent & ((1ULL << 55) - 1)))
+			break;	/* PFNs hidden (not root): the report says so */
+		pa = (ent & ((1ULL << 55) - 1)) * SZ_4K;
+		for (i = 0; i < hm->nr_ranges; i++)
+			ok |= pa >= hm->ranges[i].start && pa + SZ_1G <= range_end(&hm->ranges[i]);
+		if (!ok) {
+			close(fd);
+			return err_set(e, "the host's 1 GiB huge page at 0x%llx is not mirrored memory (a stock kernelcore=mirror host may place gigantic pages in unmirrored memory below 4 GiB); reserve them on a mirrored node, e.g. hugepages=NODE:COUNT",
+				       (unsigned long long)pa);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
 void *host_mirror__map(const struct host_mirror *hm, u64 size, struct err *e)
 {
 	void *p;
@@ -265,6 +305,10 @@ void *host_mirror__map(const struct host_mirror *hm, u64 size, struct err *e)
 		}
 		p = map_fd(fd, size, "1 GiB hugetlb", e);
 		close(fd);
+		if (p != MAP_FAILED && check_hugetlb_pages(hm, p, size, e)) {
+			munmap(p, size);
+			return MAP_FAILED;
+		}
 		return p;
 	default:
 		err_set(e, "%s", hm->why);

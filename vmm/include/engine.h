@@ -9,7 +9,7 @@ struct vm {
 	const struct vm_config *cfg;
 	const struct layout *lay;
 	const struct fw_image *fw;
-	const struct kernel_image *kernel;
+	struct kernel_image *kernel;	/* engines may release it once loaded */
 };
 
 /*
@@ -25,6 +25,14 @@ int qemu_engine__run(const struct vm *vm, struct err *e);
  */
 const char *qemu_engine__cmdline_hint(const struct vm_config *cfg);
 u64 host_tsc_khz(void);
+
+/*
+ * The in-process KVM engine (vmm/engine/kvm/): runs the guest on /dev/kvm
+ * with the same platform and firmware as the QEMU engine.
+ */
+int kvm_engine__run(const struct vm *vm, struct err *e);
+/* Can /dev/kvm be opened at all?  @why says why not. */
+bool kvm_available(char *why, size_t len);
 
 /* Can /dev/kvm run an unmodified Linux guest?  @why says why not. */
 bool kvm_can_boot_linux(char *why, size_t len);

@@ -1,0 +1,34 @@
+#!/bin/busybox sh
+# /bin/mvm-extra of the nested tests' L1 initramfs: L1 is a Linux host
+# under mirrorvm's QEMU engine (TCG); this runs every line of /nested/cases
+# with "mirrorvm run --engine kvm" on L1's /dev/kvm and prints L2's console
+# (L2OUT:name ...) and mirrorvm's stderr (L2ERR:name ...) for the host test.
+# A case line: NAME|FLAGS|CMDLINE  (FLAGS split on blanks; an empty
+# CMDLINE with FLAGS starting "!" runs no guest: error-path cases).
+uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+if [ -c /dev/kvm ]; then
+	echo "NESTED-KVM ok $(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
+else
+	echo "NESTED-KVM missing"
+fi
+grep -E 'HugePages_(Total|Free)|Hugepagesize' /proc/meminfo | sed 's/^/NESTED-L1 /'
+dmesg | grep -E 'mirrored memory' | sed 's/^/NESTED-L1 /'
+while IFS='|' read -r name flags cmdline; do
+	[ -n "$name" ] || continue
+	t0=$(uptime_ms)
+	echo "NESTED-CASE-START $name"
+	# L2's console streams out as it comes (a hung L2 still shows how far
+	# it got); the status goes through a file, busybox sh has no pipefail.
+	# shellcheck disable=SC2086
+	{ timeout -s TERM "${MVM_L2_TIMEOUT:-150}" /bin/mirrorvm run --engine kvm \
+		--kernel /nested/bzImage --initrd /nested/initrd.gz \
+		--cmdline "$cmdline" $flags </dev/null 2>/tmp/l2.err; echo $? > /tmp/l2.rc; } |
+		tr -d '\r' | sed "s/^/L2OUT:$name /"
+	echo	# L2's last line may lack its newline (a panic cut short)
+	rc=$(cat /tmp/l2.rc)
+	t1=$(uptime_ms)
+	tr -d '\r' < /tmp/l2.err | sed "s/^/L2ERR:$name /"
+	echo "NESTED-CASE $name rc=$rc ms=$((t1 - t0))"
+	echo "NESTED-CASE-END $name"
+done < /nested/cases
+echo "NESTED-ALL-DONE"

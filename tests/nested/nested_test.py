@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""Tests of the KVM engine (mirrorvm run --engine kvm).
+
+L0 (this machine, any /dev/kvm that opens, even kvm_pvm): a tiny bzImage-
+shaped guest (tiny-guest.S) drives every way a guest can end, junk on
+unemulated ports and MMIO, and host signals, under build/mirrorvm and the
+ASan/UBSan build; host-side errors (huge pages, host nodes, --host-mirror=
+required) are checked before any guest runs.
+
+Nested (L1 = Debian's 6.12 cloud kernel under mirrorvm's QEMU engine, TCG,
+-cpu max, with kvm-amd; L2 = the same kernel under the KVM engine inside
+L1): guest_tests.py's own kernelcore=mirror and movable_node trials are
+recorded, replayed in L2 and checked by guest_tests' unchanged code; then
+a reliable+hotplug layout, firmware bytes compared with the QEMU engine at
+L0, a guest throwing junk at the VMM, a panic, and host errors inside L1.
+
+Prints PASS/FAIL/SKIP lines and "nested: N passed, M failed, K skipped".
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TOP, "tests", "guest"))
+import guest_tests as gt  # noqa: E402  (Model, Guest and the trials)
+
+results = {"pass": 0, "fail": 0, "skip": 0}
+CMDLINE = "console=ttyS0 quiet loglevel=4 "
+
+
+def report(ok, name, why=""):
+    results["pass" if ok else "fail"] += 1
+    print(f"PASS {name}" if ok else f"FAIL {name}: {why}", flush=True)
+
+
+def skip(name, why):
+    results["skip"] += 1
+    print(f"SKIP {name}: {why}", flush=True)
+
+
+def run(cmd, timeout=120, **kw):
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, **kw)
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    except subprocess.TimeoutExpired as e:
+        return None, (e.stdout or b"").decode(errors="replace"), (e.stderr or b"").decode(errors="replace")
+
+
+# ---------------------------------------------------------------- L0 ----
+
+def build_tiny(work):
+    obj, img = os.path.join(work, "tiny.o"), os.path.join(work, "tiny-bzImage")
+    subprocess.run(["gcc", "-c", "-o", obj, os.path.join(HERE, "tiny-guest.S")], check=True)
+    subprocess.run(["objcopy", "-O", "binary", "-j", ".text", obj, img], check=True)
+    return img
+
+
+def l0_tests(mvm, san, work):
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+    except OSError as e:
+        skip("L0 KVM engine tests", f"/dev/kvm: {e.strerror}")
+        return
+    tiny = build_tiny(work)
+    cases = [("p", 0, "guest powered off"), ("r", 0, "guest rebooted"),
+             ("s", 42, "guest ended with status 42"), ("k", 2, "guest kernel panicked"),
+             ("t", 2, "guest crashed"), ("g", 42, "guest ended with status 42")]
+    for binary in (mvm, san):
+        tag = os.path.basename(binary)
+        for c, want, msg in cases:
+            cpus = ["--cpus", "2"] if c in "pg" else []
+            rc, out, err = run([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", c] + cpus)
+            ok = rc == want and msg in err and "ERROR: AddressSanitizer" not in err \
+                and "runtime error" not in err and "LeakSanitizer" not in err
+            if c == "g":
+                ok = ok and out.strip() == "ok" and "wrote 2 byte(s) to port 0x600" in err \
+                    and "wrote 0x77 to the control port" in err
+            if c == "t":
+                ok = ok and ("triple fault" in err or "internal error" in err) and " rip " in err
+            report(ok, f"L0 {tag}: tiny guest '{c}' -> exit {want} ({msg})",
+                   f"exit {rc}; stdout {out[-200:]!r}; stderr {err[-600:]}")
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            p = subprocess.Popen([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "h",
+                                  "--cpus", "2"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            time.sleep(1.5)
+            p.send_signal(sig)
+            try:
+                out, err = p.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, err = p.communicate()
+            err = err.decode(errors="replace")
+            report(p.returncode == 128 + sig and "Sanitizer" not in err,
+                   f"L0 {tag}: {signal.Signals(sig).name} stops all vCPUs -> exit {128 + sig}",
+                   f"exit {p.returncode}; {err[-400:]}")
+
+    # Host-side errors: one clear message, before any guest runs.
+    hp1g = "/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages"
+    free1g = int(open(hp1g).read()) if os.path.exists(hp1g) else 0
+    errs = [
+        (["--node", f"id=0,size={free1g + 1}G,backing=hugetlb1g"],
+         rf"node 0: backing=hugetlb1g needs {free1g + 1} free 1G huge pages, the host has {free1g} \(/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages\)"
+         if os.path.exists(hp1g) else r"node 0: backing=hugetlb1g: this host kernel has no 1G huge pages",
+         "hugetlb1g beyond the free 1G pages"),
+        (["--node", "id=0,size=512M", "--node", "id=1,size=64M,host-nodes=0,63"],
+         r"node 1: host-nodes=0,63: host NUMA node 63 does not exist \(/sys/devices/system/node/node63\); this host's nodes: \d",
+         "host node that does not exist"),
+    ]
+    with open("/proc/cmdline") as f:
+        host_has_mirror = "kernelcore=mirror" in f.read()
+    if not host_has_mirror:
+        errs.append((["--node", "id=0,size=512M,mirror=on", "--host-mirror=required"],
+                     r"--host-mirror=required: host has no mirrored memory",
+                     "--host-mirror=required on a host without mirroring"))
+    else:
+        skip("L0 --host-mirror=required refused", "this host runs kernelcore=mirror")
+    for binary in (mvm, san):
+        tag = os.path.basename(binary)
+        for flags, pattern, name in errs:
+            rc, out, err = run([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "p"] + flags)
+            report(rc == 1 and bool(re.search(pattern, err)) and "Sanitizer" not in err,
+                   f"L0 {tag}: error for {name}", f"exit {rc}; stderr: {err.strip()[-500:]}")
+    rc, out, err = run([mvm, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "p",
+                        "--node", "id=0,size=512M,mirror=on", "--host-mirror=preferred"])
+    report(rc == 0 and (host_has_mirror or "[0x0-0x20000000) are not backed by host mirrored memory" in err),
+           "L0 --host-mirror=preferred starts and names the unmirrored reliable ranges", f"exit {rc}; {err[-400:]}")
+    rc, out, err = run([mvm, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "p",
+                        "--node", "id=0,size=256M,backing=memfd,prefault=on,host-nodes=0,policy=bind",
+                        "--node", "id=1,size=256M,prefault=on,host-nodes=0,policy=interleave"])
+    report(rc == 0, "L0 memfd/anon backing with host-nodes, policy and prefault", f"exit {rc}; {err[-400:]}")
+
+
+# ------------------------------------------------------------ nested ----
+
+class Recorder:
+    """Stands in for guest_tests.Guest to learn which guests a trial runs."""
+    def __init__(self):
+        self.runs = []
+        self.rc, self.out, self.err, self.lines, self.elapsed = 1, "", "", [], 0.0
+
+    def run(self, flags, cmdline, timeout=180):
+        self.runs.append((list(flags), cmdline))
+        return 1
+
+    def why(self):
+        return ""
+
+
+class Replay(gt.Guest):
+    """guest_tests.Guest whose guests already ran in L2 under the KVM engine."""
+    def __init__(self, cases):
+        super().__init__("mirrorvm-kvm-in-L1", "bzImage", "initrd")
+        self.cases = cases
+
+    def run(self, flags, cmdline, timeout=180):
+        c = self.cases.get(case_key(flags, cmdline))
+        if c is None:
+            self.rc, self.out, self.err, self.elapsed, self.lines = None, "", "case did not run in L1", 0, []
+            return None
+        self.rc, self.out, self.err, self.elapsed = c["rc"], c["out"], c["err"], c["ms"] / 1000
+        body = self.out.split("MVM-BEGIN", 1)[-1].split("MVM-END", 1)[0] if "MVM-BEGIN" in self.out else ""
+        self.lines = body.splitlines()
+        return self.rc
+
+
+def case_key(flags, cmdline):
+    return " ".join(flags) + "|" + cmdline
+
+
+def record_trials():
+    rec = Recorder()
+    saved = gt.report
+    gt.report = lambda *a, **k: None
+    try:
+        gt.test_kernelcore_mirror(rec)
+        gt.test_movable_node(rec)
+    finally:
+        gt.report = saved
+    return rec.runs
+
+
+SMALL = ["--cpus", "2", "--node", "id=0,size=512M,cpus=0-1", "--node", "id=1,size=256M,mirror=on",
+         "--node", "id=2,size=256M,hotplug=on"]
+
+
+def nested_cases(trials):
+    """(name, flags, cmdline) for L1 to run, in order."""
+    cases = []
+    for i, (flags, cmdline) in enumerate(trials):
+        cases.append((f"trial{i}", flags, CMDLINE + cmdline))
+    cases += [
+        ("small-mirror", SMALL, CMDLINE + "kernelcore=mirror mvm.probe=zones,nodes mvm.fwhash=1"),
+        ("small-movable", SMALL, CMDLINE + "movable_node mvm.probe=zones,blocks,offline:2,blocks"),
+        ("garbage", ["--node", "id=0,size=512M"], CMDLINE + "mvm.garbage=42"),
+        ("panic", ["--node", "id=0,size=512M"], CMDLINE + "mvm.end=panic"),
+        ("err-hugetlb1g", ["--node", "id=0,size=2G,backing=hugetlb1g"], CMDLINE),
+        ("err-host-node", ["--node", "id=0,size=512M,host-nodes=3"], CMDLINE),
+        ("host-mirror", ["--node", "id=0,size=512M", "--node", "id=1,size=1G,mirror=on",
+                         "--host-mirror=required", "--placement-report=-"], CMDLINE + "kernelcore=mirror"),
+    ]
+    return cases
+
+
+def build_nested(work, kdir, kernel, mvm_static, cases):
+    l2 = os.path.join(work, "l2.cpio.gz")
+    garbage = os.path.join(work, "mvm-garbage")
+    subprocess.run(["gcc", "-static", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", garbage,
+                    os.path.join(HERE, "mvm-garbage.c")], check=True)
+    subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l2, "--modules-from", kdir,
+                    "--module", "pvpanic.ko", "--module", "pvpanic-mmio.ko",
+                    "--add", os.path.join(HERE, "l2-extra.sh") + ":/bin/mvm-extra",
+                    "--add", garbage + ":/bin/mvm-garbage"], check=True)
+    casefile = os.path.join(work, "cases")
+    with open(casefile, "w") as f:
+        for name, flags, cmdline in cases:
+            f.write(f"{name}|{' '.join(flags)}|{cmdline}\n")
+    l1 = os.path.join(work, "l1.cpio.gz")
+    subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l1, "--modules-from", kdir,
+                    "--module", "irqbypass.ko", "--module", "kvm.ko", "--module", "kvm-amd.ko",
+                    "--add", mvm_static + ":/bin/mirrorvm", "--add", kernel + ":/nested/bzImage",
+                    "--add", l2 + ":/nested/initrd.gz", "--add", os.path.join(HERE, "l1-run.sh") + ":/bin/mvm-extra",
+                    "--add", casefile + ":/nested/cases"], check=True)
+    return l1, l2
+
+
+# L1: 4 GiB in two nodes, a mirrored one above 4 GiB plus a mirrored range in
+# node 0, so the host-mirror methods have mirrored memory to find.
+L1_FLAGS = ["--cpus", "2", "--node", "id=0,size=3G,cpus=0-1", "--node", "id=1,size=2G,mirror=on",
+            "--mirror", "256M@0x10000000"]
+# The gigantic page is reserved on L1's mirrored node 1: on node 0 a stock
+# kernel would take it from unmirrored memory below 4 GiB, which mirrorvm
+# then refuses for a reliable range.
+L1_CMDLINE = ("console=ttyS0 quiet loglevel=4 kernelcore=mirror efi=debug hugepagesz=1G hugepages=0:0,1:1 "
+              "mvm.end=poweroff")
+
+
+def parse_l1(out):
+    cases, kvm = {}, None
+    for line in out.replace("\r", "").splitlines():
+        m = re.match(r"NESTED-CASE (\S+) rc=(\d+) ms=(\d+)", line)
+        if m:
+            cases[m.group(1)] = {"rc": int(m.group(2)), "ms": int(m.group(3))}
+            continue
+        m = re.match(r"L2(OUT|ERR):(\S+) ?(.*)", line)
+        if m:
+            key = "out" if m.group(1) == "OUT" else "err"
+            cases.setdefault(m.group(2) + "#text", {"out": [], "err": []})[key].append(m.group(3))
+        if line.startswith("NESTED-KVM"):
+            kvm = line
+    for name in list(cases):
+        if name.endswith("#text"):
+            continue
+        t = cases.get(name + "#text", {"out": [], "err": []})
+        cases[name]["out"] = "\n".join(t["out"]) + "\n"
+        cases[name]["err"] = "\n".join(t["err"]) + "\n"
+    return {k: v for k, v in cases.items() if not k.endswith("#text")}, kvm
+
+
+def fw_lines(text):
+    return sorted(l for l in text.splitlines() if l.startswith("FWHASH") or l.startswith("FWMAP"))
+
+
+def nested_tests(mvm, mvm_static, work, timeout, only_cases=None):
+    try:
+        kdir = subprocess.run([os.path.join(TOP, "scripts", "fetch-debian-kernel.sh")],
+                              capture_output=True, check=True).stdout.decode().strip()
+    except subprocess.CalledProcessError as e:
+        skip("nested KVM engine tests", "no Debian 6.12 cloud kernel: " + e.stderr.decode().strip())
+        return
+    kernel = [os.path.join(kdir, "boot", f) for f in os.listdir(os.path.join(kdir, "boot"))
+              if f.startswith("vmlinuz")][0]
+    trials = record_trials()
+    cases = nested_cases(trials)
+    if only_cases:      # debugging: run these L2 cases only (other checks fail)
+        cases = [c for c in cases if c[0] in only_cases.split(",")]
+    l1, l2 = build_nested(work, kdir, kernel, mvm_static, cases)
+
+    # L0 reference for the firmware comparison: the same layout, QEMU engine.
+    ref = subprocess.Popen([mvm, "run", "--engine", "qemu", "--kernel", kernel, "--initrd", l2,
+                            "--cmdline", CMDLINE + "kernelcore=mirror mvm.probe=zones,nodes mvm.fwhash=1"] + SMALL,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ref_out, _ = ref.communicate(timeout=180)
+    t0 = time.time()
+    rc, out, err = run([mvm, "run", "--engine", "qemu", "--kernel", kernel, "--initrd", l1,
+                        "--cmdline", L1_CMDLINE] + L1_FLAGS, timeout=timeout)
+    elapsed = time.time() - t0
+    with open(os.path.join(work, "l1-console.log"), "w") as f:
+        f.write(out + "\n--- stderr ---\n" + err)
+    got, kvm = parse_l1(out)
+    report(rc == 0 and "NESTED-ALL-DONE" in out,
+           f"L1 (TCG, kvm-amd) ran {len(got)}/{len(cases)} L2 guests and powered off ({elapsed:.0f}s)",
+           f"exit {rc}; {kvm}; tail: {out[-1500:]} {err[-300:]}")
+    report(bool(kvm) and kvm.startswith("NESTED-KVM ok"), "L1 has a working /dev/kvm", f"{kvm}")
+
+    # guest_tests.py's own trials, replayed from L2 and checked by its code
+    saved = gt.report
+    gt.report = lambda ok, name, why="": report(ok, "L2 kvm engine: " + name, why)
+    try:
+        replay = Replay({case_key(f, c[len(CMDLINE):]): got.get(n, None)
+                         for n, f, c in cases if n.startswith("trial") and got.get(n)})
+        gt.test_kernelcore_mirror(replay)
+        gt.test_movable_node(replay)
+    finally:
+        gt.report = saved
+
+    m = gt.Model(SMALL)
+    c = got.get("small-mirror")
+    g = Replay({})
+    if not c or c["rc"] != 0:
+        report(False, "L2 reliable+hotplug layout under kernelcore=mirror boots", f"{c}")
+    else:
+        g.rc, g.out = c["rc"], c["out"]
+        g.lines = c["out"].split("MVM-BEGIN", 1)[-1].split("MVM-END", 1)[0].splitlines()
+        report(True, f"L2 reliable+hotplug layout under kernelcore=mirror boots ({c['ms'] / 1000:.1f}s)")
+        want = f"Memory: {m.reliable_total() >> 20}M/{m.total() >> 20}M mirrored memory"
+        report(bool(g.dmesg(re.escape(want))), f"L2 dmesg '{want}'", "; ".join(g.dmesg("mirrored")))
+        report(bool(g.dmesg(r"SRAT: Node 2 PXM 2 .*hotplug")), "L2 SRAT: node 2 Hot Pluggable",
+               "; ".join(g.dmesg("SRAT")))
+        nodes = {int(r["id"]) for r in g.records("NODE")}
+        report(nodes == {0, 1, 2}, "L2 sees nodes 0, 1, 2", f"{nodes}")
+        mine, theirs = fw_lines(c["out"]), fw_lines(ref_out.decode(errors="replace").replace("\r", ""))
+        report(len(mine) >= 8 and mine == theirs and not any("missing" in l for l in mine),
+               f"firmware identical under both engines ({sum(l.startswith('FWHASH') for l in mine)} ACPI tables, "
+               f"{sum(l.startswith('FWMAP') for l in mine)} memmap entries)",
+               f"kvm: {mine}\nqemu: {theirs}")
+    c = got.get("small-movable")
+    if not c or c["rc"] != 0:
+        report(False, "L2 reliable+hotplug layout under movable_node boots", f"{c}")
+    else:
+        g.lines = c["out"].split("MVM-BEGIN", 1)[-1].split("MVM-END", 1)[0].splitlines()
+        zones = gt.zones_by_node(g)
+        mov = zones.get(2, {}).get("Movable", {}).get("present", 0)
+        kern = sum(v["present"] for k, v in zones.get(2, {}).items() if k != "Movable")
+        report(mov == 256 * gt.M // gt.PAGE and kern == 0,
+               "L2 movable_node: hotplug node 2 entirely ZONE_MOVABLE", f"{zones}")
+        off = [r for r in g.records("OFFLINE") if r["node"] == "2"]
+        report(bool(off) and off[0]["ok"] == off[0]["blocks"] == "2" and off[0]["failed"] == "0",
+               "L2 movable_node: node 2's 2 memory blocks go offline", f"{off}")
+    c = got.get("garbage") or {"rc": None, "out": "", "err": ""}
+    gm = re.search(r"GARBAGE ports=(\d+) bad_reads=(\d+) mmio=(\d+) mmio_bad=(\d+)", c["out"])
+    report(c["rc"] == 42 and gm and int(gm.group(1)) > 4000 and gm.group(2) == "0" and gm.group(4) == "0"
+           and "wrote 2 byte(s) to port 0x600" in c["err"],
+           f"L2 junk on unemulated ports and MMIO: VMM survives, reads all-ones, exit 42 "
+           f"({gm.group(0) if gm else 'no GARBAGE line'})",
+           f"rc {c['rc']}; {c['out'][-800:]} {c['err'][-400:]}")
+    c = got.get("panic") or {"rc": None, "err": ""}
+    report(c["rc"] == 2 and "guest kernel panicked" in c["err"], "L2 panic -> pvpanic -> exit 2",
+           f"rc {c['rc']}; {c['err'][-300:]}")
+    c = got.get("err-hugetlb1g") or {"rc": None, "err": ""}
+    report(c["rc"] == 1 and re.search(r"node 0: backing=hugetlb1g needs 2 free 1G huge pages, the host has [01] ",
+                                       c["err"]),
+           "L1: hugetlb1g beyond L1's free 1G pages is refused, counts named", f"rc {c['rc']}; {c['err'][-400:]}")
+    c = got.get("err-host-node") or {"rc": None, "err": ""}
+    report(c["rc"] == 1 and "host NUMA node 3 does not exist" in c["err"] and "this host's nodes: 0-1" in c["err"],
+           "L1: host-nodes=3 refused, L1's nodes listed", f"rc {c['rc']}; {c['err'][-400:]}")
+    c = got.get("host-mirror") or {"rc": None, "err": ""}
+    report(c["rc"] == 0, "L1: --host-mirror=required guest runs on a stock kernelcore=mirror host",
+           f"rc {c['rc']}: {c['err'].strip()[-400:]}")
+    rep = placement_json(c["err"])
+    if rep is None:
+        report(False, "L1 placement report is JSON", c["err"][-800:])
+        return
+    nodes = {n["id"]: n for n in rep["nodes"]}
+    rel = nodes.get(1, {})
+    report(rep["host_mirror"]["method"] == "hugetlb1g" and rep["host_mirror"]["ranges"],
+           "L1 placement report: stock-host method (1 GiB hugetlb), L1's mirrored ranges known (efi=debug)",
+           f"{rep['host_mirror']}")
+    report(rel.get("reliable_bytes") == 1 << 30 and rel.get("reliable_resident_bytes", 0) > 0
+           and rel.get("mirrored_bytes") == rel.get("reliable_resident_bytes"),
+           "L1 placement report: every resident page of L2's reliable node lies in L1's mirrored ranges "
+           f"({rel.get('mirrored_bytes')} of {rel.get('reliable_resident_bytes')} bytes)", f"{rel}")
+    report(nodes.get(0, {}).get("reliable_bytes") == 0 and nodes.get(0, {}).get("resident_bytes", 0) > 0,
+           "L1 placement report: the non-reliable node is reported, nothing asked of it", f"{nodes.get(0)}")
+    report(isinstance(rep.get("vmm_overhead_bytes"), int), "L1 placement report: vmm_overhead_bytes",
+           f"{rep.get('vmm_overhead_bytes')}")
+
+
+def placement_json(err):
+    """The JSON object mirrorvm printed with --placement-report=- ."""
+    lines = err.splitlines()
+    try:
+        start = next(i for i, l in enumerate(lines) if l.startswith("{"))
+        end = next(i for i in range(start, len(lines)) if lines[i].startswith("}"))
+        return json.loads("\n".join(lines[start:end + 1]))
+    except (StopIteration, ValueError):
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mirrorvm", default=os.path.join(TOP, "build", "mirrorvm"))
+    ap.add_argument("--mirrorvm-san", default=os.path.join(TOP, "build", "mirrorvm-san"))
+    ap.add_argument("--mirrorvm-static", default=os.path.join(TOP, "build", "mirrorvm-static"))
+    ap.add_argument("--only", choices=["l0", "nested"])
+    ap.add_argument("--keep", help="keep the work directory (initramfs, L1 console log) here")
+    ap.add_argument("--cases", help="comma-separated L2 case names (debugging)")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds for the whole L1 run")
+    args = ap.parse_args()
+    work = args.keep or tempfile.mkdtemp(prefix="mirrorvm-nested.")
+    os.makedirs(work, exist_ok=True)
+    try:
+        if args.only in (None, "l0"):
+            l0_tests(args.mirrorvm, args.mirrorvm_san, work)
+        if args.only in (None, "nested"):
+            nested_tests(args.mirrorvm, args.mirrorvm_static, work, args.timeout, args.cases)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"nested: {results['pass']} passed, {results['fail']} failed, {results['skip']} skipped")
+    return 1 if results["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest RAM: one host mapping and one KVM memory slot per piece of
+ * layout__slots() (RAM cut at every reliable edge and at the PCI hole).
+ * Reliable pieces come from host mirrored memory when the host has a way
+ * to give it (host_mirror__map), every other piece as its node's backing
+ * asks (backing.c).  Then the firmware builder's bytes, the kernel and the
+ * initrd are copied in, unchanged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm-engine.h"
+
+static void format_reliable(const struct layout *lay, char *buf, size_t len)
+{
+	size_t pos = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < lay->nr_reliable && pos < len; i++) {
+		const struct addr_range *r = &lay->reliable[i];
+
+		pos += snprintf(buf + pos, len - pos, "%s[0x%llx-0x%llx)", i ? " " : "",
+				(unsigned long long)r->start,
+				(unsigned long long)range_end(r));
+	}
+}
+
+static int decide_host_mirror(struct kvm_guest *g, bool *use, struct err *e)
+{
+	const struct vm_config *cfg = g->vm->cfg;
+	const struct layout *lay = g->vm->lay;
+	char ranges[400];
+
+	*use = false;
+	memset(&g->hm, 0, sizeof(g->hm));
+	g->hm.method = HOST_MIRROR_NONE;
+	if (!lay->nr_reliable || cfg->host_mirror == HOST_MIRROR_OFF) {
+		snprintf(g->hm.why, sizeof(g->hm.why), "%s",
+			 lay->nr_reliable ? "--host-mirror=off" : "the guest has no reliable ranges");
+		return 0;
+	}
+	host_mirror__detect(&g->hm);
+	format_reliable(lay, ranges, sizeof(ranges));
+	if (g->hm.method == HOST_MIRROR_NONE) {
+		if (cfg->host_mirror == HOST_MIRROR_REQUIRED)
+			return err_set(e, "--host-mirror=required: %s", g->hm.why);
+		warn("--host-mirror=preferred: reliable guest ranges %s are not backed by host mirrored memory: %s",
+		     ranges, g->hm.why);
+		return 0;
+	}
+	info("kvm: reliable guest ranges %s: %s", ranges, g->hm.why);
+	*use = true;
+	return 0;
+}
+
+static int set_slot(struct kvm_guest *g, unsigned int i, struct err *e)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = i,
+		.guest_phys_addr = g->ram[i].slot.gpa,
+		.memory_size = g->ram[i].slot.size,
+		.userspace_addr = (uintptr_t)g->ram[i].hva,
+	};
+
+	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return err_set(e, "KVM_SET_USER_MEMORY_REGION [0x%llx-0x%llx): %s",
+			       (unsigned long long)r.guest_phys_addr,
+			       (unsigned long long)(r.guest_phys_addr + r.memory_size),
+			       strerror(errno));
+	return 0;
+}
+
+static int prefault(struct kvm_guest *g, struct err *e)
+{
+	const struct layout *lay = g->vm->lay;
+	struct backing_range r[MAX_SLOTS];
+	unsigned int n, i, k;
+	int ret;
+
+	for (n = 0; n < lay->nr_nodes; n++) {
+		if (!lay->nodes[n].cfg->prefault)
+			continue;
+		for (i = 0, k = 0; i < g->nr_ram; i++) {
+			/* host_mirror__map() allocated those already */
+			if (g->ram[i].slot.node != n || g->ram[i].host_mirrored)
+				continue;
+			r[k].hva = g->ram[i].hva;
+			r[k++].size = g->ram[i].slot.size;
+		}
+		ret = backing__prefault(n, r, k, e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int kvm_memory__setup(struct kvm_guest *g, struct err *e)
+{
+	const struct layout *lay = g->vm->lay;
+	struct mem_slot slots[MAX_SLOTS];
+	unsigned int nr, i;
+	struct err sub;
+	bool use_hm;
+	int ret;
+
+	nr = layout__slots(lay, slots, MAX_SLOTS);
+	ret = ioctl(g->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	if (ret > 0 && nr > (unsigned int)ret)
+		return err_set(e, "the layout needs %u memory slots, /dev/kvm has %d", nr, ret);
+	ret = decide_host_mirror(g, &use_hm, e);
+	if (ret)
+		return ret;
+	ret = backing__check(lay, slots, nr, use_hm, e);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr; i++) {
+		const struct layout_node *n = &lay->nodes[slots[i].node];
+		struct guest_ram *r = &g->ram[i];
+		void *p;
+
+		p = MAP_FAILED;
+		if (slots[i].reliable && use_hm) {
+			p = host_mirror__map(&g->hm, slots[i].size, &sub);
+			if (p == MAP_FAILED && g->vm->cfg->host_mirror == HOST_MIRROR_REQUIRED)
+				return err_set(e, "--host-mirror=required: node %u: reliable range [0x%llx-0x%llx): %s",
+					       n->id, (unsigned long long)slots[i].gpa,
+					       (unsigned long long)(slots[i].gpa + slots[i].size),
+					       sub.msg);
+			if (p == MAP_FAILED)
+				warn("--host-mirror=preferred: node %u: reliable range [0x%llx-0x%llx) left unmirrored: %s",
+				     n->id, (unsigned long long)slots[i].gpa,
+				     (unsigned long long)(slots[i].gpa + slots[i].size), sub.msg);
+			r->host_mirrored = p != MAP_FAILED;
+		}
+		if (p == MAP_FAILED) {
+			p = backing__map(n, &slots[i], e);
+			if (p == MAP_FAILED)
+				return -ENOMEM;
+		}
+		r->slot = slots[i];
+		r->hva = p;
+		g->nr_ram = i + 1;
+		ret = set_slot(g, i, e);
+		if (ret)
+			return ret;
+	}
+	return prefault(g, e);
+}
+
+void kvm_memory__teardown(struct kvm_guest *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_ram; i++)
+		munmap(g->ram[i].hva, g->ram[i].slot.size);
+	g->nr_ram = 0;
+}
+
+void *kvm_memory__hva(struct kvm_guest *g, u64 gpa, u64 len)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_ram; i++) {
+		const struct mem_slot *s = &g->ram[i].slot;
+
+		if (gpa >= s->gpa && gpa - s->gpa <= s->size && len <= s->size - (gpa - s->gpa))
+			return (u8 *)g->ram[i].hva + (gpa - s->gpa);
+	}
+	return NULL;
+}
+
+/* The largest piece at @gpa that one slot holds, at most @len. */
+static void *span(struct kvm_guest *g, u64 gpa, u64 len, u64 *got)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_ram; i++) {
+		const struct mem_slot *s = &g->ram[i].slot;
+
+		if (gpa >= s->gpa && gpa < s->gpa + s->size) {
+			*got = MIN(len, s->gpa + s->size - gpa);
+			return (u8 *)g->ram[i].hva + (gpa - s->gpa);
+		}
+	}
+	return NULL;
+}
+
+int kvm_memory__write(struct kvm_guest *g, u64 gpa, const void *buf, u64 len, struct err *e)
+{
+	const u8 *src = buf;
+
+	while (len) {
+		u64 n;
+		void *dst = span(g, gpa, len, &n);
+
+		if (!dst)
+			return err_set(e, "guest-physical 0x%llx is not RAM", (unsigned long long)gpa);
+		memcpy(dst, src, n);
+		src += n;
+		gpa += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int load_file(struct kvm_guest *g, const char *path, u64 gpa, u64 size, struct err *e)
+{
+	u64 off = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	while (off < size) {
+		u64 n;
+		u8 *dst = span(g, gpa + off, size - off, &n);
+		ssize_t got;
+
+		if (!dst) {
+			close(fd);
+			return err_set(e, "%s: guest-physical 0x%llx is not RAM", path,
+				       (unsigned long long)(gpa + off));
+		}
+		got = pread(fd, dst, MIN(n, (u64)SZ_1G), off);
+		if (got <= 0) {
+			close(fd);
+			return err_set(e, "%s: %s", path, got ? strerror(errno) : "file shrank");
+		}
+		off += got;
+	}
+	close(fd);
+	return 0;
+}
+
+int kvm_memory__load_images(struct kvm_guest *g, struct err *e)
+{
+	struct kernel_image *k = g->vm->kernel;
+	struct err sub;
+
+	if (kvm_memory__write(g, FW_BASE, g->vm->fw->area, FW_SIZE, &sub))
+		return err_set(e, "firmware area: %s", sub.msg);
+	if (kvm_memory__write(g, k->info.kernel_addr, k->file + k->pm_offset,
+			      k->file_len - k->pm_offset, &sub))
+		return err_set(e, "kernel: %s", sub.msg);
+	if (k->initrd_path &&
+	    load_file(g, k->initrd_path, k->info.initrd_addr, k->initrd_size, &sub))
+		return err_set(e, "initrd: %s", sub.msg);
+	/* The bzImage (megabytes) is in guest memory now: stop holding it. */
+	boot__release(k);
+	return 0;
+}

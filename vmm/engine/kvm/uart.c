@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A 16550A on COM1 (0x3f8, IRQ 4): the guest's console.  Transmit is
+ * instant (each THR byte goes to stdout), receive is fed from stdin by the
+ * main loop.  Interrupts follow the 16550's priorities; the THR-empty
+ * interrupt is an event (set when the THR empties or THRI is enabled,
+ * cleared by reading IIR or writing THR), so each transmitted byte gives the
+ * edge-triggered IOAPIC pin a fresh edge, as Linux's 8250 driver expects.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kvm-engine.h"
+
+#define UART_RX		0	/* in: receive buffer (DLAB=0) */
+#define UART_TX		0	/* out: transmit buffer (DLAB=0) */
+#define UART_DLL	0	/* DLAB=1 */
+#define UART_IER	1
+#define UART_DLM	1	/* DLAB=1 */
+#define UART_IIR	2	/* in */
+#define UART_FCR	2	/* out */
+#define UART_LCR	3
+#define UART_MCR	4
+#define UART_LSR	5
+#define UART_MSR	6
+#define UART_SCR	7
+
+#define UART_IER_RDI	0x01
+#define UART_IER_THRI	0x02
+#define UART_IER_RLSI	0x04
+#define UART_IER_MSI	0x08
+
+#define UART_IIR_NO_INT	0x01
+#define UART_IIR_MSI	0x00
+#define UART_IIR_THRI	0x02
+#define UART_IIR_RDI	0x04
+#define UART_IIR_RLSI	0x06
+#define UART_IIR_FIFO	0xc0
+
+#define UART_FCR_ENABLE	0x01
+#define UART_FCR_CLEAR_RCVR 0x02
+
+#define UART_LCR_DLAB	0x80
+
+#define UART_MCR_DTR	0x01
+#define UART_MCR_RTS	0x02
+#define UART_MCR_OUT1	0x04
+#define UART_MCR_OUT2	0x08
+#define UART_MCR_LOOP	0x10
+
+#define UART_LSR_DR	0x01
+#define UART_LSR_OE	0x02
+#define UART_LSR_BI	0x10
+#define UART_LSR_THRE	0x20
+#define UART_LSR_TEMT	0x40
+
+#define UART_MSR_DCTS	0x01
+#define UART_MSR_DDSR	0x02
+#define UART_MSR_TERI	0x04
+#define UART_MSR_DDCD	0x08
+#define UART_MSR_DELTA	0x0f
+#define UART_MSR_CTS	0x10
+#define UART_MSR_DSR	0x20
+#define UART_MSR_RI	0x40
+#define UART_MSR_DCD	0x80
+
+#define RX_SIZE		64
+
+struct uart {
+	struct kvm_guest *g;
+	struct io_dev dev;
+	pthread_mutex_t lock;
+	u8 ier, lcr, mcr, lsr, msr, scr, fcr, dll, dlm;
+	bool thr_ipending;
+	int irq_level;
+	u8 rx[RX_SIZE];
+	unsigned int rx_head, rx_len;
+	int out_fd;
+};
+
+static void set_irq(struct uart *u, int level)
+{
+	struct kvm_irq_level irq = { .irq = COM1_IRQ, .level = level };
+
+	if (u->irq_level == level)
+		return;
+	u->irq_level = level;
+	/* Fails only when the VM is going away; nothing to do then. */
+	(void)ioctl(u->g->vm_fd, KVM_IRQ_LINE, &irq);
+}
+
+static u8 iir(struct uart *u)
+{
+	if ((u->ier & UART_IER_RLSI) && (u->lsr & (UART_LSR_OE | UART_LSR_BI)))
+		return UART_IIR_RLSI;
+	if ((u->ier & UART_IER_RDI) && (u->lsr & UART_LSR_DR))
+		return UART_IIR_RDI;
+	if ((u->ier & UART_IER_THRI) && u->thr_ipending)
+		return UART_IIR_THRI;
+	if ((u->ier & UART_IER_MSI) && (u->msr & UART_MSR_DELTA))
+		return UART_IIR_MSI;
+	return UART_IIR_NO_INT;
+}
+
+static void update_irq(struct uart *u)
+{
+	set_irq(u, iir(u) != UART_IIR_NO_INT);
+}
+
+/* Modem status: loopback reflects MCR, otherwise a connected line. */
+static void update_msr(struct uart *u)
+{
+	u8 old = u->msr, now;
+
+	if (u->mcr & UART_MCR_LOOP)
+		now = ((u->mcr & UART_MCR_DTR) ? UART_MSR_DSR : 0) |
+		      ((u->mcr & UART_MCR_RTS) ? UART_MSR_CTS : 0) |
+		      ((u->mcr & UART_MCR_OUT1) ? UART_MSR_RI : 0) |
+		      ((u->mcr & UART_MCR_OUT2) ? UART_MSR_DCD : 0);
+	else
+		now = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
+	u->msr = (u->msr & UART_MSR_DELTA) | now;
+	if ((old ^ now) & UART_MSR_CTS)
+		u->msr |= UART_MSR_DCTS;
+	if ((old ^ now) & UART_MSR_DSR)
+		u->msr |= UART_MSR_DDSR;
+	if ((old ^ now) & UART_MSR_DCD)
+		u->msr |= UART_MSR_DDCD;
+	if ((old & UART_MSR_RI) && !(now & UART_MSR_RI))
+		u->msr |= UART_MSR_TERI;
+}
+
+static void rx_push(struct uart *u, u8 c)
+{
+	if (u->rx_len == RX_SIZE) {
+		u->lsr |= UART_LSR_OE;
+		return;
+	}
+	u->rx[(u->rx_head + u->rx_len++) % RX_SIZE] = c;
+	u->lsr |= UART_LSR_DR;
+}
+
+static void emit(struct uart *u, u8 c)
+{
+	ssize_t n;
+
+	do {
+		n = write(u->out_fd, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	/* A closed stdout must not stop the guest: drop the byte. */
+}
+
+static void uart_write_reg(struct uart *u, u16 off, u8 v)
+{
+	switch (off) {
+	case UART_TX:
+		if (u->lcr & UART_LCR_DLAB) {
+			u->dll = v;
+			break;
+		}
+		u->thr_ipending = false;
+		update_irq(u);
+		if (u->mcr & UART_MCR_LOOP)
+			rx_push(u, v);
+		else
+			emit(u, v);
+		u->lsr |= UART_LSR_THRE | UART_LSR_TEMT;
+		u->thr_ipending = true;
+		break;
+	case UART_IER:
+		if (u->lcr & UART_LCR_DLAB) {
+			u->dlm = v;
+			break;
+		}
+		if ((v & UART_IER_THRI) && !(u->ier & UART_IER_THRI) &&
+		    (u->lsr & UART_LSR_THRE))
+			u->thr_ipending = true;
+		u->ier = v & 0x0f;
+		break;
+	case UART_FCR:
+		u->fcr = v;
+		if (v & UART_FCR_CLEAR_RCVR) {
+			u->rx_len = 0;
+			u->lsr &= ~UART_LSR_DR;
+		}
+		break;
+	case UART_LCR:
+		u->lcr = v;
+		break;
+	case UART_MCR:
+		u->mcr = v & 0x1f;
+		update_msr(u);
+		break;
+	case UART_LSR:
+	case UART_MSR:
+		break;		/* read-only */
+	case UART_SCR:
+		u->scr = v;
+		break;
+	}
+	update_irq(u);
+}
+
+static u8 uart_read_reg(struct uart *u, u16 off)
+{
+	u8 v = 0xff;
+
+	switch (off) {
+	case UART_RX:
+		if (u->lcr & UART_LCR_DLAB)
+			return u->dll;
+		v = 0;
+		if (u->rx_len) {
+			v = u->rx[u->rx_head];
+			u->rx_head = (u->rx_head + 1) % RX_SIZE;
+			if (!--u->rx_len)
+				u->lsr &= ~UART_LSR_DR;
+		}
+		break;
+	case UART_IER:
+		return (u->lcr & UART_LCR_DLAB) ? u->dlm : u->ier;
+	case UART_IIR:
+		v = iir(u);
+		if (v == UART_IIR_THRI)
+			u->thr_ipending = false;
+		if (u->fcr & UART_FCR_ENABLE)
+			v |= UART_IIR_FIFO;
+		break;
+	case UART_LCR:
+		return u->lcr;
+	case UART_MCR:
+		return u->mcr;
+	case UART_LSR:
+		v = u->lsr;
+		u->lsr &= ~(UART_LSR_OE | UART_LSR_BI);
+		break;
+	case UART_MSR:
+		v = u->msr;
+		u->msr &= ~UART_MSR_DELTA;
+		break;
+	case UART_SCR:
+		return u->scr;
+	}
+	update_irq(u);
+	return v;
+}
+
+/* Wider accesses: byte by byte, as an 8-bit ISA device answers them. */
+static void uart_read(struct io_dev *dev, u16 off, u8 *data, unsigned int size)
+{
+	struct uart *u = dev->priv;
+	unsigned int i;
+
+	pthread_mutex_lock(&u->lock);
+	for (i = 0; i < size; i++)
+		data[i] = uart_read_reg(u, off + i);
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void uart_write(struct io_dev *dev, u16 off, const u8 *data, unsigned int size)
+{
+	struct uart *u = dev->priv;
+	unsigned int i;
+
+	pthread_mutex_lock(&u->lock);
+	for (i = 0; i < size; i++)
+		uart_write_reg(u, off + i, data[i]);
+	pthread_mutex_unlock(&u->lock);
+}
+
+size_t uart__room(struct uart *u)
+{
+	size_t room;
+
+	pthread_mutex_lock(&u->lock);
+	room = (u->mcr & UART_MCR_LOOP) ? 0 : RX_SIZE - u->rx_len;
+	pthread_mutex_unlock(&u->lock);
+	return room;
+}
+
+void uart__input(struct uart *u, const u8 *buf, size_t len)
+{
+	size_t i;
+
+	pthread_mutex_lock(&u->lock);
+	for (i = 0; i < len; i++)
+		rx_push(u, buf[i]);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+int uart__init(struct kvm_guest *g, struct err *e)
+{
+	struct uart *u = calloc(1, sizeof(*u));
+	int ret;
+
+	if (!u)
+		return err_set(e, "out of memory");
+	u->g = g;
+	pthread_mutex_init(&u->lock, NULL);
+	u->lsr = UART_LSR_THRE | UART_LSR_TEMT;
+	u->mcr = UART_MCR_OUT2;
+	update_msr(u);
+	u->msr &= ~UART_MSR_DELTA;
+	u->out_fd = STDOUT_FILENO;
+	u->dev = (struct io_dev){ .name = "COM1", .base = COM1_PORT, .len = 8,
+				  .read = uart_read, .write = uart_write, .priv = u };
+	g->uart = u;
+	ret = io_bus__register(&g->io, &u->dev, e);
+	return ret;
+}
+
+void uart__exit(struct kvm_guest *g)
+{
+	if (!g->uart)
+		return;
+	pthread_mutex_destroy(&g->uart->lock);
+	free(g->uart);
+	g->uart = NULL;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_KVM_ENGINE_H
+#define MIRRORVM_KVM_ENGINE_H
+
+/*
+ * The in-process KVM engine (vmm/engine/kvm/): one VM, one thread per vCPU,
+ * the platform of platform.h emulated in userspace (8250, control, status
+ * and pvpanic ports) or by KVM itself (LAPIC, IOAPIC, PIC, PIT).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <linux/kvm.h>
+
+#include "engine.h"
+#include "host.h"
+
+/* ---- host backing (vmm/engine/backing.c) ---- */
+
+/*
+ * Checks what every node's backing asks of the host before anything is
+ * mapped: host nodes that exist, enough free huge pages, slot sizes that
+ * the page size divides.  @e names the node and what is missing.
+ */
+int backing__check(const struct layout *lay, const struct mem_slot *slots,
+		   unsigned int nr, bool host_mirrored_reliable, struct err *e);
+/* Maps one slot as its node asks and applies the node's mbind policy. */
+void *backing__map(const struct layout_node *n, const struct mem_slot *s, struct err *e);
+/* Applies the node's host-nodes policy to an existing mapping. */
+int backing__bind(const struct layout_node *n, void *hva, u64 size, struct err *e);
+/* Populates @nr mappings (one node's) in parallel, with a progress line. */
+struct backing_range {
+	void *hva;
+	u64 size;
+};
+int backing__prefault(unsigned int node, const struct backing_range *r, unsigned int nr,
+		      struct err *e);
+/* The host's huge page size for a backing, 0 for small pages. */
+u64 backing__page_size(enum mem_backing b);
+
+/* ---- port I/O registry (ioport.c) ---- */
+
+struct kvm_guest;
+
+struct io_dev {
+	const char *name;
+	u16 base;
+	u16 len;
+	/*
+	 * @off is inside [0, len) and @off + @size <= len (the registry
+	 * checks); @data holds @size bytes, little endian.
+	 */
+	void (*read)(struct io_dev *dev, u16 off, u8 *data, unsigned int size);
+	void (*write)(struct io_dev *dev, u16 off, const u8 *data, unsigned int size);
+	void *priv;
+};
+
+#define MAX_IO_DEVS	16
+
+struct io_bus {
+	struct io_dev *devs[MAX_IO_DEVS];
+	unsigned int nr;
+	atomic_ulong unhandled;		/* accesses nothing claimed */
+	bool debug;			/* MIRRORVM_DEBUG_IO: log the first few */
+};
+
+int io_bus__register(struct io_bus *bus, struct io_dev *dev, struct err *e);
+void io_bus__access(struct io_bus *bus, u16 port, u8 *data, unsigned int size,
+		    bool is_write);
+void io_bus__mmio(struct io_bus *bus, u64 gpa, u8 *data, unsigned int len, bool is_write);
+
+/* ---- the guest and how it ends ---- */
+
+enum guest_end {
+	END_NONE,
+	END_POWEROFF,		/* control port 0x34 */
+	END_RESET,		/* control port 0x01 */
+	END_STATUS,		/* status port: the byte is the exit status */
+	END_PANIC,		/* pvpanic PANICKED */
+	END_CRASH,		/* triple fault, KVM internal error, failed entry */
+	END_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP at the host */
+};
+
+struct vcpu {
+	struct kvm_guest *g;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+struct uart;
+
+struct kvm_guest {
+	const struct vm *vm;
+	int sys_fd;
+	int vm_fd;
+	int event_fd;			/* vCPU threads wake the main loop */
+	size_t run_size;
+	bool has_immediate_exit;
+
+	struct guest_ram ram[MAX_SLOTS];
+	unsigned int nr_ram;
+	struct host_mirror hm;
+
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+	struct vcpu *vcpus;
+	unsigned int nr_vcpus;
+
+	struct io_bus io;
+	struct uart *uart;
+	struct io_dev platform_devs[3];
+
+	pthread_mutex_t end_lock;
+	enum guest_end end;
+	int end_status;
+	atomic_bool stopping;
+};
+
+/* The first ending wins; later ones are ignored.  Safe from any thread. */
+void guest__end(struct kvm_guest *g, enum guest_end end, int status);
+
+/* memory.c: host mappings, KVM slots, image loading */
+int kvm_memory__setup(struct kvm_guest *g, struct err *e);
+void kvm_memory__teardown(struct kvm_guest *g);
+/* Copies @len bytes to guest-physical @gpa (may cross slots). */
+int kvm_memory__write(struct kvm_guest *g, u64 gpa, const void *buf, u64 len, struct err *e);
+void *kvm_memory__hva(struct kvm_guest *g, u64 gpa, u64 len);
+int kvm_memory__load_images(struct kvm_guest *g, struct err *e);
+
+/* cpuid.c */
+int kvm_cpuid__init(struct kvm_guest *g, struct err *e);
+int kvm_cpuid__set(struct kvm_guest *g, struct vcpu *v, struct err *e);
+
+/* boot.c: the 64-bit boot protocol's page tables, GDT and registers */
+int kvm_boot__setup_memory(struct kvm_guest *g, struct err *e);
+int kvm_boot__setup_bsp(struct kvm_guest *g, struct vcpu *v, struct err *e);
+
+/* cpu.c */
+int kvm_cpu__create(struct kvm_guest *g, unsigned int id, struct err *e);
+int kvm_cpu__start(struct kvm_guest *g, struct err *e);
+void kvm_cpu__stop_all(struct kvm_guest *g);
+void kvm_cpu__destroy_all(struct kvm_guest *g);
+void kvm_cpu__dump(struct vcpu *v, const char *why);
+
+/* uart.c: the 8250 on COM1, console on stdout and (a terminal's) stdin */
+int uart__init(struct kvm_guest *g, struct err *e);
+void uart__input(struct uart *u, const u8 *buf, size_t len);
+/* Bytes the receive FIFO can take now. */
+size_t uart__room(struct uart *u);
+void uart__exit(struct kvm_guest *g);
+
+/* term.c */
+void term__raw(void);
+void term__restore(void);
+
+/* platform.c: control, sleep status, status and pvpanic ports */
+int platform__init(struct kvm_guest *g, struct err *e);
+
+#endif
