@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""End to end with the kvm-patches kernel at both levels.
+
+L1 = the patched kernel under mirrorvm's QEMU engine with mirror firmware,
+running mirrorvm's KVM engine; L2 = the same kernel with kernelcore=mirror
+and movable_node together.  Checks L2's zones and that L1's placement report
+shows every resident page of L2's reliable ranges in L1's mirrored memory,
+through MFD_MIRROR.
+
+Usage: e2e_test.py --kernel PATCHED_BZIMAGE [--mirrorvm PATH] [--static PATH]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TOP, "tests", "guest"))
+sys.path.insert(0, os.path.join(TOP, "tests", "nested"))
+import guest_tests as gt  # noqa: E402
+import nested_test as nt  # noqa: E402
+from guest_tests import M, PAGE, HOLE_END, report, intersect, subtract, pages  # noqa: E402
+
+L1_FLAGS = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0-1", "--node", "id=1,size=2G,mirror=on",
+            "--mirror", "256M@0x10000000"]
+L1_CMDLINE = "console=ttyS0 quiet loglevel=4 kernelcore=mirror mvm.end=poweroff"
+L2_FLAGS = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0-1", "--node", "id=1,size=1280M",
+            "--node", "id=2,size=256M,hotplug=on",
+            "--mirror", "64M@0x8000000", "--mirror", "128M@0x100000000"]
+L2_CMDLINE = nt.CMDLINE + "kernelcore=mirror movable_node mvm.probe=zones,blocks,offline:2"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--mirrorvm", default=os.path.join(TOP, "build", "mirrorvm"))
+    ap.add_argument("--static", default=os.path.join(TOP, "build", "mirrorvm-static"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        l2 = os.path.join(work, "l2.cpio.gz")
+        subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l2], check=True)
+        cases = os.path.join(work, "cases")
+        with open(cases, "w") as f:
+            f.write("e2e|" + " ".join(L2_FLAGS + ["--host-mirror=required", "--placement-report=-"]) +
+                    "|" + L2_CMDLINE + "\n")
+        l1 = os.path.join(work, "l1.cpio.gz")
+        subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l1,
+                        "--add", args.static + ":/bin/mirrorvm", "--add", args.kernel + ":/nested/bzImage",
+                        "--add", l2 + ":/nested/initrd.gz",
+                        "--add", os.path.join(TOP, "tests", "nested", "l1-run.sh") + ":/bin/mvm-extra",
+                        "--add", cases + ":/nested/cases"], check=True)
+        t0 = time.time()
+        rc, out, err = nt.run([args.mirrorvm, "run", "--engine", "qemu", "--kernel", args.kernel,
+                               "--initrd", l1, "--cmdline", L1_CMDLINE] + L1_FLAGS, timeout=600)
+    got, kvm = nt.parse_l1(out)
+    c = got.get("e2e")
+    report(rc == 0 and bool(kvm) and kvm.startswith("NESTED-KVM ok") and c is not None,
+           f"e2e: patched L1 (TCG) runs the KVM engine and powers off ({time.time() - t0:.0f}s)",
+           f"exit {rc}; {kvm}; {out[-1200:]} {err[-300:]}")
+    if not c:
+        return finish()
+    report(c["rc"] == 0, "e2e: L2 (patched, kernelcore=mirror + movable_node) ran with --host-mirror=required",
+           f"rc {c['rc']}: {c['err'][-600:]}")
+    # L2's zones, against the same model as every guest trial
+    g = gt.Guest(None, None, None)
+    g.lines = c["out"].split("MVM-BEGIN", 1)[-1].split("MVM-END", 1)[0].splitlines()
+    m = gt.Model(L2_FLAGS)
+    zones = gt.zones_by_node(g)
+    above = intersect(m.node_ranges(1), [(HOLE_END, 1 << 62)])
+    mirrored, unmirrored = intersect(above, m.reliable), subtract(above, m.reliable)
+    z1 = zones.get(1, {})
+    report(z1.get("Normal", {}).get("present") == pages(mirrored) and
+           z1.get("Movable", {}).get("present") == pages(unmirrored),
+           f"e2e L2: node 1 split at its mirrored range ({pages(mirrored)} Normal, {pages(unmirrored)} Movable pages)",
+           f"{z1}")
+    z2 = zones.get(2, {})
+    report(sum(v["present"] for k, v in z2.items() if k != "Movable") == 0 and
+           z2.get("Movable", {}).get("present") == 256 * M // PAGE,
+           "e2e L2: hotplug node 2 entirely ZONE_MOVABLE", f"{z2}")
+    off = g.records("OFFLINE")
+    report(bool(off) and off[0]["ok"] == off[0]["blocks"] == "2" and off[0]["failed"] == "0",
+           "e2e L2: node 2's memory blocks go offline", f"{off}")
+    # L1's placement report
+    rep = nt.placement_json(c["err"])
+    report(rep is not None and rep["host_mirror"]["method"] == "mfd_mirror",
+           "e2e L1: host mirror method is MFD_MIRROR (kvm-patches)", f"{rep and rep['host_mirror']}")
+    if rep:
+        for n in rep["nodes"]:
+            if not n["reliable_bytes"]:
+                continue
+            report(n["reliable_resident_bytes"] > 0 and n["mirrored_bytes"] == n["reliable_resident_bytes"],
+                   f"e2e L1: 100% of L2 node {n['id']}'s resident reliable memory is in L1 mirrored ranges "
+                   f"({n['mirrored_bytes']} of {n['reliable_resident_bytes']} bytes)", f"{n}")
+    return finish()
+
+
+def finish():
+    r = gt.results
+    print(f"kernel-e2e: {r['pass']} passed, {r['fail']} failed, {r['skip']} skipped")
+    return 1 if r["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
