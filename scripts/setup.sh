@@ -10,7 +10,7 @@ packages=(
 	# build
 	gcc make pkg-config libc6-dev libxml2-dev libnuma-dev
 	# guests: QEMU engine, firmware checks, initramfs
-	qemu-system-x86 acpica-tools busybox-static cpio gzip xz-utils file python3 numactl
+	qemu-system-x86 acpica-tools busybox-static cpio gzip xz-utils zstd file python3 numactl
 	# libvirt XML tools and tests
 	libxml2-utils libvirt-clients libvirt-daemon
 	# guest/host kernel series build (kvm-patches/)

@@ -37,14 +37,148 @@ static u64 low_ram_top(const struct layout *lay)
 	return top;
 }
 
-int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
-		  struct kernel_image *k, struct err *e)
+static int parse_bzimage(const char *path, const struct layout *lay, struct kernel_image *k,
+			 u64 *init_size, u32 *cmdline_size, u32 *initrd_max, struct err *e)
 {
 	struct boot_info *bi = &k->info;
-	const u8 *f;
-	u64 load, init_size, initrd_max, top;
+	const u8 *f = k->file;
 	unsigned int setup_sects;
 	u16 version;
+	u64 load;
+
+	if (k->file_len < 0x1000 || get16(f, HDR_BOOT_FLAG) != 0xaa55 ||
+	    memcmp(f + HDR_MAGIC, "HdrS", 4))
+		return err_set(e, "--kernel %s: neither a bzImage (no x86 boot header) nor an x86-64 vmlinux ELF",
+			       path);
+	version = get16(f, HDR_VERSION);
+	if (version < BOOT_PROTOCOL_MIN)
+		return err_set(e, "--kernel %s: boot protocol %u.%02u is too old (need 2.12)",
+			       path, version >> 8, version & 0xff);
+	if (!(f[HDR_LOADFLAGS] & LOADFLAG_LOADED_HIGH))
+		return err_set(e, "--kernel %s: a zImage (loaded low) is not supported", path);
+	if (!(get16(f, HDR_XLOADFLAGS) & XLF_KERNEL_64))
+		return err_set(e, "--kernel %s: not a 64-bit x86 kernel", path);
+
+	setup_sects = f[HDR_SETUP_SECTS] ? f[HDR_SETUP_SECTS] : 4;
+	k->pm_offset = (setup_sects + 1) * 512;
+	if (k->pm_offset >= k->file_len)
+		return err_set(e, "--kernel %s: truncated bzImage", path);
+
+	load = get64(f, HDR_PREF_ADDRESS);
+	if (!load)
+		load = KERNEL_LOAD_ADDR;
+	*init_size = MAX((u64)get32(f, HDR_INIT_SIZE), k->file_len - k->pm_offset);
+	if (!layout__is_ram(lay, load, *init_size))
+		return err_set(e, "--kernel %s: needs RAM at [0x%llx-0x%llx) to decompress; give node 0 more memory",
+			       path, (unsigned long long)load, (unsigned long long)(load + *init_size));
+	*cmdline_size = get32(f, HDR_CMDLINE_SIZE);
+	*initrd_max = get32(f, HDR_INITRD_ADDR_MAX);
+
+	bi->setup_header = f + BP_SETUP_HEADER;
+	bi->setup_header_len = 0x202 + f[HDR_JUMP + 1] - BP_SETUP_HEADER;
+	bi->kernel_addr = load;
+	bi->kernel_size = k->file_len - k->pm_offset;
+	bi->entry32 = load;
+	bi->entry64 = load + 0x200;
+	return 0;
+}
+
+#define ELF_PT_LOAD	1
+#define ELF_EM_X86_64	62
+#define ELF_ET_EXEC	2
+
+/*
+ * An uncompressed vmlinux: ENTRY(phys_startup_64) makes e_entry the
+ * physical address of startup_64, which takes boot_params in %rsi in long
+ * mode, as the decompressor would hand over.  No relocation is applied, so
+ * the segments go to their link-time physical addresses (no KASLR).
+ */
+static int parse_elf(const char *path, const struct layout *lay, struct kernel_image *k,
+		     u64 *init_size, u32 *cmdline_size, u32 *initrd_max, struct err *e)
+{
+	const u8 *f = k->file;
+	struct boot_info *bi = &k->info;
+	u64 phoff, entry, lo = ~0ULL, hi = 0;
+	u16 phentsize, phnum, i;
+	bool entry_ok = false;
+	u8 *h = k->setup_header;
+
+	if (k->file_len < 64 || f[4] != 2 || f[5] != 1 || get16(f, 18) != ELF_EM_X86_64 ||
+	    get16(f, 16) != ELF_ET_EXEC)
+		return err_set(e, "--kernel %s: an ELF file, but not a 64-bit little-endian x86-64 executable",
+			       path);
+	entry = get64(f, 24);
+	phoff = get64(f, 32);
+	phentsize = get16(f, 54);
+	phnum = get16(f, 56);
+	if (phentsize < 56 || phoff > k->file_len || (u64)phnum * phentsize > k->file_len - phoff)
+		return err_set(e, "--kernel %s: program headers out of the file", path);
+	for (i = 0; i < phnum; i++) {
+		const u8 *ph = f + phoff + (u64)i * phentsize;
+		struct kernel_segment *sg;
+
+		if (get32(ph, 0) != ELF_PT_LOAD || !get64(ph, 40))
+			continue;
+		if (k->nr_seg == KERNEL_MAX_SEGMENTS)
+			return err_set(e, "--kernel %s: more than %d loadable segments", path,
+				       KERNEL_MAX_SEGMENTS);
+		sg = &k->seg[k->nr_seg++];
+		sg->offset = get64(ph, 8);
+		sg->paddr = get64(ph, 24);
+		sg->filesz = get64(ph, 32);
+		sg->memsz = get64(ph, 40);
+		if (sg->filesz > sg->memsz || sg->offset > k->file_len ||
+		    sg->filesz > k->file_len - sg->offset || sg->paddr + sg->memsz < sg->paddr)
+			return err_set(e, "--kernel %s: segment %u lies outside the file or wraps", path, i);
+		if (!layout__is_ram(lay, sg->paddr, sg->memsz) || sg->paddr < LEGACY_HOLE_END)
+			return err_set(e, "--kernel %s: segment at [0x%llx-0x%llx) is not usable guest RAM",
+				       path, (unsigned long long)sg->paddr,
+				       (unsigned long long)(sg->paddr + sg->memsz));
+		lo = MIN(lo, sg->paddr);
+		hi = MAX(hi, sg->paddr + sg->memsz);
+		entry_ok |= entry >= sg->paddr && entry < sg->paddr + sg->memsz;
+	}
+	if (!k->nr_seg)
+		return err_set(e, "--kernel %s: no loadable segment", path);
+	if (!entry_ok)
+		return err_set(e, "--kernel %s: entry point 0x%llx is in no segment (not a vmlinux?)",
+			       path, (unsigned long long)entry);
+	*init_size = hi - lo;
+	*cmdline_size = 2047;		/* x86 COMMAND_LINE_SIZE - 1 */
+	*initrd_max = 0x7fffffff;
+
+	/* The setup header a bzImage of protocol 2.15 would carry. */
+	memset(h, 0, sizeof(k->setup_header));
+	h[HDR_BOOT_FLAG - BP_SETUP_HEADER] = 0x55;
+	h[HDR_BOOT_FLAG + 1 - BP_SETUP_HEADER] = 0xaa;
+	h[HDR_JUMP + 1 - BP_SETUP_HEADER] = 0x266 - 0x202;	/* header length */
+	memcpy(h + HDR_MAGIC - BP_SETUP_HEADER, "HdrS", 4);
+	h[HDR_VERSION - BP_SETUP_HEADER] = 0x0f;
+	h[HDR_VERSION + 1 - BP_SETUP_HEADER] = 0x02;
+	h[HDR_LOADFLAGS - BP_SETUP_HEADER] = LOADFLAG_LOADED_HIGH;
+	memcpy(h + HDR_KERNEL_ALIGNMENT - BP_SETUP_HEADER, &(u32){ SZ_2M }, 4);
+	memcpy(h + HDR_XLOADFLAGS - BP_SETUP_HEADER, &(u16){ XLF_KERNEL_64 }, 2);
+	memcpy(h + HDR_CMDLINE_SIZE - BP_SETUP_HEADER, cmdline_size, 4);
+	memcpy(h + HDR_INITRD_ADDR_MAX - BP_SETUP_HEADER, initrd_max, 4);
+	memcpy(h + HDR_PREF_ADDRESS - BP_SETUP_HEADER, &lo, 8);
+	memcpy(h + HDR_INIT_SIZE - BP_SETUP_HEADER, &(u32){ (u32)*init_size }, 4);
+
+	k->elf = true;
+	bi->setup_header = h;
+	bi->setup_header_len = 0x266 - BP_SETUP_HEADER;
+	bi->kernel_addr = lo;
+	bi->kernel_size = hi - lo;
+	bi->entry32 = 0;		/* no 32-bit entry: KVM engine only */
+	bi->entry64 = entry;
+	return 0;
+}
+
+static int prepare(const struct vm_config *cfg, const struct layout *lay,
+		   struct kernel_image *k, struct err *e)
+{
+	struct boot_info *bi = &k->info;
+	u64 init_size, top;
+	u32 cmdline_size, initrd_max;
 	struct stat st;
 	struct err sub;
 	char s[32];
@@ -56,45 +190,17 @@ int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
 	ret = read_file(cfg->kernel, &k->file, &k->file_len, &sub);
 	if (ret)
 		return err_set(e, "--kernel %s: %s", cfg->kernel, sub.msg);
-	f = k->file;
-	if (k->file_len < 0x1000 || get16(f, HDR_BOOT_FLAG) != 0xaa55 ||
-	    memcmp(f + HDR_MAGIC, "HdrS", 4))
-		return err_set(e, "--kernel %s: not a bzImage (no x86 boot header)", cfg->kernel);
-	version = get16(f, HDR_VERSION);
-	if (version < BOOT_PROTOCOL_MIN)
-		return err_set(e, "--kernel %s: boot protocol %u.%02u is too old (need 2.12)",
-			       cfg->kernel, version >> 8, version & 0xff);
-	if (!(f[HDR_LOADFLAGS] & LOADFLAG_LOADED_HIGH))
-		return err_set(e, "--kernel %s: a zImage (loaded low) is not supported",
-			       cfg->kernel);
-	if (!(get16(f, HDR_XLOADFLAGS) & XLF_KERNEL_64))
-		return err_set(e, "--kernel %s: not a 64-bit x86 kernel", cfg->kernel);
+	if (k->file_len >= 4 && !memcmp(k->file, "\x7f" "ELF", 4))
+		ret = parse_elf(cfg->kernel, lay, k, &init_size, &cmdline_size, &initrd_max, e);
+	else
+		ret = parse_bzimage(cfg->kernel, lay, k, &init_size, &cmdline_size, &initrd_max, e);
+	if (ret)
+		return ret;
 
-	setup_sects = f[HDR_SETUP_SECTS] ? f[HDR_SETUP_SECTS] : 4;
-	k->pm_offset = (setup_sects + 1) * 512;
-	if (k->pm_offset >= k->file_len)
-		return err_set(e, "--kernel %s: truncated bzImage", cfg->kernel);
-
-	load = get64(f, HDR_PREF_ADDRESS);
-	if (!load)
-		load = KERNEL_LOAD_ADDR;
-	init_size = MAX((u64)get32(f, HDR_INIT_SIZE), k->file_len - k->pm_offset);
-	if (!layout__is_ram(lay, load, init_size))
-		return err_set(e, "--kernel %s: needs RAM at [0x%llx-0x%llx) to decompress; give node 0 more memory",
-			       cfg->kernel, (unsigned long long)load,
-			       (unsigned long long)(load + init_size));
-
-	if (strlen(cfg->cmdline) + 1 > get32(f, HDR_CMDLINE_SIZE) + 1ULL ||
+	if (strlen(cfg->cmdline) + 1 > cmdline_size + 1ULL ||
 	    strlen(cfg->cmdline) + 1 > FW_CMDLINE_MAX)
 		return err_set(e, "--cmdline: %zu bytes, this kernel takes at most %u",
-			       strlen(cfg->cmdline), get32(f, HDR_CMDLINE_SIZE));
-
-	bi->setup_header = f + BP_SETUP_HEADER;
-	bi->setup_header_len = 0x202 + f[HDR_JUMP + 1] - BP_SETUP_HEADER;
-	bi->kernel_addr = load;
-	bi->kernel_size = k->file_len - k->pm_offset;
-	bi->entry32 = load;
-	bi->entry64 = load + 0x200;
+			       strlen(cfg->cmdline), cmdline_size);
 	bi->cmdline = cfg->cmdline;
 
 	if (cfg->initrd) {
@@ -103,11 +209,10 @@ int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
 				       errno ? strerror(errno) : "not a regular file");
 		k->initrd_path = cfg->initrd;
 		k->initrd_size = st.st_size;
-		initrd_max = (u64)get32(f, HDR_INITRD_ADDR_MAX) + 1;
-		top = MIN(low_ram_top(lay), initrd_max);
+		top = MIN(low_ram_top(lay), (u64)initrd_max + 1);
 		/* Highest 2 MiB-aligned spot below the top, as GRUB does. */
 		if (k->initrd_size > top ||
-		    ((top - k->initrd_size) & ~(SZ_2M - 1)) < load + init_size)
+		    ((top - k->initrd_size) & ~(SZ_2M - 1)) < bi->kernel_addr + init_size)
 			return err_set(e, "--initrd %s: %s does not fit in RAM below 0x%llx after the kernel",
 				       cfg->initrd, fmt_size(ALIGN_UP(k->initrd_size, SZ_4K), s),
 				       (unsigned long long)top);
@@ -115,6 +220,16 @@ int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
 		bi->initrd_size = k->initrd_size;
 	}
 	return 0;
+}
+
+int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
+		  struct kernel_image *k, struct err *e)
+{
+	int ret = prepare(cfg, lay, k, e);
+
+	if (ret)
+		boot__release(k);	/* a rejected kernel keeps nothing */
+	return ret;
 }
 
 void boot__release(struct kernel_image *k)

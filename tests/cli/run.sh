@@ -29,7 +29,7 @@ expect "version" 0 "mirrorvm " -- version
 expect "run without --kernel" 1 "--kernel is required" -- run
 expect "missing kernel file" 1 "--kernel /nonexistent" -- run --kernel /nonexistent
 printf 'not a kernel' > "$work/junk"; dd if=/dev/zero bs=1k count=8 >> "$work/junk" 2>/dev/null
-expect "not a bzImage" 1 "not a bzImage" -- run --kernel "$work/junk"
+expect "not a kernel" 1 "neither a bzImage" -- run --kernel "$work/junk"
 expect "unknown flag names it" 1 "--frobnicate: unknown flag" -- run --frobnicate
 expect "flag without value" 1 "--cpus: needs a value" -- run --cpus
 expect "bad node key names the flag" 1 "--node id=0,size=1G,colour=red: unknown key 'colour'" -- run --node id=0,size=1G,colour=red
@@ -57,6 +57,9 @@ if [ -n "$kernel" ]; then
 		run --engine qemu --kernel "$kernel" --initrd "$work/big.initrd" --memory 1G
 	expect "kernel that does not fit in node 0" 1 "to decompress" -- \
 		run --engine qemu --kernel "$kernel" --memory 16M
+	"$top/scripts/extract-vmlinux.sh" "$kernel" "$work/vmlinux"
+	expect "the qemu engine refuses a vmlinux ELF, names the way out" 1 "boots bzImages only" -- \
+		run --engine qemu --kernel "$work/vmlinux"
 	long=$(head -c 5000 /dev/zero | tr '\0' 'x')
 	expect "command line too long" 1 "--cmdline" -- run --engine qemu --kernel "$kernel" --cmdline "$long"
 else

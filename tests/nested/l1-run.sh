@@ -3,8 +3,8 @@
 # under mirrorvm's QEMU engine (TCG); this runs every line of /nested/cases
 # with "mirrorvm run --engine kvm" on L1's /dev/kvm and prints L2's console
 # (L2OUT:name ...) and mirrorvm's stderr (L2ERR:name ...) for the host test.
-# A case line: NAME|FLAGS|CMDLINE  (FLAGS split on blanks; an empty
-# CMDLINE with FLAGS starting "!" runs no guest: error-path cases).
+# A case line: NAME|FLAGS|CMDLINE[|KERNEL]  (FLAGS split on blanks; KERNEL
+# defaults to /nested/bzImage).
 uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 if [ -c /dev/kvm ]; then
 	echo "NESTED-KVM ok $(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
@@ -13,7 +13,7 @@ else
 fi
 grep -E 'HugePages_(Total|Free)|Hugepagesize' /proc/meminfo | sed 's/^/NESTED-L1 /'
 dmesg | grep -E 'mirrored memory' | sed 's/^/NESTED-L1 /'
-while IFS='|' read -r name flags cmdline; do
+while IFS='|' read -r name flags cmdline kernel; do
 	[ -n "$name" ] || continue
 	t0=$(uptime_ms)
 	echo "NESTED-CASE-START $name"
@@ -21,7 +21,7 @@ while IFS='|' read -r name flags cmdline; do
 	# it got); the status goes through a file, busybox sh has no pipefail.
 	# shellcheck disable=SC2086
 	{ timeout -s TERM "${MVM_L2_TIMEOUT:-150}" /bin/mirrorvm run --engine kvm \
-		--kernel /nested/bzImage --initrd /nested/initrd.gz \
+		--kernel "${kernel:-/nested/bzImage}" --initrd /nested/initrd.gz \
 		--cmdline "$cmdline" $flags </dev/null 2>/tmp/l2.err; echo $? > /tmp/l2.rc; } |
 		tr -d '\r' | sed "s/^/L2OUT:$name /"
 	echo	# L2's last line may lack its newline (a panic cut short)

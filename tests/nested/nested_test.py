@@ -202,6 +202,8 @@ def nested_cases(trials):
         ("small-movable", SMALL, CMDLINE + "movable_node mvm.probe=zones,blocks,offline:2,blocks"),
         ("garbage", ["--node", "id=0,size=512M"], CMDLINE + "mvm.garbage=42"),
         ("panic", ["--node", "id=0,size=512M"], CMDLINE + "mvm.end=panic"),
+        # the same kernel uncompressed: entered at startup_64, no decompressor
+        ("vmlinux", SMALL, CMDLINE + "kernelcore=mirror mvm.probe=zones,nodes|/nested/vmlinux"),
         ("err-hugetlb1g", ["--node", "id=0,size=2G,backing=hugetlb1g"], CMDLINE),
         ("err-host-node", ["--node", "id=0,size=512M,host-nodes=3"], CMDLINE),
         ("host-mirror", ["--node", "id=0,size=512M", "--node", "id=1,size=1G,mirror=on",
@@ -219,16 +221,18 @@ def build_nested(work, kdir, kernel, mvm_static, cases):
                     "--module", "pvpanic.ko", "--module", "pvpanic-mmio.ko",
                     "--add", os.path.join(HERE, "l2-extra.sh") + ":/bin/mvm-extra",
                     "--add", garbage + ":/bin/mvm-garbage"], check=True)
+    vmlinux = os.path.join(work, "vmlinux")
+    subprocess.run([os.path.join(TOP, "scripts", "extract-vmlinux.sh"), kernel, vmlinux], check=True)
     casefile = os.path.join(work, "cases")
     with open(casefile, "w") as f:
         for name, flags, cmdline in cases:
-            f.write(f"{name}|{' '.join(flags)}|{cmdline}\n")
+            f.write(f"{name}|{' '.join(flags)}|{cmdline}\n")  # cmdline may carry "|KERNEL"
     l1 = os.path.join(work, "l1.cpio.gz")
     subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l1, "--modules-from", kdir,
                     "--module", "irqbypass.ko", "--module", "kvm.ko", "--module", "kvm-amd.ko",
                     "--add", mvm_static + ":/bin/mirrorvm", "--add", kernel + ":/nested/bzImage",
                     "--add", l2 + ":/nested/initrd.gz", "--add", os.path.join(HERE, "l1-run.sh") + ":/bin/mvm-extra",
-                    "--add", casefile + ":/nested/cases"], check=True)
+                    "--add", casefile + ":/nested/cases", "--add", vmlinux + ":/nested/vmlinux"], check=True)
     return l1, l2
 
 
@@ -289,6 +293,9 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None):
                             "--cmdline", CMDLINE + "kernelcore=mirror mvm.probe=zones,nodes mvm.fwhash=1"] + SMALL,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ref_out, _ = ref.communicate(timeout=180)
+    ref_g = Replay({})
+    ref_g.lines = ref_out.decode(errors="replace").split("MVM-BEGIN", 1)[-1].split("MVM-END", 1)[0].splitlines()
+    ref_zones = gt.zones_by_node(ref_g)
     t0 = time.time()
     rc, out, err = run([mvm, "run", "--engine", "qemu", "--kernel", kernel, "--initrd", l1,
                         "--cmdline", L1_CMDLINE] + L1_FLAGS, timeout=timeout)
@@ -352,6 +359,12 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None):
            f"L2 junk on unemulated ports and MMIO: VMM survives, reads all-ones, exit 42 "
            f"({gm.group(0) if gm else 'no GARBAGE line'})",
            f"rc {c['rc']}; {c['out'][-800:]} {c['err'][-400:]}")
+    c = got.get("vmlinux") or {"rc": None, "out": "", "err": ""}
+    g.lines = c["out"].split("MVM-BEGIN", 1)[-1].split("MVM-END", 1)[0].splitlines()
+    small = c["rc"] == 0 and gt.zones_by_node(g) == ref_zones
+    report(small and bool(ref_zones),
+           "L2 vmlinux ELF (same kernel, no decompressor): boots, zones as the bzImage under the QEMU engine",
+           f"rc {c['rc']}; {gt.zones_by_node(g)} vs {ref_zones}; {c['err'][-300:]}")
     c = got.get("panic") or {"rc": None, "err": ""}
     report(c["rc"] == 2 and "guest kernel panicked" in c["err"], "L2 panic -> pvpanic -> exit 2",
            f"rc {c['rc']}; {c['err'][-300:]}")

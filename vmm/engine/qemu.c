@@ -380,6 +380,9 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 	pid_t pid;
 
 	memset(&q, 0, sizeof(q));
+	if (k->elf)
+		return err_set(e, "--kernel %s: the qemu engine boots bzImages only (its reset stub enters the 32-bit boot protocol); use the bzImage or --engine kvm",
+			       vm->cfg->kernel);
 	if (vm->lay->nr_reliable && vm->cfg->host_mirror != HOST_MIRROR_OFF) {
 		if (vm->cfg->host_mirror == HOST_MIRROR_REQUIRED)
 			return err_set(e, "--host-mirror=required: the qemu engine cannot back reliable guest ranges with host mirrored memory (use --engine kvm)");

@@ -242,12 +242,18 @@ int kvm_memory__load_images(struct kvm_guest *g, struct err *e)
 {
 	struct kernel_image *k = g->vm->kernel;
 	struct err sub;
+	unsigned int i;
 
 	if (kvm_memory__write(g, FW_BASE, g->vm->fw->area, FW_SIZE, &sub))
 		return err_set(e, "firmware area: %s", sub.msg);
-	if (kvm_memory__write(g, k->info.kernel_addr, k->file + k->pm_offset,
-			      k->file_len - k->pm_offset, &sub))
+	if (!k->elf && kvm_memory__write(g, k->info.kernel_addr, k->file + k->pm_offset,
+					 k->file_len - k->pm_offset, &sub))
 		return err_set(e, "kernel: %s", sub.msg);
+	/* vmlinux: file bytes only; fresh guest memory is already zero */
+	for (i = 0; k->elf && i < k->nr_seg; i++)
+		if (kvm_memory__write(g, k->seg[i].paddr, k->file + k->seg[i].offset,
+				      k->seg[i].filesz, &sub))
+			return err_set(e, "kernel segment %u: %s", i, sub.msg);
 	if (k->initrd_path &&
 	    load_file(g, k->initrd_path, k->info.initrd_addr, k->initrd_size, &sub))
 		return err_set(e, "initrd: %s", sub.msg);
