@@ -238,13 +238,15 @@ def build_nested(work, kdir, kernel, mvm_static, cases):
 
 # L1: 4 GiB in two nodes, a mirrored one above 4 GiB plus a mirrored range in
 # node 0, so the host-mirror methods have mirrored memory to find.
-L1_FLAGS = ["--cpus", "2", "--node", "id=0,size=3G,cpus=0-1", "--node", "id=1,size=2G,mirror=on",
+L1_FLAGS = ["--cpus", "2", "--node", "id=0,size=3G,cpus=0-1", "--node", "id=1,size=3G,mirror=on",
             "--mirror", "256M@0x10000000"]
 # The gigantic page is reserved on L1's mirrored node 1: on node 0 a stock
 # kernel would take it from unmirrored memory below 4 GiB, which mirrorvm
-# then refuses for a reliable range.
-L1_CMDLINE = ("console=ttyS0 quiet loglevel=4 kernelcore=mirror efi=debug hugepagesz=1G hugepages=0:0,1:1 "
-              "mvm.end=poweroff")
+# then refuses for a reliable range.  hugepages=1:1 may still fall back to
+# node 0 when early allocations leave node 1 no free aligned 1 GiB; nokaslr
+# keeps the kernel image out of node 1 so that one always remains.
+L1_CMDLINE = ("console=ttyS0 quiet loglevel=4 kernelcore=mirror efi=debug nokaslr hugepagesz=1G "
+              "hugepages=0:0,1:1 mvm.end=poweroff")
 
 
 def parse_l1(out):
