@@ -43,8 +43,9 @@ for f in bios-256k.bin linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
 	done
 done
 
-# The same kernel uncompressed: mirrorvm enters its startup_64 directly,
-# QEMU boots it through its PVH note; both skip the bzImage decompressor.
+# The same kernel uncompressed, for mirrorvm's direct startup_64 entry (no
+# decompressor).  QEMU 7.2 booting it through its PVH note did not reach
+# /init within 130 s here, so QEMU gets the bzImage only.
 scripts/extract-vmlinux.sh "$kernel" "$work/vmlinux"
 scripts/build-initramfs.sh "$work/l2.cpio.gz" --modules-from "$kdir" \
 	--module pvpanic.ko --module pvpanic-mmio.ko
@@ -89,11 +90,6 @@ while [ \$i -lt $runs ]; do
 		-display none -machine pc,accel=kvm -cpu host -m $mem -smp 1 \
 		-kernel /nested/bzImage -initrd /nested/initrd.gz -append "\$l2cmd" \
 		-serial stdio -no-reboot
-	measure qemu-kvm-pvh /qemu/lib/$(basename "$loader") --library-path /qemu/lib \
-		/qemu/qemu-system-x86_64 -L /qemu/share -nodefaults -no-user-config \
-		-display none -machine pc,accel=kvm -cpu host -m $mem -smp 1 \
-		-kernel /nested/vmlinux -initrd /nested/initrd.gz -append "\$l2cmd" \
-		-serial stdio -no-reboot
 	i=\$((i + 1))
 done
 EOF
@@ -114,18 +110,15 @@ awk '/^BENCH / {
 	n[$3]++; init[$3] += substr($4, 9); ovh[$3] += substr($7, 13)
 }
 END {
-	split("mirrorvm-kvm mirrorvm-kvm-vmlinux qemu-kvm qemu-kvm-pvh", v, " ")
-	for (i = 1; i <= 4; i++)
+	split("mirrorvm-kvm mirrorvm-kvm-vmlinux qemu-kvm", v, " ")
+	for (i = 1; i <= 3; i++)
 		if (!n[v[i]]) { print "bench-boot: missing results for " v[i]; exit 1 }
 	printf "\n%-22s %14s %16s\n", "VMM in L1 (kernel)", "time to /init", "VMM overhead"
-	for (i = 1; i <= 4; i++) {
+	for (i = 1; i <= 3; i++) {
 		t[v[i]] = init[v[i]] / n[v[i]]; o[v[i]] = ovh[v[i]] / n[v[i]]
 		printf "%-22s %12.0f ms %13.1f MiB\n", v[i], t[v[i]], o[v[i]] / 1024
 	}
-	printf "\nratios mirrorvm / QEMU       time   overhead\n"
-	printf "bzImage (both)             %5.2f   %5.2f\n", t["mirrorvm-kvm"] / t["qemu-kvm"], o["mirrorvm-kvm"] / o["qemu-kvm"]
-	printf "vmlinux (mirrorvm) vs PVH  %5.2f   %5.2f\n", t["mirrorvm-kvm-vmlinux"] / t["qemu-kvm-pvh"], o["mirrorvm-kvm-vmlinux"] / o["qemu-kvm-pvh"]
-	bm = t["mirrorvm-kvm"] < t["mirrorvm-kvm-vmlinux"] ? t["mirrorvm-kvm"] : t["mirrorvm-kvm-vmlinux"]
-	bq = t["qemu-kvm"] < t["qemu-kvm-pvh"] ? t["qemu-kvm"] : t["qemu-kvm-pvh"]
-	printf "fastest vs fastest         %5.2f\n", bm / bq
+	printf "\nratios to qemu-kvm (bzImage)  time   overhead   (targets: time <= 0.50, overhead <= 3 MiB)\n"
+	printf "mirrorvm-kvm (bzImage)        %5.2f   %5.2f\n", t["mirrorvm-kvm"] / t["qemu-kvm"], o["mirrorvm-kvm"] / o["qemu-kvm"]
+	printf "mirrorvm-kvm-vmlinux          %5.2f   %5.2f\n", t["mirrorvm-kvm-vmlinux"] / t["qemu-kvm"], o["mirrorvm-kvm-vmlinux"] / o["qemu-kvm"]
 }' "$work/l1.log"
