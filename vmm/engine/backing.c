@@ -48,37 +48,6 @@
 #define PREFAULT_CHUNK		SZ_1G
 #define PROGRESS_MIN		(4 * SZ_1G)
 
-static const char *host_root(void)
-{
-	const char *r = getenv("MIRRORVM_HOST_ROOT");
-
-	return r ? r : "";
-}
-
-static long read_long(const char *path)
-{
-	char full[512], buf[64];
-	FILE *f;
-	long v = -1;
-
-	snprintf(full, sizeof(full), "%s%s", host_root(), path);
-	f = fopen(full, "r");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-static bool path_exists(const char *path)
-{
-	char full[512];
-
-	snprintf(full, sizeof(full), "%s%s", host_root(), path);
-	return access(full, F_OK) == 0;
-}
-
 u64 backing__page_size(enum mem_backing b)
 {
 	switch (b) {
@@ -99,7 +68,7 @@ static void host_nodes(struct idset *set, char *buf, size_t len)
 	DIR *d;
 
 	memset(set, 0, sizeof(*set));
-	snprintf(dir, sizeof(dir), "%s/sys/devices/system/node", host_root());
+	snprintf(dir, sizeof(dir), "%s/sys/devices/system/node", hostfs_root());
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		char *end;
@@ -172,16 +141,16 @@ static int check_huge(const struct layout *lay, const struct mem_slot *slots,
 		return 0;
 	snprintf(dir, sizeof(dir), "/sys/kernel/mm/hugepages/hugepages-%llukB",
 		 (unsigned long long)(page >> 10));
-	if (!path_exists(dir))
+	if (!hostfs_exists(dir))
 		return err_set(e, "node %s: backing=%s: this host kernel has no %s huge pages (no %s)",
 			       nodes, backing_name(b), fmt_size(page, s), dir);
 	snprintf(path, sizeof(path), "%s/nr_hugepages", dir);
-	total = MAX(read_long(path), 0L);
+	total = MAX(hostfs_read_long(path), 0L);
 	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
-	have = MAX(read_long(path), 0L);
+	have = MAX(hostfs_read_long(path), 0L);
 	/* Pages other mappings reserved but did not fault in yet are taken. */
 	snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
-	have = MAX(have - MAX(read_long(path), 0L), 0L);
+	have = MAX(have - MAX(hostfs_read_long(path), 0L), 0L);
 	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
 	if ((u64)have < need)
 		return err_set(e, "node %s: backing=%s needs %llu free %s huge pages, the host has %ld (%s); reserve more as root: echo %llu > %s/nr_hugepages",

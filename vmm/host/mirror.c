@@ -32,30 +32,6 @@
 
 #define HUGE_1G_DIR "/sys/kernel/mm/hugepages/hugepages-1048576kB"
 
-static const char *sysfs_root(void)
-{
-	/* Tests point this at recorded fixtures. */
-	const char *r = getenv("MIRRORVM_HOST_ROOT");
-
-	return r ? r : "";
-}
-
-static long read_long(const char *path)
-{
-	char full[512], buf[64];
-	FILE *f;
-	long v = -1;
-
-	snprintf(full, sizeof(full), "%s%s", sysfs_root(), path);
-	f = fopen(full, "r");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 static void add_range(struct host_mirror *hm, u64 start, u64 end_incl)
 {
 	if (hm->nr_ranges == HOST_MAX_MIRROR_RANGES)
@@ -71,7 +47,7 @@ static void read_sysfs_ranges(struct host_mirror *hm)
 	char path[512], line[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/sys/kernel/mm/mirror/ranges", sysfs_root());
+	snprintf(path, sizeof(path), "%s/sys/kernel/mm/mirror/ranges", hostfs_root());
 	f = fopen(path, "r");
 	if (!f)
 		return;
@@ -150,7 +126,7 @@ static bool cmdline_has(const char *word)
 	bool found = false;
 	char *tok, *save = NULL;
 
-	snprintf(path, sizeof(path), "%s/proc/cmdline", sysfs_root());
+	snprintf(path, sizeof(path), "%s/proc/cmdline", hostfs_root());
 	f = fopen(path, "r");
 	if (!f)
 		return false;
@@ -200,7 +176,7 @@ void host_mirror__detect(struct host_mirror *hm)
 		hm->nr_ranges = 0;
 		return;
 	}
-	huge = read_long(HUGE_1G_DIR "/free_hugepages");
+	huge = hostfs_read_long(HUGE_1G_DIR "/free_hugepages");
 	if (huge <= 0) {
 		snprintf(hm->why, sizeof(hm->why),
 			 "host runs kernelcore=mirror with %lluM mirrored, but has no free 1 GiB huge pages: boot it with hugepagesz=1G hugepages=N so they come from mirrored kernel memory",

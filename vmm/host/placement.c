@@ -27,29 +27,6 @@ struct host_blocks {
 	char *zone;		/* 'M' Movable only, 'K' kernel zone only, '?' mixed/unknown */
 };
 
-static const char *root(void)
-{
-	const char *r = getenv("MIRRORVM_HOST_ROOT");
-
-	return r ? r : "";
-}
-
-static int read_str(const char *path, char *buf, size_t len)
-{
-	char full[512];
-	FILE *f;
-
-	snprintf(full, sizeof(full), "%s%s", root(), path);
-	f = fopen(full, "r");
-	if (!f)
-		return -1;
-	if (!fgets(buf, len, f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 static void load_blocks(struct host_blocks *hb)
 {
 	char path[512], buf[128];
@@ -57,10 +34,10 @@ static void load_blocks(struct host_blocks *hb)
 	struct dirent *de;
 
 	memset(hb, 0, sizeof(*hb));
-	if (read_str("/sys/devices/system/memory/block_size_bytes", buf, sizeof(buf)))
+	if (hostfs_read_str("/sys/devices/system/memory/block_size_bytes", buf, sizeof(buf)))
 		return;
 	hb->block_size = strtoull(buf, NULL, 16);
-	snprintf(path, sizeof(path), "%s/sys/devices/system/memory", root());
+	snprintf(path, sizeof(path), "%s/sys/devices/system/memory", hostfs_root());
 	d = opendir(path);
 	if (!d || !hb->block_size) {
 		if (d)
@@ -92,14 +69,14 @@ static void load_blocks(struct host_blocks *hb)
 		if (sscanf(de->d_name, "memory%u", &id) != 1)
 			continue;
 		snprintf(path, sizeof(path), "/sys/devices/system/memory/%s/valid_zones", de->d_name);
-		if (!read_str(path, buf, sizeof(buf))) {
+		if (!hostfs_read_str(path, buf, sizeof(buf))) {
 			/* online blocks list their zone; "none" spans two zones */
 			if (!strncmp(buf, "Movable", 7))
 				hb->zone[id] = 'M';
 			else if (!strncmp(buf, "Normal", 6) || !strncmp(buf, "DMA", 3))
 				hb->zone[id] = strstr(buf, "Movable") ? '?' : 'K';
 		}
-		snprintf(path, sizeof(path), "%s/sys/devices/system/memory/%s", root(), de->d_name);
+		snprintf(path, sizeof(path), "%s/sys/devices/system/memory/%s", hostfs_root(), de->d_name);
 		bd = opendir(path);
 		if (!bd)
 			continue;

@@ -8,6 +8,13 @@
  * The host side of reliable memory: how this host can give mirrorvm pages
  * that lie in mirrored ranges, and where guest memory really ended up.
  */
+/* The host's /proc and /sys, under MIRRORVM_HOST_ROOT when tests set it. */
+const char *hostfs_root(void);
+void hostfs_path(char *buf, size_t len, const char *path);
+int hostfs_read_str(const char *path, char *buf, size_t len);
+long hostfs_read_long(const char *path);		/* -1 when unreadable */
+bool hostfs_exists(const char *path);
+
 enum host_mirror_method {
 	HOST_MIRROR_NONE,	/* no mirrored memory, or no way to reach it */
 	HOST_MIRROR_MFD,	/* kvm-patches: memfd_create(MFD_MIRROR) */

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reading the host's /proc and /sys.  MIRRORVM_HOST_ROOT prefixes every
+ * path, so tests can point the host-side code at recorded fixtures.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+
+const char *hostfs_root(void)
+{
+	const char *r = getenv("MIRRORVM_HOST_ROOT");
+
+	return r ? r : "";
+}
+
+void hostfs_path(char *buf, size_t len, const char *path)
+{
+	snprintf(buf, len, "%s%s", hostfs_root(), path);
+}
+
+int hostfs_read_str(const char *path, char *buf, size_t len)
+{
+	char full[512];
+	FILE *f;
+
+	hostfs_path(full, sizeof(full), path);
+	f = fopen(full, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+long hostfs_read_long(const char *path)
+{
+	char buf[64];
+
+	if (hostfs_read_str(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+bool hostfs_exists(const char *path)
+{
+	char full[512];
+
+	hostfs_path(full, sizeof(full), path);
+	return access(full, F_OK) == 0;
+}
