@@ -52,6 +52,10 @@ if [ -n "$kernel" ]; then
 		run --engine qemu --kernel "$kernel" --node id=0,size=1G,mirror=on --host-mirror required
 	expect "missing QEMU binary is a clear error" 1 "cannot run /nonexistent/qemu" -- \
 		run --engine qemu --qemu-accel tcg --qemu /nonexistent/qemu --kernel "$kernel"
+	expect "qemu engine: a host node that does not exist" 1 "host NUMA node 63 does not exist" -- \
+		run --engine qemu --kernel "$kernel" --node id=0,size=1G,host-nodes=63
+	expect "qemu engine: too few 1 GiB huge pages, counts named" 1 "needs 64 free 1G huge pages" -- \
+		run --engine qemu --kernel "$kernel" --node id=0,size=64G,backing=hugetlb1g
 	truncate -s 2G "$work/big.initrd"
 	expect "initrd that does not fit" 1 "does not fit in RAM" -- \
 		run --engine qemu --kernel "$kernel" --initrd "$work/big.initrd" --memory 1G

@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kvm-engine.h"
+#include "backing.h"
+#include "host.h"
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB		0x0004U

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backing.h"
 #include "engine.h"
 
 #define MAX_ARGS	(64 + 8 * MAX_NODES)
@@ -387,6 +388,15 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 		if (vm->cfg->host_mirror == HOST_MIRROR_REQUIRED)
 			return err_set(e, "--host-mirror=required: the qemu engine cannot back reliable guest ranges with host mirrored memory (use --engine kvm)");
 		warn("qemu engine: reliable guest ranges are not backed by host mirrored memory (--host-mirror=preferred)");
+	}
+	/* Host nodes and huge pages: the same checks as the KVM engine. */
+	{
+		static struct mem_slot slots[MAX_SLOTS];
+		unsigned int nr = layout__slots(vm->lay, slots, MAX_SLOTS);
+
+		ret = backing__check(vm->lay, slots, nr, false, e);
+		if (ret)
+			return ret;
 	}
 	use_kvm = pick_kvm(vm->cfg);
 
