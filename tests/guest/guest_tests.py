@@ -287,6 +287,13 @@ def test_endings(g):
     for end, want in cases:
         rc = g.run([], f"mvm.end={end}", timeout=120)
         report(rc == want, f"guest end '{end}' -> mirrorvm exit {want} ({g.elapsed:.1f}s)", g.why())
+    report("panicked (pvpanic)" in g.err, "a panic after /init loaded pvpanic-mmio is reported through pvpanic",
+           g.err[-300:])
+    # before /init: Debian's pvpanic driver is a module, not loaded yet
+    rc = g.run([], "rdinit=/nonexistent", timeout=120)
+    report(rc == 2 and "its console shows the end of a panic report" in g.err
+           and "end Kernel panic" in g.out,
+           f"a panic before /init (no pvpanic driver) -> exit 2, report shown ({g.elapsed:.1f}s)", g.why())
 
 
 def test_engine_auto(g):

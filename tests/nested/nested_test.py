@@ -202,6 +202,7 @@ def nested_cases(trials):
         ("small-movable", SMALL, CMDLINE + "movable_node mvm.probe=zones,blocks,offline:2,blocks"),
         ("garbage", ["--node", "id=0,size=512M"], CMDLINE + "mvm.garbage=42"),
         ("panic", ["--node", "id=0,size=512M"], CMDLINE + "mvm.end=panic"),
+        ("early-panic", ["--node", "id=0,size=512M"], CMDLINE + "rdinit=/nonexistent"),
         # the same kernel uncompressed: entered at startup_64, no decompressor
         ("vmlinux", SMALL, CMDLINE + "kernelcore=mirror mvm.probe=zones,nodes|/nested/vmlinux"),
         ("err-hugetlb1g", ["--node", "id=0,size=2G,backing=hugetlb1g"], CMDLINE),
@@ -369,6 +370,11 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None):
            f"rc {c['rc']}; {gt.zones_by_node(g)} vs {ref_zones}; {c['err'][-300:]}")
     c = got.get("panic") or {"rc": None, "err": ""}
     report(c["rc"] == 2 and "guest kernel panicked" in c["err"], "L2 panic -> pvpanic -> exit 2",
+           f"rc {c['rc']}; {c['err'][-300:]}")
+    c = got.get("early-panic") or {"rc": None, "err": "", "out": ""}
+    report(c["rc"] == 2 and "its console shows the end of a panic report" in c["err"]
+           and "end Kernel panic" in c["out"],
+           "L2 panic before /init (no pvpanic driver yet) -> console watch -> exit 2",
            f"rc {c['rc']}; {c['err'][-300:]}")
     c = got.get("err-hugetlb1g") or {"rc": None, "err": ""}
     report(c["rc"] == 1 and re.search(r"node 0: backing=hugetlb1g needs 2 free 1G huge pages, the host has [01] ",

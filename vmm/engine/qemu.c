@@ -5,7 +5,10 @@
  * (no SeaBIOS, so no SeaBIOS tables), the firmware area, kernel and initrd
  * through -device loader, one memory backend per guest node laid out exactly
  * as the layout says, and isa-debugcon devices on mirrorvm's control, status
- * and pvpanic ports whose bytes come back to us through FIFOs.
+ * and pvpanic ports whose bytes come back to us through FIFOs.  The serial
+ * console comes through a FIFO too: mirrorvm copies it to stdout (and a
+ * terminal's input back), and ends the VM when a guest without a pvpanic
+ * driver prints the end of a panic report.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +61,7 @@ static void cleanup_dir(struct qemu_run *q)
 {
 	static const char *const files[] = {
 		"bios.bin", "firmware.bin", "kernel.bin", "ctl", "status", "panic",
+		"con.in", "con.out",
 	};
 	char path[512];
 	size_t i;
@@ -193,7 +197,7 @@ static int build_args(struct qemu_run *q, const struct vm *vm, bool use_kvm)
 		    (unsigned long long)bi->initrd_addr);
 	}
 	arg(q, "-chardev");
-	arg(q, "stdio,id=con");
+	arg(q, "pipe,id=con,path=%s/con", q->dir);
 	arg(q, "-device");
 	arg(q, "isa-serial,chardev=con,iobase=0x%x,irq=%d", COM1_PORT, COM1_IRQ);
 	arg(q, "-chardev");
@@ -254,12 +258,13 @@ const char *qemu_engine__cmdline_hint(const struct vm_config *cfg)
 	return hint;
 }
 
-enum ending { END_NONE, END_POWEROFF, END_RESET, END_STATUS, END_PANIC };
+enum ending { END_NONE, END_POWEROFF, END_RESET, END_STATUS, END_PANIC, END_PANIC_CONSOLE };
 
 static const char *const ending_text[] = {
 	[END_POWEROFF] = "guest powered off",
 	[END_RESET] = "guest rebooted",
-	[END_PANIC] = "guest kernel panicked",
+	[END_PANIC] = "guest kernel panicked (pvpanic)",
+	[END_PANIC_CONSOLE] = "guest kernel panicked (its console shows the end of a panic report; no pvpanic driver yet)",
 };
 
 /* Drains a FIFO; returns the last byte seen or -1. */
@@ -276,29 +281,69 @@ static int drain(int fd, bool *hup)
 	return last;
 }
 
-static int supervise(struct qemu_run *q, pid_t pid, int fds[3], struct err *e)
+static void write_all(int fd, const u8 *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;		/* a closed stdout must not stop the guest */
+		p += w;
+		n -= w;
+	}
+}
+
+/* Console FIFO -> stdout; true when the guest printed a panic's end. */
+static bool copy_console(int fd, struct console_watch *watch, bool *hup)
+{
+	u8 buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		write_all(STDOUT_FILENO, buf, n);
+		console_watch__feed(watch, buf, n);
+	}
+	if (n == 0)
+		*hup = true;
+	return watch->panicked;
+}
+
+/* Terminal input -> the console FIFO (QEMU's serial receive side). */
+static void copy_input(int in_fd, bool *hup)
+{
+	u8 buf[256];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+	if (n <= 0) {
+		*hup = n == 0 || (errno != EINTR && errno != EAGAIN);
+		return;
+	}
+	write_all(in_fd, buf, n);
+}
+
+enum { FD_CTL, FD_STATUS, FD_PANIC, FD_CONSOLE, FD_STDIN, NR_FDS };
+
+static int supervise(pid_t pid, int fds[NR_FDS], int con_in, struct err *e)
 {
 	enum ending end = END_NONE;
-	bool hup[3] = { false, false, false };
+	bool hup[NR_FDS] = { false };
 	int status = 0, wstatus, guest_status = 0;
+	struct console_watch watch = { .len = 0 };
 	bool killed = false;
-	/*
-	 * SIGTERM lets QEMU restore a terminal it put in raw mode, but it
-	 * then prints "terminating on signal"; without a terminal nothing
-	 * needs restoring and the guest's output is already written.
-	 */
-	int stop_sig = isatty(STDIN_FILENO) ? SIGTERM : SIGKILL;
 
+	hup[FD_STDIN] = fds[FD_STDIN] < 0;
 	for (;;) {
-		struct pollfd p[3];
-		int i, n = 0, map[3];
+		struct pollfd p[NR_FDS];
+		int i, n = 0, map[NR_FDS];
 		pid_t r;
 
 		if (got_signal && !killed) {
-			kill(pid, SIGTERM);
+			kill(pid, SIGKILL);
 			killed = true;
 		}
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < NR_FDS; i++) {
 			if (hup[i])
 				continue;
 			p[n].fd = fds[i];
@@ -307,15 +352,24 @@ static int supervise(struct qemu_run *q, pid_t pid, int fds[3], struct err *e)
 		}
 		poll(p, n, 100);
 		for (i = 0; i < n; i++) {
-			int b;
+			int b, which = map[i];
 
-			if (!(p[i].revents & (POLLIN | POLLHUP)))
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			b = drain(fds[map[i]], &hup[map[i]]);
+			if (which == FD_CONSOLE) {
+				if (copy_console(fds[which], &watch, &hup[which]) && end == END_NONE)
+					end = END_PANIC_CONSOLE;
+				continue;
+			}
+			if (which == FD_STDIN) {
+				copy_input(con_in, &hup[which]);
+				continue;
+			}
+			b = drain(fds[which], &hup[which]);
 			if (b < 0 || end != END_NONE)
 				continue;
-			switch (map[i]) {
-			case 0:
+			switch (which) {
+			case FD_CTL:
 				if (b == MVM_CTL_POWEROFF)
 					end = END_POWEROFF;
 				else if (b == MVM_CTL_RESET)
@@ -323,31 +377,39 @@ static int supervise(struct qemu_run *q, pid_t pid, int fds[3], struct err *e)
 				else
 					warn("guest wrote 0x%02x to the control port; ignored", b);
 				break;
-			case 1:
+			case FD_STATUS:
 				end = END_STATUS;
 				guest_status = b;
 				break;
-			case 2:
+			case FD_PANIC:
 				if (b & 1)
 					end = END_PANIC;
 				break;
 			}
-			if (end != END_NONE && !killed) {
-				kill(pid, stop_sig);
-				killed = true;
-			}
+		}
+		/*
+		 * The guest's console bytes reach the FIFO before its write to a
+		 * port does, and QEMU does not own the terminal: killing it
+		 * loses nothing.  The console is drained below.
+		 */
+		if (end != END_NONE && !killed) {
+			kill(pid, SIGKILL);
+			killed = true;
 		}
 		r = waitpid(pid, &wstatus, WNOHANG);
 		if (r == pid)
 			break;
 	}
-	(void)q;
+	if (!hup[FD_CONSOLE])
+		copy_console(fds[FD_CONSOLE], &watch, &hup[FD_CONSOLE]);
+	term__restore();
 	switch (end) {
 	case END_POWEROFF:
 	case END_RESET:
 		info("%s", ending_text[end]);
 		return MVM_EXIT_OK;
 	case END_PANIC:
+	case END_PANIC_CONSOLE:
 		info("%s", ending_text[end]);
 		return MVM_EXIT_CRASH;
 	case END_STATUS:
@@ -369,13 +431,33 @@ static int supervise(struct qemu_run *q, pid_t pid, int fds[3], struct err *e)
 	return err_set(e, "QEMU failed (exit status %d)", status);
 }
 
+static int open_console(struct qemu_run *q, int *out_fd, int *in_fd, struct err *e)
+{
+	char path[512];
+
+	/* QEMU's pipe chardev opens PATH.in and PATH.out read-write. */
+	snprintf(path, sizeof(path), "%s/con.out", q->dir);
+	if (mkfifo(path, 0600))
+		return err_set(e, "mkfifo %s: %s", path, strerror(errno));
+	*out_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (*out_fd < 0)
+		return err_set(e, "open %s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/con.in", q->dir);
+	if (mkfifo(path, 0600))
+		return err_set(e, "mkfifo %s: %s", path, strerror(errno));
+	*in_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (*in_fd < 0)
+		return err_set(e, "open %s: %s", path, strerror(errno));
+	return 0;
+}
+
 int qemu_engine__run(const struct vm *vm, struct err *e)
 {
 	static struct qemu_run q;
 	static u8 rom[RESET_STUB_SIZE];
 	const struct kernel_image *k = vm->kernel;
 	const char *tmp = getenv("TMPDIR");
-	int fds[3] = { -1, -1, -1 }, ret, i, devnull = -1;
+	int fds[NR_FDS] = { -1, -1, -1, -1, -1 }, con_in = -1, ret, i, devnull = -1;
 	struct sigaction sa;
 	bool use_kvm;
 	pid_t pid;
@@ -419,6 +501,8 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 		if (fds[i] < 0)
 			ret = fds[i];
 	}
+	if (!ret)
+		ret = open_console(&q, &fds[FD_CONSOLE], &con_in, e);
 	if (ret)
 		goto out;
 	build_args(&q, vm, use_kvm);
@@ -435,8 +519,12 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	if (!isatty(STDIN_FILENO))
-		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* QEMU reads no terminal: mirrorvm forwards a terminal's input. */
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (isatty(STDIN_FILENO)) {
+		fds[FD_STDIN] = STDIN_FILENO;
+		term__raw();
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -454,11 +542,14 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 		fprintf(stderr, "mirrorvm: cannot run %s: %s\n", q.argv[0], strerror(errno));
 		_exit(127);
 	}
-	ret = supervise(&q, pid, fds, e);
+	ret = supervise(pid, fds, con_in, e);
 out:
-	for (i = 0; i < 3; i++)
+	term__restore();
+	for (i = 0; i < FD_STDIN; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	if (con_in >= 0)
+		close(con_in);
 	if (devnull >= 0)
 		close(devnull);
 	cleanup_dir(&q);

@@ -34,6 +34,22 @@ int kvm_engine__run(const struct vm *vm, struct err *e);
 /* Can /dev/kvm be opened at all?  @why says why not. */
 bool kvm_available(char *why, size_t len);
 
+/*
+ * Watches the guest console for the end of a kernel panic report, for
+ * guests whose kernel has no pvpanic driver (yet): true once seen.
+ */
+struct console_watch {
+	char line[64];		/* start of the current line */
+	size_t len;
+	bool panicked;
+};
+
+bool console_watch__feed(struct console_watch *w, const u8 *buf, size_t n);
+
+/* The host terminal in raw mode while a guest owns it (vmm/engine/term.c). */
+void term__raw(void);
+void term__restore(void);
+
 /* Can /dev/kvm run an unmodified Linux guest?  @why says why not. */
 bool kvm_can_boot_linux(char *why, size_t len);
 

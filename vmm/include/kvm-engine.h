@@ -54,6 +54,7 @@ enum guest_end {
 	END_RESET,		/* control port 0x01 */
 	END_STATUS,		/* status port: the byte is the exit status */
 	END_PANIC,		/* pvpanic PANICKED */
+	END_PANIC_CONSOLE,	/* the console shows the end of a panic report */
 	END_CRASH,		/* triple fault, KVM internal error, failed entry */
 	END_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP at the host */
 };
@@ -127,10 +128,6 @@ void uart__input(struct uart *u, const u8 *buf, size_t len);
 /* Bytes the receive FIFO can take now. */
 size_t uart__room(struct uart *u);
 void uart__exit(struct kvm_guest *g);
-
-/* term.c */
-void term__raw(void);
-void term__restore(void);
 
 /* platform.c: control, sleep status, status and pvpanic ports */
 int platform__init(struct kvm_guest *g, struct err *e);

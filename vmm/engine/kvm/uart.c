@@ -79,6 +79,7 @@ struct uart {
 	u8 rx[RX_SIZE];
 	unsigned int rx_head, rx_len;
 	int out_fd;
+	struct console_watch watch;	/* panics before pvpanic is loaded */
 };
 
 static void set_irq(struct uart *u, int level)
@@ -151,6 +152,8 @@ static void emit(struct uart *u, u8 c)
 		n = write(u->out_fd, &c, 1);
 	} while (n < 0 && errno == EINTR);
 	/* A closed stdout must not stop the guest: drop the byte. */
+	if (!u->watch.panicked && console_watch__feed(&u->watch, &c, 1))
+		guest__end(u->g, END_PANIC_CONSOLE, MVM_EXIT_CRASH);
 }
 
 static void uart_write_reg(struct uart *u, u16 off, u8 v)

@@ -208,7 +208,10 @@ static int ending(struct kvm_guest *g)
 		info("guest rebooted");
 		return MVM_EXIT_OK;
 	case END_PANIC:
-		info("guest kernel panicked");
+		info("guest kernel panicked (pvpanic)");
+		return MVM_EXIT_CRASH;
+	case END_PANIC_CONSOLE:
+		info("guest kernel panicked (its console shows the end of a panic report; no pvpanic driver yet)");
 		return MVM_EXIT_CRASH;
 	case END_STATUS:
 		info("guest ended with status %d", g->end_status);

@@ -8,7 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "kvm-engine.h"
+#include "engine.h"
 
 static struct termios saved;
 static bool raw;
