@@ -13,21 +13,36 @@ else
 fi
 grep -E 'HugePages_(Total|Free)|Hugepagesize' /proc/meminfo | sed 's/^/NESTED-L1 /'
 dmesg | grep -E 'mirrored memory' | sed 's/^/NESTED-L1 /'
+run_case() {	# name timeout: one L2 boot, console in /tmp/l2.out
+	# shellcheck disable=SC2086
+	timeout -s TERM "$2" /bin/mirrorvm run --engine kvm \
+		--kernel "${kernel:-/nested/bzImage}" --initrd /nested/initrd.gz \
+		--cmdline "$cmdline" $flags </dev/null >/tmp/l2.out 2>/tmp/l2.err
+	echo $? > /tmp/l2.rc
+}
+show_case() {	# tag
+	tr -d '\r' < /tmp/l2.out | sed "s/^/L2OUT:$1 /"
+	echo	# L2's last line may lack its newline (a panic cut short)
+	tr -d '\r' < /tmp/l2.err | sed "s/^/L2ERR:$1 /"
+}
 while IFS='|' read -r name flags cmdline kernel; do
 	[ -n "$name" ] || continue
 	t0=$(uptime_ms)
 	echo "NESTED-CASE-START $name"
-	# L2's console streams out as it comes (a hung L2 still shows how far
-	# it got); the status goes through a file, busybox sh has no pipefail.
-	# shellcheck disable=SC2086
-	{ timeout -s TERM "${MVM_L2_TIMEOUT:-150}" /bin/mirrorvm run --engine kvm \
-		--kernel "${kernel:-/nested/bzImage}" --initrd /nested/initrd.gz \
-		--cmdline "$cmdline" $flags </dev/null 2>/tmp/l2.err; echo $? > /tmp/l2.rc; } |
-		tr -d '\r' | sed "s/^/L2OUT:$name /"
-	echo	# L2's last line may lack its newline (a panic cut short)
+	run_case "$name" "${MVM_L2_TIMEOUT:-60}"
 	rc=$(cat /tmp/l2.rc)
+	if [ "$rc" = 143 ]; then
+		# An L2 that stops mid-output (a rare console stall, see
+		# docs/kvm-engine.md) is shown under its own tag, reported by
+		# the host test, and run once more.
+		show_case "$name-stalled"
+		echo "NESTED-RETRY $name"
+		t0=$(uptime_ms)
+		run_case "$name" 150
+		rc=$(cat /tmp/l2.rc)
+	fi
 	t1=$(uptime_ms)
-	tr -d '\r' < /tmp/l2.err | sed "s/^/L2ERR:$name /"
+	show_case "$name"
 	echo "NESTED-CASE $name rc=$rc ms=$((t1 - t0))"
 	echo "NESTED-CASE-END $name"
 done < /nested/cases
