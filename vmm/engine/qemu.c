@@ -85,7 +85,12 @@ static int write_in_dir(struct qemu_run *q, const char *name, const void *buf, s
 	return write_file(path, buf, len, e);
 }
 
-static int open_fifo(struct qemu_run *q, const char *name, struct err *e)
+/*
+ * Creates DIR/NAME as a FIFO and opens our end before QEMU starts, so that
+ * QEMU's open never blocks: O_RDONLY for what QEMU writes, O_RDWR for what
+ * it reads.
+ */
+static int open_fifo(struct qemu_run *q, const char *name, int mode, struct err *e)
 {
 	char path[512];
 	int fd;
@@ -93,8 +98,7 @@ static int open_fifo(struct qemu_run *q, const char *name, struct err *e)
 	snprintf(path, sizeof(path), "%s/%s", q->dir, name);
 	if (mkfifo(path, 0600))
 		return err_set(e, "mkfifo %s: %s", path, strerror(errno));
-	/* Open the read side first, so QEMU's open for writing never blocks. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = open(path, mode | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, "open %s: %s", path, strerror(errno));
 	return fd;
@@ -431,26 +435,6 @@ static int supervise(pid_t pid, int fds[NR_FDS], int con_in, struct err *e)
 	return err_set(e, "QEMU failed (exit status %d)", status);
 }
 
-static int open_console(struct qemu_run *q, int *out_fd, int *in_fd, struct err *e)
-{
-	char path[512];
-
-	/* QEMU's pipe chardev opens PATH.in and PATH.out read-write. */
-	snprintf(path, sizeof(path), "%s/con.out", q->dir);
-	if (mkfifo(path, 0600))
-		return err_set(e, "mkfifo %s: %s", path, strerror(errno));
-	*out_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (*out_fd < 0)
-		return err_set(e, "open %s: %s", path, strerror(errno));
-	snprintf(path, sizeof(path), "%s/con.in", q->dir);
-	if (mkfifo(path, 0600))
-		return err_set(e, "mkfifo %s: %s", path, strerror(errno));
-	*in_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (*in_fd < 0)
-		return err_set(e, "open %s: %s", path, strerror(errno));
-	return 0;
-}
-
 int qemu_engine__run(const struct vm *vm, struct err *e)
 {
 	static struct qemu_run q;
@@ -497,12 +481,15 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 	for (i = 0; !ret && i < 3; i++) {
 		static const char *const names[] = { "ctl", "status", "panic" };
 
-		fds[i] = open_fifo(&q, names[i], e);
+		fds[i] = open_fifo(&q, names[i], O_RDONLY, e);
 		if (fds[i] < 0)
 			ret = fds[i];
 	}
-	if (!ret)
-		ret = open_console(&q, &fds[FD_CONSOLE], &con_in, e);
+	/* QEMU's pipe chardev: it writes con.out and reads con.in. */
+	if (!ret && (fds[FD_CONSOLE] = open_fifo(&q, "con.out", O_RDONLY, e)) < 0)
+		ret = fds[FD_CONSOLE];
+	if (!ret && (con_in = open_fifo(&q, "con.in", O_RDWR, e)) < 0)
+		ret = con_in;
 	if (ret)
 		goto out;
 	build_args(&q, vm, use_kvm);
