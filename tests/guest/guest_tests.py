@@ -167,6 +167,14 @@ class Guest:
         return f"exit {self.rc} after {self.elapsed:.1f}s; stderr: {self.err.strip()[-300:]}; output tail:\n{tail}"
 
 
+def boot(g, name, flags, cmdline, timeout=180):
+    """Runs a guest and reports whether it booted and printed its probe."""
+    rc = g.run(flags, cmdline, timeout=timeout)
+    ok = rc == 0 and bool(g.lines)
+    report(ok, f"{name} boot ({g.elapsed:.1f}s)", g.why())
+    return ok
+
+
 def zones_by_node(g):
     z = {}
     for r in g.records("ZONE"):
@@ -181,11 +189,9 @@ def test_kernelcore_mirror(g):
              "--mirror", "256M@0x10000000", "--mirror", "512M@0x100000000",
              "--mirror", "256M@0x160000000", "--mirror", "1G@0x1c0000000"]
     m = Model(flags)
-    rc = g.run(flags, "kernelcore=mirror mvm.probe=zones,nodes")
     name = "kernelcore=mirror"
-    if rc != 0 or not g.lines:
-        return report(False, name + " boot", g.why())
-    report(True, f"{name} boot ({g.elapsed:.1f}s)")
+    if not boot(g, name, flags, "kernelcore=mirror mvm.probe=zones,nodes"):
+        return
     want = f"Memory: {m.reliable_total() >> 20}M/{m.total() >> 20}M mirrored memory"
     report(bool(g.dmesg(re.escape(want))), f"{name} dmesg '{want}'",
            "dmesg says: " + "; ".join(g.dmesg("mirrored memory")))
@@ -225,11 +231,9 @@ def test_movable_node(g):
     flags = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0-1",
              "--node", "id=1,size=1G,hotplug=on", "--node", "id=2,size=1G,hotplug=on"]
     m = Model(flags)
-    rc = g.run(flags, "movable_node mvm.probe=zones,blocks,offline:1,offline:2,blocks")
     name = "movable_node"
-    if rc != 0 or not g.lines:
-        return report(False, name + " boot", g.why())
-    report(True, f"{name} boot ({g.elapsed:.1f}s)")
+    if not boot(g, name, flags, "movable_node mvm.probe=zones,blocks,offline:1,offline:2,blocks"):
+        return
     zones = zones_by_node(g)
     for n in m.nodes:
         nid = n["id"]
@@ -264,11 +268,9 @@ def test_movable_node(g):
 def test_big_guest(g):
     flags = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0", "--node", "id=1,size=128G,cpus=1"]
     m = Model(flags)
-    rc = g.run(flags, "mvm.probe=nodes,blocks", timeout=300)
     name = "130G two-node guest"
-    if rc != 0 or not g.lines:
-        return report(False, name + " boot", g.why())
-    report(True, f"{name} boot ({g.elapsed:.1f}s)")
+    if not boot(g, name, flags, "mvm.probe=nodes,blocks", timeout=300):
+        return
     nodes = {int(r["id"]): int(r["memtotal_kb"]) << 10 for r in g.records("NODE")}
     report(sorted(nodes) == [0, 1], f"{name} reports nodes 0 and 1", f"{nodes}")
     for n in m.nodes:

@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "guest"))
 import guest_tests as gt  # noqa: E402  (the same model and probe parsing)
-from guest_tests import G, M, PAGE, HOLE_END, report, intersect, subtract, pages  # noqa: E402
+from guest_tests import G, M, PAGE, HOLE_END, boot, report, intersect, subtract, pages  # noqa: E402
 
 BASE = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0-1", "--node", "id=1,size=2G"]
 
@@ -27,13 +27,6 @@ def zone_records(g, nodes=None, names=("Normal", "Movable")):
         if r["zone"] in names and (nodes is None or int(r["node"]) in nodes):
             out[(int(r["node"]), r["zone"])] = (int(r["start_pfn"]), int(r["spanned"]), int(r["present"]))
     return out
-
-
-def boot(g, name, flags, cmdline):
-    rc = g.run(flags, cmdline)
-    ok = rc == 0 and bool(g.lines)
-    report(ok, f"{name} boot ({g.elapsed:.1f}s)", g.why())
-    return ok
 
 
 def check_mirror_split(g, m, name, nodes):
