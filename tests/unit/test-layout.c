@@ -147,6 +147,7 @@ static const struct bad_case bad[] = {
 	{ "--node id=0,size=1T --node id=1,size=1T", "physical address space" },
 	{ "--engine vmware", "expected auto, kvm or qemu" },
 	{ "--host-mirror maybe", "expected preferred, required or off" },
+	{ "--qemu-accel hvf", "expected auto, tcg or kvm" },
 	{ "--frobnicate", "unknown flag" },
 	{ "--kernel", "needs a value" },
 	{ "stray", "unexpected argument" },
