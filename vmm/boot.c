@@ -5,9 +5,11 @@
  * firmware builder what the zero page needs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "boot.h"
 #include "bootparams.h"
@@ -41,12 +43,12 @@ static int parse_bzimage(const char *path, const struct layout *lay, struct kern
 			 u64 *init_size, u32 *cmdline_size, u32 *initrd_max, struct err *e)
 {
 	struct boot_info *bi = &k->info;
-	const u8 *f = k->file;
+	const u8 *f = k->head;
 	unsigned int setup_sects;
 	u16 version;
 	u64 load;
 
-	if (k->file_len < 0x1000 || get16(f, HDR_BOOT_FLAG) != 0xaa55 ||
+	if (k->head_len < 0x1000 || get16(f, HDR_BOOT_FLAG) != 0xaa55 ||
 	    memcmp(f + HDR_MAGIC, "HdrS", 4))
 		return err_set(e, "--kernel %s: neither a bzImage (no x86 boot header) nor an x86-64 vmlinux ELF",
 			       path);
@@ -96,14 +98,14 @@ static int parse_bzimage(const char *path, const struct layout *lay, struct kern
 static int parse_elf(const char *path, const struct layout *lay, struct kernel_image *k,
 		     u64 *init_size, u32 *cmdline_size, u32 *initrd_max, struct err *e)
 {
-	const u8 *f = k->file;
+	const u8 *f = k->head;
 	struct boot_info *bi = &k->info;
 	u64 phoff, entry, lo = ~0ULL, hi = 0;
 	u16 phentsize, phnum, i;
 	bool entry_ok = false;
 	u8 *h = k->setup_header;
 
-	if (k->file_len < 64 || f[4] != 2 || f[5] != 1 || get16(f, 18) != ELF_EM_X86_64 ||
+	if (k->head_len < 64 || f[4] != 2 || f[5] != 1 || get16(f, 18) != ELF_EM_X86_64 ||
 	    get16(f, 16) != ELF_ET_EXEC)
 		return err_set(e, "--kernel %s: an ELF file, but not a 64-bit little-endian x86-64 executable",
 			       path);
@@ -111,8 +113,9 @@ static int parse_elf(const char *path, const struct layout *lay, struct kernel_i
 	phoff = get64(f, 32);
 	phentsize = get16(f, 54);
 	phnum = get16(f, 56);
-	if (phentsize < 56 || phoff > k->file_len || (u64)phnum * phentsize > k->file_len - phoff)
-		return err_set(e, "--kernel %s: program headers out of the file", path);
+	if (phentsize < 56 || phoff > k->head_len || (u64)phnum * phentsize > k->head_len - phoff)
+		return err_set(e, "--kernel %s: program headers not within the first %u KiB of the file",
+			       path, KERNEL_HEAD_MAX / 1024);
 	for (i = 0; i < phnum; i++) {
 		const u8 *ph = f + phoff + (u64)i * phentsize;
 		struct kernel_segment *sg;
@@ -173,6 +176,31 @@ static int parse_elf(const char *path, const struct layout *lay, struct kernel_i
 	return 0;
 }
 
+/* Opens the kernel and reads its headers; the fd stays open for the engines. */
+static int read_head(const char *path, struct kernel_image *k, struct err *e)
+{
+	struct stat st;
+	ssize_t n;
+
+	k->path = path;
+	k->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (k->fd < 0)
+		return err_set(e, "--kernel %s: %s", path, strerror(errno));
+	if (fstat(k->fd, &st) || !S_ISREG(st.st_mode))
+		return err_set(e, "--kernel %s: not a regular file", path);
+	k->file_len = st.st_size;
+	k->head = malloc(KERNEL_HEAD_MAX);
+	if (!k->head)
+		return err_set(e, "out of memory");
+	do {
+		n = pread(k->fd, k->head, MIN(k->file_len, (u64)KERNEL_HEAD_MAX), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return err_set(e, "--kernel %s: %s", path, strerror(errno));
+	k->head_len = n;
+	return 0;
+}
+
 static int prepare(const struct vm_config *cfg, const struct layout *lay,
 		   struct kernel_image *k, struct err *e)
 {
@@ -180,17 +208,17 @@ static int prepare(const struct vm_config *cfg, const struct layout *lay,
 	u64 init_size, top;
 	u32 cmdline_size, initrd_max;
 	struct stat st;
-	struct err sub;
 	char s[32];
 	int ret;
 
 	memset(k, 0, sizeof(*k));
+	k->fd = -1;
 	if (!cfg->kernel)
 		return err_set(e, "--kernel is required (or use --dump-firmware)");
-	ret = read_file(cfg->kernel, &k->file, &k->file_len, &sub);
+	ret = read_head(cfg->kernel, k, e);
 	if (ret)
-		return err_set(e, "--kernel %s: %s", cfg->kernel, sub.msg);
-	if (k->file_len >= 4 && !memcmp(k->file, "\x7f" "ELF", 4))
+		return ret;
+	if (k->head_len >= 4 && !memcmp(k->head, "\x7f" "ELF", 4))
 		ret = parse_elf(cfg->kernel, lay, k, &init_size, &cmdline_size, &initrd_max, e);
 	else
 		ret = parse_bzimage(cfg->kernel, lay, k, &init_size, &cmdline_size, &initrd_max, e);
@@ -232,8 +260,37 @@ int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
 	return ret;
 }
 
+/*
+ * Reads @len bytes of the kernel file at @off into @dst (guest RAM or a
+ * buffer).  The file was checked when it was opened; one that has shrunk
+ * since is an error, not a guest with a hole in its kernel.
+ */
+int boot__read_kernel(const struct kernel_image *k, u64 off, void *dst, u64 len,
+		      struct err *e)
+{
+	u8 *p = dst;
+
+	while (len) {
+		ssize_t n = pread(k->fd, p, MIN(len, (u64)SZ_1G), off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(e, "--kernel %s: %s", k->path,
+				       n ? strerror(errno) : "the file shrank after it was checked");
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 void boot__release(struct kernel_image *k)
 {
-	free(k->file);
-	k->file = NULL;
+	free(k->head);
+	k->head = NULL;
+	k->head_len = 0;
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
 }

@@ -96,6 +96,30 @@ static void test_bzimage(void)
 	boot__release(&k);
 }
 
+/* The engines read the kernel from the file they checked, not a copy. */
+static void test_kernel_read(void)
+{
+	struct err e = { "" };
+	u8 got[64];
+	unsigned int i;
+
+	make_bzimage(img, sizeof(img));
+	for (i = 0; i < sizeof(got); i++)
+		img[5 * 512 + i] = 0xa0 + i;
+	write_image(img, sizeof(img));
+	CHECK(prepare("--memory 512M", &e) == 0, "%s", e.msg);
+	CHECK(k.info.kernel_size == sizeof(img) - 5 * 512, "kernel size %llu",
+	      (unsigned long long)k.info.kernel_size);
+	CHECK(boot__read_kernel(&k, k.pm_offset, got, sizeof(got), &e) == 0 &&
+	      !memcmp(got, img + 5 * 512, sizeof(got)), "protected-mode bytes");
+	/* a file cut short after the check is an error, not a short kernel */
+	CHECK(truncate(path, 5 * 512 + 16) == 0, "truncate");
+	CHECK(boot__read_kernel(&k, k.pm_offset, got, sizeof(got), &e) != 0 &&
+	      strstr(e.msg, "shrank"), "%s", e.msg);
+	boot__release(&k);
+	CHECK(k.fd == -1 && !k.head, "released");
+}
+
 static void test_initrd_placement(void)
 {
 	struct err e = { "" };
@@ -162,6 +186,7 @@ int main(void)
 	close(fd);
 	RUN(test_bzimage);
 	RUN(test_initrd_placement);
+	RUN(test_kernel_read);
 	RUN(test_elf);
 	RUN(test_elf_rejections);
 	unlink(path);

@@ -85,6 +85,22 @@ static int write_in_dir(struct qemu_run *q, const char *name, const void *buf, s
 	return write_file(path, buf, len, e);
 }
 
+/* DIR/kernel.bin: the bzImage's protected-mode part, for -device loader. */
+static int write_kernel(struct qemu_run *q, const struct kernel_image *k, struct err *e)
+{
+	u8 *buf = malloc(MAX(k->info.kernel_size, 1));
+	int ret;
+
+	if (!buf)
+		return err_set(e, "out of memory for the kernel (%llu bytes)",
+			       (unsigned long long)k->info.kernel_size);
+	ret = boot__read_kernel(k, k->pm_offset, buf, k->info.kernel_size, e);
+	if (!ret)
+		ret = write_in_dir(q, "kernel.bin", buf, k->info.kernel_size, e);
+	free(buf);
+	return ret;
+}
+
 /*
  * Creates DIR/NAME as a FIFO and opens our end before QEMU starts, so that
  * QEMU's open never blocks: O_RDONLY for what QEMU writes, O_RDWR for what
@@ -476,8 +492,7 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 	if (!ret)
 		ret = write_in_dir(&q, "firmware.bin", vm->fw->area, sizeof(vm->fw->area), e);
 	if (!ret)
-		ret = write_in_dir(&q, "kernel.bin", k->file + k->pm_offset,
-				   k->file_len - k->pm_offset, e);
+		ret = write_kernel(&q, k, e);
 	for (i = 0; !ret && i < 3; i++) {
 		static const char *const names[] = { "ctl", "status", "panic" };
 

@@ -15,13 +15,24 @@ struct kernel_segment {
 #define KERNEL_MAX_SEGMENTS	16
 
 /*
+ * What mirrorvm reads of a kernel file into its own memory: a bzImage's boot
+ * sector and setup sectors (setup_sects is one byte: at most 256 sectors of
+ * 512 bytes) or a vmlinux's ELF and program headers.  The engines copy the
+ * kernel itself straight from the file into guest RAM.
+ */
+#define KERNEL_HEAD_MAX		(128 * 1024)
+
+/*
  * A kernel and initrd, checked and placed in guest-physical memory.  The
  * kernel is a bzImage (both engines) or an uncompressed x86-64 vmlinux ELF
  * (KVM engine: entered at its 64-bit startup_64, no decompressor).
  */
 struct kernel_image {
-	u8 *file;			/* the whole kernel file */
-	size_t file_len;
+	int fd;				/* the kernel file, open until released */
+	const char *path;
+	u8 *head;			/* its first head_len bytes */
+	size_t head_len;
+	u64 file_len;			/* its size when it was checked */
 	bool elf;
 	size_t pm_offset;		/* bzImage: protected-mode kernel in the file */
 	struct kernel_segment seg[KERNEL_MAX_SEGMENTS];	/* ELF */
@@ -34,6 +45,8 @@ struct kernel_image {
 
 int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
 		  struct kernel_image *k, struct err *e);
+int boot__read_kernel(const struct kernel_image *k, u64 off, void *dst, u64 len,
+		      struct err *e);
 void boot__release(struct kernel_image *k);
 
 #endif

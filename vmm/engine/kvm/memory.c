@@ -210,6 +210,25 @@ int kvm_memory__write(struct kvm_guest *g, u64 gpa, const void *buf, u64 len, st
 	return 0;
 }
 
+/* Copies @size bytes of the kernel file at @off into guest RAM at @gpa. */
+static int load_kernel_part(struct kvm_guest *g, const struct kernel_image *k, u64 off,
+			    u64 gpa, u64 size, struct err *e)
+{
+	while (size) {
+		u64 n;
+		u8 *dst = span(g, gpa, size, &n);
+
+		if (!dst)
+			return err_set(e, "guest-physical 0x%llx is not RAM", (unsigned long long)gpa);
+		if (boot__read_kernel(k, off, dst, n, e))
+			return -EIO;
+		off += n;
+		gpa += n;
+		size -= n;
+	}
+	return 0;
+}
+
 static int load_file(struct kvm_guest *g, const char *path, u64 gpa, u64 size, struct err *e)
 {
 	u64 off = 0;
@@ -228,6 +247,8 @@ static int load_file(struct kvm_guest *g, const char *path, u64 gpa, u64 size, s
 				       (unsigned long long)(gpa + off));
 		}
 		got = pread(fd, dst, MIN(n, (u64)SZ_1G), off);
+		if (got < 0 && errno == EINTR)
+			continue;
 		if (got <= 0) {
 			close(fd);
 			return err_set(e, "%s: %s", path, got ? strerror(errno) : "file shrank");
@@ -246,18 +267,21 @@ int kvm_memory__load_images(struct kvm_guest *g, struct err *e)
 
 	if (kvm_memory__write(g, FW_BASE, g->vm->fw->area, FW_SIZE, &sub))
 		return err_set(e, "firmware area: %s", sub.msg);
-	if (!k->elf && kvm_memory__write(g, k->info.kernel_addr, k->file + k->pm_offset,
-					 k->file_len - k->pm_offset, &sub))
+	/*
+	 * The kernel goes from the file straight into guest RAM: one copy,
+	 * and no kernel-sized buffer in mirrorvm (a vmlinux is ~60 MB).
+	 */
+	if (!k->elf && load_kernel_part(g, k, k->pm_offset, k->info.kernel_addr,
+					k->info.kernel_size, &sub))
 		return err_set(e, "kernel: %s", sub.msg);
 	/* vmlinux: file bytes only; fresh guest memory is already zero */
 	for (i = 0; k->elf && i < k->nr_seg; i++)
-		if (kvm_memory__write(g, k->seg[i].paddr, k->file + k->seg[i].offset,
-				      k->seg[i].filesz, &sub))
+		if (load_kernel_part(g, k, k->seg[i].offset, k->seg[i].paddr,
+				     k->seg[i].filesz, &sub))
 			return err_set(e, "kernel segment %u: %s", i, sub.msg);
 	if (k->initrd_path &&
 	    load_file(g, k->initrd_path, k->info.initrd_addr, k->initrd_size, &sub))
 		return err_set(e, "initrd: %s", sub.msg);
-	/* The bzImage (megabytes) is in guest memory now: stop holding it. */
 	boot__release(k);
 	return 0;
 }
