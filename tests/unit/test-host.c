@@ -11,6 +11,7 @@
 #include "unit.h"
 #include "helpers.h"
 #include "host.h"
+#include "backing.h"
 
 static char fixdir[] = "/tmp/mirrorvm-host-XXXXXX";
 
@@ -150,6 +151,54 @@ static void test_placement_report(void)
 	munmap(b, 4 << 20);
 }
 
+static int check_backing(const char *flags, struct err *e)
+{
+	static struct vm_config cfg;
+	static struct layout lay;
+	struct mem_slot slots[MAX_SLOTS];
+	unsigned int nr;
+	int ret;
+
+	if (build_layout(flags, &cfg, &lay, e))
+		return -1;
+	nr = layout__slots(&lay, slots, MAX_SLOTS);
+	setenv("MIRRORVM_HOST_ROOT", fixdir, 1);
+	ret = backing__check(&lay, slots, nr, false, e);
+	unsetenv("MIRRORVM_HOST_ROOT");
+	return ret;
+}
+
+/* policy=bind takes huge pages only from the bound host nodes: counted there. */
+static void test_huge_pages_per_host_node(void)
+{
+	static const char *g = "sys/kernel/mm/hugepages/hugepages-2048kB/";
+	static const char *n0 = "sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages";
+	static const char *n1 = "sys/devices/system/node/node1/hugepages/hugepages-2048kB/free_hugepages";
+	struct err e = { "" };
+	char path[256];
+
+	snprintf(path, sizeof(path), "%snr_hugepages", g);
+	put(path, "1000\n");
+	snprintf(path, sizeof(path), "%sfree_hugepages", g);
+	put(path, "1000\n");
+	snprintf(path, sizeof(path), "%sresv_hugepages", g);
+	put(path, "0\n");
+	put(n0, "900\n");
+	put(n1, "100\n");
+	/* 512 pages: enough host-wide, not on node 1 */
+	CHECK(check_backing("--node id=0,size=1G,backing=hugetlb2m,host-nodes=1", &e) != 0 &&
+	      strstr(e.msg, "node 0: backing=hugetlb2m with host-nodes=1 and policy=bind needs 512 free 2M huge pages on those host nodes, they have 100"),
+	      "%s", e.msg);
+	CHECK(check_backing("--node id=0,size=1G,backing=hugetlb2m,host-nodes=0", &e) == 0, "%s", e.msg);
+	CHECK(check_backing("--node id=0,size=1G,backing=hugetlb2m,host-nodes=0-1", &e) == 0, "%s", e.msg);
+	/* preferred may fall back to other nodes: only the host-wide count applies */
+	CHECK(check_backing("--node id=0,size=1G,backing=hugetlb2m,host-nodes=1,policy=preferred", &e) == 0,
+	      "%s", e.msg);
+	/* host-wide shortage is still named as before */
+	CHECK(check_backing("--node id=0,size=4G,backing=hugetlb2m,host-nodes=0-1", &e) != 0 &&
+	      strstr(e.msg, "needs 2048 free 2M huge pages, the host has 1000"), "%s", e.msg);
+}
+
 int main(void)
 {
 	if (!mkdtemp(fixdir))
@@ -158,6 +207,7 @@ int main(void)
 	RUN(test_detect_refusals);
 	RUN(test_detect_this_host);
 	RUN(test_placement_report);
+	RUN(test_huge_pages_per_host_node);
 	{
 		char cmd[600];
 

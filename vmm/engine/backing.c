@@ -162,6 +162,61 @@ static int check_huge(const struct layout *lay, const struct mem_slot *slots,
 	return 0;
 }
 
+/*
+ * With policy=bind a hugetlb fault may only take a page from the bound host
+ * nodes: reservations at mmap time are host-wide, so without this check a
+ * guest whose nodes lack pages would start and die of SIGBUS on the first
+ * touch of a page the host cannot give.  Guest nodes sharing host nodes are
+ * each checked alone; the host-wide check above covers their sum.
+ */
+static int check_huge_on_nodes(const struct layout *lay, const struct mem_slot *slots,
+			       unsigned int nr, bool host_mirrored_reliable,
+			       enum mem_backing b, struct err *e)
+{
+	u64 page = backing__page_size(b);
+	char path[256], s[32], want[256], where[320];
+	unsigned int g, i, h;
+
+	for (g = 0; g < lay->nr_nodes; g++) {
+		const struct layout_node *n = &lay->nodes[g];
+		const struct node_config *nc = n->cfg;
+		u64 need = 0;
+		long have = 0, free;
+		bool known = false;
+
+		if (nc->backing != b || !(nc->keys & NODE_KEY_HOST_NODES) ||
+		    (nc->policy != POLICY_BIND && nc->policy != POLICY_NONE))
+			continue;
+		for (i = 0; i < nr; i++)
+			if (slots[i].node == g && !(slots[i].reliable && host_mirrored_reliable))
+				need += slots[i].size / page;
+		if (!need)
+			continue;
+		where[0] = '\0';
+		for (h = 0; h < IDSET_MAX; h++) {
+			if (!idset_has(&nc->host_nodes, h))
+				continue;
+			snprintf(path, sizeof(path),
+				 "/sys/devices/system/node/node%u/hugepages/hugepages-%llukB/free_hugepages",
+				 h, (unsigned long long)(page >> 10));
+			free = hostfs_read_long(path);
+			if (free < 0)
+				continue;
+			known = true;
+			have += free;
+			if (!where[0])
+				snprintf(where, sizeof(where), "%s", path);
+		}
+		if (!known || (u64)have >= need)
+			continue;
+		idset_format(&nc->host_nodes, want, sizeof(want));
+		return err_set(e, "node %u: backing=%s with host-nodes=%s and policy=bind needs %llu free %s huge pages on those host nodes, they have %ld (%s); reserve more there as root, or use policy=preferred",
+			       n->id, backing_name(b), want, (unsigned long long)need,
+			       fmt_size(page, s), have, where);
+	}
+	return 0;
+}
+
 int backing__check(const struct layout *lay, const struct mem_slot *slots,
 		   unsigned int nr, bool host_mirrored_reliable, struct err *e)
 {
@@ -176,6 +231,12 @@ int backing__check(const struct layout *lay, const struct mem_slot *slots,
 	ret = check_huge(lay, slots, nr, host_mirrored_reliable, BACKING_HUGETLB2M, e);
 	if (!ret)
 		ret = check_huge(lay, slots, nr, host_mirrored_reliable, BACKING_HUGETLB1G, e);
+	if (!ret)
+		ret = check_huge_on_nodes(lay, slots, nr, host_mirrored_reliable,
+					  BACKING_HUGETLB2M, e);
+	if (!ret)
+		ret = check_huge_on_nodes(lay, slots, nr, host_mirrored_reliable,
+					  BACKING_HUGETLB1G, e);
 	return ret;
 }
 
