@@ -15,10 +15,17 @@ grep -E 'HugePages_(Total|Free)|Hugepagesize' /proc/meminfo | sed 's/^/NESTED-L1
 dmesg | grep -E 'mirrored memory' | sed 's/^/NESTED-L1 /'
 run_case() {	# name timeout: one L2 boot, console in /tmp/l2.out
 	# shellcheck disable=SC2086
-	timeout -s TERM "$2" /bin/mirrorvm run --engine kvm \
+	/bin/mirrorvm run --engine kvm \
 		--kernel "${kernel:-/nested/bzImage}" --initrd /nested/initrd.gz \
-		--cmdline "$cmdline" $flags </dev/null >/tmp/l2.out 2>/tmp/l2.err
+		--cmdline "$cmdline" $flags </dev/null >/tmp/l2.out 2>/tmp/l2.err &
+	pid=$!
+	# At the timeout: SIGQUIT first, so a hung L2's registers are in
+	# its stderr, then SIGTERM (exit 143).
+	( sleep "$2"; kill -QUIT $pid 2>/dev/null && sleep 2 && kill -TERM $pid 2>/dev/null ) &
+	dog=$!
+	wait $pid
 	echo $? > /tmp/l2.rc
+	kill $dog 2>/dev/null
 }
 show_case() {	# tag
 	tr -d '\r' < /tmp/l2.out | sed "s/^/L2OUT:$1 /"

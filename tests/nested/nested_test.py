@@ -19,6 +19,7 @@ Prints PASS/FAIL/SKIP lines and "nested: N passed, M failed, K skipped".
 import argparse
 import json
 import os
+import pty
 import re
 import shutil
 import signal
@@ -87,6 +88,26 @@ def l0_tests(mvm, san, work):
                 ok = ok and ("triple fault" in err or "internal error" in err) and " rip " in err
             report(ok, f"L0 {tag}: tiny guest '{c}' -> exit {want} ({msg})",
                    f"exit {rc}; stdout {out[-200:]!r}; stderr {err[-600:]}")
+        # SIGQUIT: every vCPU prints its registers and the guest runs on.
+        p = subprocess.Popen([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "h",
+                              "--cpus", "2"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        p.send_signal(signal.SIGQUIT)
+        time.sleep(1.0)
+        still_running = p.poll() is None
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        err = err.decode(errors="replace")
+        dumps = [ln for ln in err.splitlines() if "registers on request (SIGQUIT)" in ln]
+        report(still_running and p.returncode == 128 + signal.SIGTERM and len(dumps) == 2 and
+               "vCPU 0:" in err and "vCPU 1:" in err and " rip " in err and "Sanitizer" not in err,
+               f"L0 {tag}: SIGQUIT prints both vCPUs' registers, the guest runs on until SIGTERM",
+               f"running {still_running}; exit {p.returncode}; {err[-600:]}")
         for sig in (signal.SIGINT, signal.SIGTERM):
             p = subprocess.Popen([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "h",
                                   "--cpus", "2"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -137,6 +158,32 @@ def l0_tests(mvm, san, work):
                         "--node", "id=0,size=256M,backing=memfd,prefault=on,host-nodes=0,policy=bind",
                         "--node", "id=1,size=256M,prefault=on,host-nodes=0,policy=interleave"])
     report(rc == 0, "L0 memfd/anon backing with host-nodes, policy and prefault", f"exit {rc}; {err[-400:]}")
+
+    # prefault=on of a large node reports progress when stderr is a terminal,
+    # and stays quiet when it is not (a log file must not fill with \r lines).
+    flags = [mvm, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "p",
+             "--node", "id=0,size=4G,prefault=on"]
+    master, slave = pty.openpty()
+    p = subprocess.Popen(flags, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:          # EIO: every writer closed the terminal
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    p.wait(timeout=120)
+    tty = tty.decode(errors="replace")
+    report(p.returncode == 0 and "mirrorvm: node 0: prefaulting " in tty and
+           re.search(r"mirrorvm: node 0: prefaulted 4G\s*\r?\n", tty) is not None,
+           "L0 prefault=on of a 4G node shows progress on a terminal", f"exit {p.returncode}; {tty[-400:]!r}")
+    rc, out, err = run(flags)
+    report(rc == 0 and "prefault" not in err, "L0 prefault=on prints no progress when stderr is not a terminal",
+           f"exit {rc}; {err[-400:]}")
 
 
 # ------------------------------------------------------------ nested ----

@@ -66,6 +66,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	atomic_bool dump_wanted;	/* SIGQUIT: print registers, go on */
 };
 
 struct uart;
@@ -121,6 +122,8 @@ int kvm_cpu__start(struct kvm_guest *g, struct err *e);
 void kvm_cpu__stop_all(struct kvm_guest *g);
 void kvm_cpu__destroy_all(struct kvm_guest *g);
 void kvm_cpu__dump(struct vcpu *v, const char *why);
+/* Has every vCPU print its registers on stderr and run on (SIGQUIT). */
+void kvm_cpu__dump_all(struct kvm_guest *g);
 
 /* uart.c: the 8250 on COM1, console on stdout and (a terminal's) stdin */
 int uart__init(struct kvm_guest *g, struct err *e);

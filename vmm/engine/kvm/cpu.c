@@ -167,8 +167,15 @@ static void *vcpu_thread(void *arg)
 
 	while (!atomic_load(&v->g->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				if (atomic_exchange(&v->dump_wanted, false)) {
+					/* a stop that raced with the dump keeps its flag */
+					if (!atomic_load(&v->g->stopping))
+						v->run->immediate_exit = 0;
+					kvm_cpu__dump(v, "registers on request (SIGQUIT)");
+				}
 				continue;
+			}
 			snprintf(name, sizeof(name), "%s", strerror(errno));
 			info("vCPU %u: KVM_RUN: %s", v->id, name);
 			kvm_cpu__dump(v, "KVM_RUN failed");
@@ -204,6 +211,20 @@ static void kick(struct vcpu *v)
 	if (v->run)
 		v->run->immediate_exit = 1;
 	pthread_kill(v->thread, SIG_VCPU_KICK);
+}
+
+void kvm_cpu__dump_all(struct kvm_guest *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = &g->vcpus[i];
+
+		if (!v->started)
+			continue;
+		atomic_store(&v->dump_wanted, true);
+		kick(v);
+	}
 }
 
 void kvm_cpu__stop_all(struct kvm_guest *g)

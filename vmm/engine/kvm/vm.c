@@ -177,7 +177,11 @@ static void main_loop(struct kvm_guest *g, int sig_fd)
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+				si.ssi_signo = 0;
+			if (si.ssi_signo == SIGQUIT)
+				kvm_cpu__dump_all(g);
+			else if (si.ssi_signo)
 				guest__end(g, END_SIGNAL, 128 + si.ssi_signo);
 		}
 		if (n == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -250,6 +254,7 @@ static int run_guest(struct kvm_guest *g, struct err *e)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);	/* a register dump, the guest runs on */
 	sigaddset(&block, SIGUSR1);	/* only vCPU threads take kicks */
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	sigdelset(&block, SIGUSR1);
