@@ -64,6 +64,29 @@ def build_tiny(work):
     return img
 
 
+def signalled_hang(binary, tiny, sigs):
+    """Runs the tiny guest's endless loop on 2 vCPUs and sends it @sigs, one
+    a second after 1.5 s.  Returns (exit status, stderr, whether it was still
+    running before the last signal)."""
+    p = subprocess.Popen([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "h",
+                          "--cpus", "2"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    running = True
+    for i, sig in enumerate(sigs):
+        if i:
+            time.sleep(1.0)
+        if i == len(sigs) - 1:
+            running = p.poll() is None
+        p.send_signal(sig)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    return p.returncode, err.decode(errors="replace"), running
+
+
 def l0_tests(mvm, san, work):
     try:
         os.close(os.open("/dev/kvm", os.O_RDWR))
@@ -89,40 +112,17 @@ def l0_tests(mvm, san, work):
             report(ok, f"L0 {tag}: tiny guest '{c}' -> exit {want} ({msg})",
                    f"exit {rc}; stdout {out[-200:]!r}; stderr {err[-600:]}")
         # SIGQUIT: every vCPU prints its registers and the guest runs on.
-        p = subprocess.Popen([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "h",
-                              "--cpus", "2"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-        time.sleep(1.5)
-        p.send_signal(signal.SIGQUIT)
-        time.sleep(1.0)
-        still_running = p.poll() is None
-        p.send_signal(signal.SIGTERM)
-        try:
-            out, err = p.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-        err = err.decode(errors="replace")
+        rc, err, running = signalled_hang(binary, tiny, [signal.SIGQUIT, signal.SIGTERM])
         dumps = [ln for ln in err.splitlines() if "registers on request (SIGQUIT)" in ln]
-        report(still_running and p.returncode == 128 + signal.SIGTERM and len(dumps) == 2 and
+        report(running and rc == 128 + signal.SIGTERM and len(dumps) == 2 and
                "vCPU 0:" in err and "vCPU 1:" in err and " rip " in err and "Sanitizer" not in err,
                f"L0 {tag}: SIGQUIT prints both vCPUs' registers, the guest runs on until SIGTERM",
-               f"running {still_running}; exit {p.returncode}; {err[-600:]}")
+               f"running {running}; exit {rc}; {err[-600:]}")
         for sig in (signal.SIGINT, signal.SIGTERM):
-            p = subprocess.Popen([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "h",
-                                  "--cpus", "2"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE)
-            time.sleep(1.5)
-            p.send_signal(sig)
-            try:
-                out, err = p.communicate(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                out, err = p.communicate()
-            err = err.decode(errors="replace")
-            report(p.returncode == 128 + sig and "Sanitizer" not in err,
+            rc, err, _ = signalled_hang(binary, tiny, [sig])
+            report(rc == 128 + sig and "Sanitizer" not in err,
                    f"L0 {tag}: {signal.Signals(sig).name} stops all vCPUs -> exit {128 + sig}",
-                   f"exit {p.returncode}; {err[-400:]}")
+                   f"exit {rc}; {err[-400:]}")
 
     # Host-side errors: one clear message, before any guest runs.
     hp1g = "/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages"
