@@ -180,7 +180,7 @@ static int parse_elf(const char *path, const struct layout *lay, struct kernel_i
 static int read_head(const char *path, struct kernel_image *k, struct err *e)
 {
 	struct stat st;
-	ssize_t n;
+	int ret;
 
 	k->path = path;
 	k->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -192,13 +192,11 @@ static int read_head(const char *path, struct kernel_image *k, struct err *e)
 	k->head = malloc(KERNEL_HEAD_MAX);
 	if (!k->head)
 		return err_set(e, "out of memory");
-	do {
-		n = pread(k->fd, k->head, MIN(k->file_len, (u64)KERNEL_HEAD_MAX), 0);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return err_set(e, "--kernel %s: %s", path, strerror(errno));
-	k->head_len = n;
-	return 0;
+	k->head_len = MIN(k->file_len, (u64)KERNEL_HEAD_MAX);
+	ret = boot__read_kernel(k, 0, k->head, k->head_len, e);
+	if (ret)
+		k->head_len = 0;
+	return ret;
 }
 
 static int prepare(const struct vm_config *cfg, const struct layout *lay,
@@ -268,20 +266,11 @@ int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
 int boot__read_kernel(const struct kernel_image *k, u64 off, void *dst, u64 len,
 		      struct err *e)
 {
-	u8 *p = dst;
+	int ret = pread_exact(k->fd, dst, len, off);
 
-	while (len) {
-		ssize_t n = pread(k->fd, p, MIN(len, (u64)SZ_1G), off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set(e, "--kernel %s: %s", k->path,
-				       n ? strerror(errno) : "the file shrank after it was checked");
-		p += n;
-		off += n;
-		len -= n;
-	}
+	if (ret)
+		return err_set(e, "--kernel %s: %s", k->path, ret == -ENODATA ?
+			       "the file shrank after it was checked" : strerror(-ret));
 	return 0;
 }
 

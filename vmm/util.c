@@ -279,3 +279,23 @@ int read_file(const char *path, u8 **buf, size_t *len, struct err *e)
 	*len = done;
 	return 0;
 }
+
+int pread_exact(int fd, void *buf, u64 len, u64 off)
+{
+	u8 *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, MIN(len, (u64)SZ_1G), off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -ENODATA;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}

@@ -80,5 +80,10 @@ void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...);
 int write_file(const char *path, const void *buf, size_t len, struct err *e);
 /* Reads a whole file into a malloc'ed buffer (NUL-terminated). */
 int read_file(const char *path, u8 **buf, size_t *len, struct err *e);
+/*
+ * Reads exactly @len bytes at @off (in pieces, across EINTR): 0, -errno,
+ * or -ENODATA when the file ends first.
+ */
+int pread_exact(int fd, void *buf, u64 len, u64 off);
 
 #endif

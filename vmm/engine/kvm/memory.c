@@ -210,18 +210,25 @@ int kvm_memory__write(struct kvm_guest *g, u64 gpa, const void *buf, u64 len, st
 	return 0;
 }
 
-/* Copies @size bytes of the kernel file at @off into guest RAM at @gpa. */
-static int load_kernel_part(struct kvm_guest *g, const struct kernel_image *k, u64 off,
-			    u64 gpa, u64 size, struct err *e)
+/*
+ * Copies @size bytes of the file @fd (@name in errors) at @off into guest
+ * RAM at @gpa, slot by slot: straight from the page cache, no buffer.
+ */
+static int load_fd(struct kvm_guest *g, int fd, const char *name, u64 off, u64 gpa,
+		   u64 size, struct err *e)
 {
 	while (size) {
 		u64 n;
 		u8 *dst = span(g, gpa, size, &n);
+		int ret;
 
 		if (!dst)
-			return err_set(e, "guest-physical 0x%llx is not RAM", (unsigned long long)gpa);
-		if (boot__read_kernel(k, off, dst, n, e))
-			return -EIO;
+			return err_set(e, "%s: guest-physical 0x%llx is not RAM", name,
+				       (unsigned long long)gpa);
+		ret = pread_exact(fd, dst, n, off);
+		if (ret)
+			return err_set(e, "%s: %s", name, ret == -ENODATA ?
+				       "the file shrank after it was checked" : strerror(-ret));
 		off += n;
 		gpa += n;
 		size -= n;
@@ -231,32 +238,14 @@ static int load_kernel_part(struct kvm_guest *g, const struct kernel_image *k, u
 
 static int load_file(struct kvm_guest *g, const char *path, u64 gpa, u64 size, struct err *e)
 {
-	u64 off = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
 
 	if (fd < 0)
 		return err_set(e, "%s: %s", path, strerror(errno));
-	while (off < size) {
-		u64 n;
-		u8 *dst = span(g, gpa + off, size - off, &n);
-		ssize_t got;
-
-		if (!dst) {
-			close(fd);
-			return err_set(e, "%s: guest-physical 0x%llx is not RAM", path,
-				       (unsigned long long)(gpa + off));
-		}
-		got = pread(fd, dst, MIN(n, (u64)SZ_1G), off);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			close(fd);
-			return err_set(e, "%s: %s", path, got ? strerror(errno) : "file shrank");
-		}
-		off += got;
-	}
+	ret = load_fd(g, fd, path, 0, gpa, size, e);
 	close(fd);
-	return 0;
+	return ret;
 }
 
 int kvm_memory__load_images(struct kvm_guest *g, struct err *e)
@@ -271,13 +260,13 @@ int kvm_memory__load_images(struct kvm_guest *g, struct err *e)
 	 * The kernel goes from the file straight into guest RAM: one copy,
 	 * and no kernel-sized buffer in mirrorvm (a vmlinux is ~60 MB).
 	 */
-	if (!k->elf && load_kernel_part(g, k, k->pm_offset, k->info.kernel_addr,
-					k->info.kernel_size, &sub))
+	if (!k->elf && load_fd(g, k->fd, k->path, k->pm_offset, k->info.kernel_addr,
+			       k->info.kernel_size, &sub))
 		return err_set(e, "kernel: %s", sub.msg);
 	/* vmlinux: file bytes only; fresh guest memory is already zero */
 	for (i = 0; k->elf && i < k->nr_seg; i++)
-		if (load_kernel_part(g, k, k->seg[i].offset, k->seg[i].paddr,
-				     k->seg[i].filesz, &sub))
+		if (load_fd(g, k->fd, k->path, k->seg[i].offset, k->seg[i].paddr,
+			    k->seg[i].filesz, &sub))
 			return err_set(e, "kernel segment %u: %s", i, sub.msg);
 	if (k->initrd_path &&
 	    load_file(g, k->initrd_path, k->info.initrd_addr, k->initrd_size, &sub))
