@@ -184,8 +184,9 @@ static int check_huge_on_nodes(const struct layout *lay, const struct mem_slot *
 		long have = 0, free;
 		bool known = false;
 
+		/* host-nodes without policy= is bind (config.c) */
 		if (nc->backing != b || !(nc->keys & NODE_KEY_HOST_NODES) ||
-		    (nc->policy != POLICY_BIND && nc->policy != POLICY_NONE))
+		    nc->policy != POLICY_BIND)
 			continue;
 		for (i = 0; i < nr; i++)
 			if (slots[i].node == g && !(slots[i].reliable && host_mirrored_reliable))
