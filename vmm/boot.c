@@ -199,10 +199,11 @@ static int read_head(const char *path, struct kernel_image *k, struct err *e)
 	return ret;
 }
 
-static int prepare(const struct vm_config *cfg, const struct layout *lay,
+static int prepare(const struct vm_spec *spec, const struct layout *lay,
 		   struct kernel_image *k, struct err *e)
 {
 	struct boot_info *bi = &k->info;
+	const char *cmdline = spec__cmdline(spec);
 	u64 init_size, top;
 	u32 cmdline_size, initrd_max;
 	struct stat st;
@@ -211,36 +212,36 @@ static int prepare(const struct vm_config *cfg, const struct layout *lay,
 
 	memset(k, 0, sizeof(*k));
 	k->fd = -1;
-	if (!cfg->kernel)
+	if (!spec->kernel)
 		return err_set(e, "--kernel is required (or use --dump-firmware)");
-	ret = read_head(cfg->kernel, k, e);
+	ret = read_head(spec->kernel, k, e);
 	if (ret)
 		return ret;
 	if (k->head_len >= 4 && !memcmp(k->head, "\x7f" "ELF", 4))
-		ret = parse_elf(cfg->kernel, lay, k, &init_size, &cmdline_size, &initrd_max, e);
+		ret = parse_elf(spec->kernel, lay, k, &init_size, &cmdline_size, &initrd_max, e);
 	else
-		ret = parse_bzimage(cfg->kernel, lay, k, &init_size, &cmdline_size, &initrd_max, e);
+		ret = parse_bzimage(spec->kernel, lay, k, &init_size, &cmdline_size, &initrd_max, e);
 	if (ret)
 		return ret;
 
-	if (strlen(cfg->cmdline) + 1 > cmdline_size + 1ULL ||
-	    strlen(cfg->cmdline) + 1 > FW_CMDLINE_MAX)
+	if (strlen(cmdline) + 1 > cmdline_size + 1ULL ||
+	    strlen(cmdline) + 1 > FW_CMDLINE_MAX)
 		return err_set(e, "--cmdline: %zu bytes, this kernel takes at most %u",
-			       strlen(cfg->cmdline), cmdline_size);
-	bi->cmdline = cfg->cmdline;
+			       strlen(cmdline), cmdline_size);
+	bi->cmdline = cmdline;
 
-	if (cfg->initrd) {
-		if (stat(cfg->initrd, &st) || !S_ISREG(st.st_mode))
-			return err_set(e, "--initrd %s: %s", cfg->initrd,
+	if (spec->initrd) {
+		if (stat(spec->initrd, &st) || !S_ISREG(st.st_mode))
+			return err_set(e, "--initrd %s: %s", spec->initrd,
 				       errno ? strerror(errno) : "not a regular file");
-		k->initrd_path = cfg->initrd;
+		k->initrd_path = spec->initrd;
 		k->initrd_size = st.st_size;
 		top = MIN(low_ram_top(lay), (u64)initrd_max + 1);
 		/* Highest 2 MiB-aligned spot below the top, as GRUB does. */
 		if (k->initrd_size > top ||
 		    ((top - k->initrd_size) & ~(SZ_2M - 1)) < bi->kernel_addr + init_size)
 			return err_set(e, "--initrd %s: %s does not fit in RAM below 0x%llx after the kernel",
-				       cfg->initrd, fmt_size(ALIGN_UP(k->initrd_size, SZ_4K), s),
+				       spec->initrd, fmt_size(ALIGN_UP(k->initrd_size, SZ_4K), s),
 				       (unsigned long long)top);
 		bi->initrd_addr = (top - k->initrd_size) & ~(SZ_2M - 1);
 		bi->initrd_size = k->initrd_size;
@@ -248,10 +249,10 @@ static int prepare(const struct vm_config *cfg, const struct layout *lay,
 	return 0;
 }
 
-int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
+int boot__prepare(const struct vm_spec *spec, const struct layout *lay,
 		  struct kernel_image *k, struct err *e)
 {
-	int ret = prepare(cfg, lay, k, e);
+	int ret = prepare(spec, lay, k, e);
 
 	if (ret)
 		boot__release(k);	/* a rejected kernel keeps nothing */

@@ -98,7 +98,7 @@ static int place_nodes(struct layout *lay, struct err *e)
 	return 0;
 }
 
-static int check_node_sizes(const struct vm_config *cfg, struct layout *lay,
+static int check_node_sizes(const struct vm_spec *spec, struct layout *lay,
 			    struct err *e)
 {
 	u64 total = 0;
@@ -106,39 +106,40 @@ static int check_node_sizes(const struct vm_config *cfg, struct layout *lay,
 	char s[32];
 
 	for (i = 0; i < lay->nr_nodes; i++) {
-		const struct node_config *nc = lay->nodes[i].cfg;
+		const struct layout_node *n = &lay->nodes[i];
 		u64 align = SZ_4K;
 		const char *why = "the page size";
 
-		if (nc->backing == BACKING_HUGETLB2M) {
+		if (n->host.backing == BACKING_HUGETLB2M) {
 			align = SZ_2M;
 			why = "its 2 MiB huge pages (backing=hugetlb2m)";
-		} else if (nc->backing == BACKING_HUGETLB1G) {
+		} else if (n->host.backing == BACKING_HUGETLB1G) {
 			align = SZ_1G;
 			why = "its 1 GiB huge pages (backing=hugetlb1g)";
 		}
-		if (nc->size < NODE_MIN_SIZE)
+		if (n->size < NODE_MIN_SIZE)
 			return err_set(e, "--node id=%u: size=%s is below %s, which Linux drops as a NUMA node",
-				       nc->id, fmt_size(nc->size, s), "4M");
-		if (!IS_ALIGNED(nc->size, align))
+				       n->id, fmt_size(n->size, s), "4M");
+		if (!IS_ALIGNED(n->size, align))
 			return err_set(e, "--node id=%u: size=%s is not a multiple of %s",
-				       nc->id, fmt_size(nc->size, s), why);
-		if (total + nc->size < total || total + nc->size > GUEST_PHYS_LIMIT)
+				       n->id, fmt_size(n->size, s), why);
+		if (total + n->size < total || total + n->size > GUEST_PHYS_LIMIT)
 			return err_set(e, "--node id=%u: total RAM overflows the guest's physical address space",
-				       nc->id);
-		total += nc->size;
+				       n->id);
+		total += n->size;
 	}
-	if (cfg->memory_given && cfg->nr_nodes && cfg->memory != total) {
+	if (spec->memory_given && spec->nr_nodes && spec->memory != total) {
 		char t[32];
 
 		return err_set(e, "--memory %s disagrees with the nodes, which add up to %s",
-			       fmt_size(cfg->memory, s), fmt_size(total, t));
+			       fmt_size(spec->memory, s), fmt_size(total, t));
 	}
 	lay->total_ram = total;
 	return 0;
 }
 
-static int assign_cpus(const struct vm_config *cfg, struct layout *lay, struct err *e)
+/* @named[i]: the CPUs node i's cpus= names, as given (node order). */
+static int assign_cpus(const struct idset *named, struct layout *lay, struct err *e)
 {
 	int owner[MAX_CPUS];
 	unsigned int i, c;
@@ -146,20 +147,16 @@ static int assign_cpus(const struct vm_config *cfg, struct layout *lay, struct e
 	for (c = 0; c < MAX_CPUS; c++)
 		owner[c] = -1;
 	for (i = 0; i < lay->nr_nodes; i++) {
-		const struct node_config *nc = lay->nodes[i].cfg;
-
-		if (!(nc->keys & NODE_KEY_CPUS))
-			continue;
 		for (c = 0; c < MAX_CPUS; c++) {
-			if (!idset_has(&nc->cpus, c))
+			if (!idset_has(&named[i], c))
 				continue;
 			if (c >= lay->nr_cpus)
 				return err_set(e, "--node id=%u: cpus= names CPU %u, but the guest has %u CPU%s (--cpus)",
-					       nc->id, c, lay->nr_cpus, lay->nr_cpus == 1 ? "" : "s");
+					       i, c, lay->nr_cpus, lay->nr_cpus == 1 ? "" : "s");
 			if (owner[c] >= 0)
 				return err_set(e, "--node id=%u: CPU %u is already in node %d",
-					       nc->id, c, owner[c]);
-			owner[c] = nc->id;
+					       i, c, owner[c]);
+			owner[c] = i;
 		}
 	}
 	for (c = 0; c < lay->nr_cpus; c++) {
@@ -168,17 +165,16 @@ static int assign_cpus(const struct vm_config *cfg, struct layout *lay, struct e
 		lay->cpu_node[c] = node;
 		idset_add(&lay->nodes[node].cpus, c);
 	}
-	(void)cfg;
 	return 0;
 }
 
-static int check_mirrors(const struct vm_config *cfg, struct layout *lay, struct err *e)
+static int check_reliable(const struct vm_spec *spec, struct layout *lay, struct err *e)
 {
 	unsigned int i, j, k;
 	char s[32];
 
-	for (i = 0; i < cfg->nr_mirrors; i++) {
-		const struct mirror_config *m = &cfg->mirrors[i];
+	for (i = 0; i < spec->nr_reliable; i++) {
+		const struct addr_range *m = &spec->reliable[i];
 		u64 end = m->start + m->size;
 
 		if (!IS_ALIGNED(m->start, SZ_4K) || !IS_ALIGNED(m->size, SZ_4K))
@@ -190,7 +186,7 @@ static int check_mirrors(const struct vm_config *cfg, struct layout *lay, struct
 				       (unsigned long long)m->start, (unsigned long long)end,
 				       (unsigned long long)lay->ram_end);
 		for (j = 0; j < i; j++) {
-			const struct mirror_config *o = &cfg->mirrors[j];
+			const struct addr_range *o = &spec->reliable[j];
 
 			if (m->start < o->start + o->size && o->start < end)
 				return err_set(e, "--mirror %s@0x%llx overlaps --mirror %s@0x%llx",
@@ -200,7 +196,7 @@ static int check_mirrors(const struct vm_config *cfg, struct layout *lay, struct
 		for (j = 0; j < lay->nr_nodes; j++) {
 			const struct layout_node *n = &lay->nodes[j];
 
-			if (!n->mirror)
+			if (!n->reliable)
 				continue;
 			for (k = n->first_ram; k < n->first_ram + n->nr_ram; k++) {
 				const struct ram_range *r = &lay->ram[k];
@@ -217,7 +213,7 @@ static int check_mirrors(const struct vm_config *cfg, struct layout *lay, struct
 	for (j = 0; j < lay->nr_nodes; j++) {
 		const struct layout_node *n = &lay->nodes[j];
 
-		if (!n->mirror)
+		if (!n->reliable)
 			continue;
 		for (k = n->first_ram; k < n->first_ram + n->nr_ram; k++) {
 			lay->reliable[lay->nr_reliable].start = lay->ram[k].start;
@@ -263,49 +259,53 @@ static int check_hotplug(struct layout *lay, struct err *e)
 	return 0;
 }
 
-int layout__build(const struct vm_config *cfg, struct layout *lay, struct err *e)
+int layout__build(const struct vm_spec *spec, struct layout *lay, struct err *e)
 {
-	static struct node_config single;
+	struct idset named[MAX_NODES];
+	bool seen[MAX_NODES] = { false };
 	unsigned int i;
 	int ret;
 
 	memset(lay, 0, sizeof(*lay));
-	lay->nr_cpus = cfg->cpus;
-	if (!cfg->nr_nodes) {
-		memset(&single, 0, sizeof(single));
-		single.size = cfg->memory;
+	memset(named, 0, sizeof(named));
+	lay->nr_cpus = spec->cpus;
+	lay->host_mirror = spec->host_mirror;
+	if (!spec->nr_nodes) {
 		lay->nr_nodes = 1;
-		lay->nodes[0].cfg = &single;
-	} else {
-		lay->nr_nodes = cfg->nr_nodes;
-		for (i = 0; i < cfg->nr_nodes; i++) {
-			unsigned int id = cfg->nodes[i].id;
+		lay->nodes[0].size = spec->memory;
+		seen[0] = true;
+	}
+	if (spec->nr_nodes)
+		lay->nr_nodes = spec->nr_nodes;
+	for (i = 0; i < spec->nr_nodes; i++) {
+		const struct node_spec *ns = &spec->nodes[i];
+		struct layout_node *n;
 
-			if (id >= cfg->nr_nodes)
-				return err_set(e, "--node id=%u: node ids must run from 0 to %u without gaps (there are %u nodes)",
-					       id, cfg->nr_nodes - 1, cfg->nr_nodes);
-			lay->nodes[id].cfg = &cfg->nodes[i];
-		}
-		for (i = 0; i < cfg->nr_nodes; i++)
-			if (!lay->nodes[i].cfg)
-				return err_set(e, "--node: node %u is missing (ids must run from 0 to %u)",
-					       i, cfg->nr_nodes - 1);
+		if (ns->id >= spec->nr_nodes)
+			return err_set(e, "--node id=%u: node ids must run from 0 to %u without gaps (there are %u nodes)",
+				       ns->id, spec->nr_nodes - 1, spec->nr_nodes);
+		n = &lay->nodes[ns->id];
+		n->size = ns->size;
+		n->reliable = ns->reliable;
+		n->hotplug = ns->hotplug;
+		n->host = ns->host;
+		if (ns->keys & NODE_KEY_CPUS)
+			named[ns->id] = ns->cpus;
+		seen[ns->id] = true;
 	}
 	for (i = 0; i < lay->nr_nodes; i++) {
-		struct layout_node *n = &lay->nodes[i];
-
-		n->id = i;
-		n->size = n->cfg->size;
-		n->mirror = n->cfg->mirror;
-		n->hotplug = n->cfg->hotplug;
+		if (!seen[i])
+			return err_set(e, "--node: node %u is missing (ids must run from 0 to %u)",
+				       i, lay->nr_nodes - 1);
+		lay->nodes[i].id = i;
 	}
-	if ((ret = check_node_sizes(cfg, lay, e)))
+	if ((ret = check_node_sizes(spec, lay, e)))
 		return ret;
 	if ((ret = place_nodes(lay, e)))
 		return ret;
-	if ((ret = assign_cpus(cfg, lay, e)))
+	if ((ret = assign_cpus(named, lay, e)))
 		return ret;
-	if ((ret = check_mirrors(cfg, lay, e)))
+	if ((ret = check_reliable(spec, lay, e)))
 		return ret;
 	return check_hotplug(lay, e);
 }

@@ -26,10 +26,8 @@ int cmd_args2xml(int argc, char **argv)
 	return 1;
 }
 
-int run_apply_domain_xml(struct vm_config *cfg, int argc, char **argv, struct err *e)
+int domain_xml__run_loader(const char *path, struct vm_spec *spec, struct err *e)
 {
-	(void)cfg;
-	(void)argc;
-	(void)argv;
-	return err_set(e, "--domain-xml " NOT_HERE);
+	(void)spec;
+	return err_set(e, "--domain-xml %s: " NOT_HERE, path);
 }

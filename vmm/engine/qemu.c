@@ -120,7 +120,7 @@ static int open_fifo(struct qemu_run *q, const char *name, int mode, struct err 
 	return fd;
 }
 
-static const char *backend_for(const struct node_config *nc, char *extra, size_t len)
+static const char *backend_for(const struct node_host *nc, char *extra, size_t len)
 {
 	switch (nc->backing) {
 	case BACKING_MEMFD:
@@ -149,11 +149,11 @@ static void build_memory_args(struct qemu_run *q, const struct vm *vm)
 	arg(q, "%lluk", (unsigned long long)(lay->total_ram >> 10));
 	for (i = 0; i < lay->nr_nodes; i++) {
 		const struct layout_node *n = &lay->nodes[i];
-		const struct node_config *nc = n->cfg;
+		const struct node_host *nc = &n->host;
 		const char *type = backend_for(nc, extra, sizeof(extra));
 		char host[600] = "";
 
-		if (nc->keys & NODE_KEY_HOST_NODES) {
+		if (nc->has_host_nodes) {
 			idset_format(&nc->host_nodes, list, sizeof(list));
 			/* QEMU spells a list as repeated host-nodes= keys. */
 			char *tok, *save = NULL;
@@ -185,10 +185,9 @@ static void build_memory_args(struct qemu_run *q, const struct vm *vm)
 
 static int build_args(struct qemu_run *q, const struct vm *vm, bool use_kvm)
 {
-	const struct vm_config *cfg = vm->cfg;
 	const struct boot_info *bi = &vm->kernel->info;
 
-	arg(q, "%s", cfg->qemu_binary ? cfg->qemu_binary : "qemu-system-x86_64");
+	arg(q, "%s", vm->opts->qemu_binary ? vm->opts->qemu_binary : "qemu-system-x86_64");
 	arg(q, "-nodefaults");
 	arg(q, "-no-user-config");
 	arg(q, "-display");
@@ -239,7 +238,7 @@ static int build_args(struct qemu_run *q, const struct vm *vm, bool use_kvm)
 
 static int accel_decided = -1;
 
-static bool pick_kvm(const struct vm_config *cfg)
+static bool pick_kvm(const struct run_opts *opts)
 {
 	char why[160];
 	bool ok;
@@ -247,7 +246,7 @@ static bool pick_kvm(const struct vm_config *cfg)
 	if (accel_decided >= 0)
 		return accel_decided;
 	ok = kvm_can_boot_linux(why, sizeof(why));
-	switch (cfg->qemu_accel) {
+	switch (opts->qemu_accel) {
 	case ACCEL_TCG:
 		accel_decided = 0;
 		break;
@@ -264,15 +263,15 @@ static bool pick_kvm(const struct vm_config *cfg)
 	return accel_decided;
 }
 
-const char *qemu_engine__cmdline_hint(const struct vm_config *cfg)
+const char *qemu_engine__cmdline_hint(const struct run_opts *opts, const char *cmdline)
 {
 	static char hint[64];
 	u64 khz;
 
-	if (pick_kvm(cfg))
+	if (pick_kvm(opts))
 		return "";
 	khz = host_tsc_khz();
-	if (!khz || strstr(cfg->cmdline, "tsc_early_khz="))
+	if (!khz || strstr(cmdline, "tsc_early_khz="))
 		return "";
 	snprintf(hint, sizeof(hint), "tsc_early_khz=%llu", (unsigned long long)khz);
 	return hint;
@@ -465,9 +464,9 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 	memset(&q, 0, sizeof(q));
 	if (k->elf)
 		return err_set(e, "--kernel %s: the qemu engine boots bzImages only (its reset stub enters the 32-bit boot protocol); use the bzImage or --engine kvm",
-			       vm->cfg->kernel);
-	if (vm->lay->nr_reliable && vm->cfg->host_mirror != HOST_MIRROR_OFF) {
-		if (vm->cfg->host_mirror == HOST_MIRROR_REQUIRED)
+			       k->path);
+	if (vm->lay->nr_reliable && vm->lay->host_mirror != HOST_MIRROR_OFF) {
+		if (vm->lay->host_mirror == HOST_MIRROR_REQUIRED)
 			return err_set(e, "--host-mirror=required: the qemu engine cannot back reliable guest ranges with host mirrored memory (use --engine kvm)");
 		warn("qemu engine: reliable guest ranges are not backed by host mirrored memory (--host-mirror=preferred)");
 	}
@@ -480,7 +479,7 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 		if (ret)
 			return ret;
 	}
-	use_kvm = pick_kvm(vm->cfg);
+	use_kvm = pick_kvm(vm->opts);
 
 	snprintf(q.dir, sizeof(q.dir), "%s/mirrorvm.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(q.dir)) {

@@ -208,8 +208,8 @@ int placement__report(const struct layout *lay, const struct host_mirror *hm,
 		ret = scan_slot(pagemap, &ram[i], hm, &hb, s, e);
 		/* hugetlb pages do not count in VmRSS */
 		if (!(ram[i].host_mirrored && hm->method == HOST_MIRROR_HUGETLB1G) &&
-		    !(lay->nodes[ram[i].slot.node].cfg->backing == BACKING_HUGETLB2M ||
-		      lay->nodes[ram[i].slot.node].cfg->backing == BACKING_HUGETLB1G))
+		    !(lay->nodes[ram[i].slot.node].host.backing == BACKING_HUGETLB2M ||
+		      lay->nodes[ram[i].slot.node].host.backing == BACKING_HUGETLB1G))
 			rss_guest += s->resident - before;
 		if (ram[i].slot.reliable)
 			s->reliable += ram[i].slot.size;

@@ -43,7 +43,7 @@ struct kernel_image {
 	struct boot_info info;
 };
 
-int boot__prepare(const struct vm_config *cfg, const struct layout *lay,
+int boot__prepare(const struct vm_spec *spec, const struct layout *lay,
 		  struct kernel_image *k, struct err *e);
 int boot__read_kernel(const struct kernel_image *k, u64 off, void *dst, u64 len,
 		      struct err *e);

@@ -2,15 +2,18 @@
 #ifndef MIRRORVM_COMMANDS_H
 #define MIRRORVM_COMMANDS_H
 
-#include "config.h"
+#include "spec.h"
+
+/* "mirrorvm run" (run.c). */
+int cmd_run(int argc, char **argv);
 
 /* libvirt domain XML (vmm/xml/): each returns the process exit status. */
 int cmd_xml2args(int argc, char **argv);
 int cmd_args2xml(int argc, char **argv);
 /*
- * "run --domain-xml FILE [flags]": re-parses @cfg from the domain's flags,
- * then from argv again with cfg->override_pass set, so later flags win.
+ * The guest of a libvirt domain for "run --domain-xml FILE": laid out only
+ * after the command line's flags are laid over it (cli__parse_spec).
  */
-int run_apply_domain_xml(struct vm_config *cfg, int argc, char **argv, struct err *e);
+int domain_xml__run_loader(const char *path, struct vm_spec *spec, struct err *e);
 
 #endif

@@ -8,7 +8,7 @@
  * and hotpluggable cells, explicit reliable ranges, the host-mirror policy)
  * lives in <metadata> under MIRRORVM_XMLNS.  See libvirt-xml/README.md.
  */
-#include "config.h"
+#include "spec.h"
 
 #define MIRRORVM_XMLNS		"http://mirrorvm.dev/xmlns/domain/1.0"
 #define MIRRORVM_XMLNS_PREFIX	"mirrorvm"
@@ -70,7 +70,7 @@ struct domain {
 
 	/* <metadata><mirrorvm:domain> */
 	bool has_metadata;
-	struct mirror_config mirrors[MAX_MIRRORS];
+	struct addr_range mirrors[MAX_RELIABLE];
 	unsigned int nr_mirrors;
 	bool has_host_mirror;
 	enum host_mirror_policy host_mirror;
@@ -83,27 +83,20 @@ struct domain {
 int domain__parse_file(const char *path, struct domain *d, struct err *e);
 void domain__free(struct domain *d);
 
-/* A growing argv of run flags, argv[0] a placeholder, NULL-terminated. */
-struct flag_list {
-	char **argv;
-	int argc;
-	int cap;
-};
-
-int flags__add(struct flag_list *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void flags__free(struct flag_list *f);
-
 /*
- * flags.c: domain file -> flags, checked by config__parse_run() and, with
- * @whole, by layout__build() (run --domain-xml leaves that to the merged
- * config); the one warning line about ignored parts goes to stderr.
+ * to-spec.c: domain -> guest description, built as structs.  The domain's
+ * own rules are domain.c's; spec__add_node() holds each cell to the rules
+ * of a --node flag.  With @whole the result must also lay out
+ * (layout__build), as xml2args requires; "run --domain-xml" lays out the
+ * spec only after the command line's flags are laid over it.  The one
+ * warning line about ignored parts goes to stderr.
  */
-int domain__to_flags(const struct domain *d, struct flag_list *f, struct err *e);
-int domain_xml__flags(const char *path, bool whole, struct flag_list *f, struct err *e);
+int domain__to_spec(const struct domain *d, struct vm_spec *spec, struct err *e);
+int domain_xml__load_spec(const char *path, bool whole, struct vm_spec *spec,
+			  struct err *e);
 
-/* args2xml.c: the domain for @cfg, written to @out. */
-int domain__write_xml(const struct vm_config *cfg, const char *name, FILE *out,
+/* args2xml.c: the domain for @spec, written to @out. */
+int domain__write_xml(const struct vm_spec *spec, const char *name, FILE *out,
 		      struct err *e);
 
 #endif

@@ -3,10 +3,11 @@
 #define MIRRORVM_ENGINE_H
 
 #include "boot.h"
+#include "cli.h"
 
 /* Everything an engine needs; all of it built before the engine starts. */
 struct vm {
-	const struct vm_config *cfg;
+	const struct run_opts *opts;
 	const struct layout *lay;
 	const struct fw_image *fw;
 	struct kernel_image *kernel;	/* engines may release it once loaded */
@@ -23,7 +24,7 @@ int qemu_engine__run(const struct vm *vm, struct err *e);
  * platform needs for it (empty when none), to be announced and appended to
  * the command line before the firmware is built.
  */
-const char *qemu_engine__cmdline_hint(const struct vm_config *cfg);
+const char *qemu_engine__cmdline_hint(const struct run_opts *opts, const char *cmdline);
 u64 host_tsc_khz(void);
 
 /*

@@ -2,7 +2,7 @@
 #ifndef MIRRORVM_LAYOUT_H
 #define MIRRORVM_LAYOUT_H
 
-#include "config.h"
+#include "spec.h"
 
 /*
  * The guest-physical machine: nodes laid out in id order from address 0,
@@ -16,16 +16,6 @@
 /* Linux drops NUMA nodes smaller than this (NODE_MIN_SIZE). */
 #define NODE_MIN_SIZE		(4ULL << 20)
 
-struct addr_range {
-	u64 start;
-	u64 size;
-};
-
-static inline u64 range_end(const struct addr_range *r)
-{
-	return r->start + r->size;
-}
-
 struct ram_range {
 	u64 start;
 	u64 size;
@@ -35,12 +25,12 @@ struct ram_range {
 struct layout_node {
 	unsigned int id;
 	u64 size;
-	bool mirror;
+	bool reliable;			/* the whole node (mirror=on) */
 	bool hotplug;
 	struct idset cpus;
 	unsigned int first_ram;		/* index into layout.ram */
 	unsigned int nr_ram;		/* 1, or 2 when split by the hole */
-	const struct node_config *cfg;	/* host-side keys */
+	struct node_host host;		/* where its memory comes from */
 };
 
 struct layout {
@@ -49,23 +39,30 @@ struct layout {
 	struct layout_node nodes[MAX_NODES];	/* index == node id */
 	struct ram_range ram[MAX_NODES + 1];
 	unsigned int nr_ram;
-	/* Reliable (mirrored) guest-physical ranges, sorted and merged. */
-	struct addr_range reliable[MAX_MIRRORS + MAX_NODES + 1];
+	/* Reliable guest-physical ranges, sorted and merged. */
+	struct addr_range reliable[MAX_RELIABLE + MAX_NODES + 1];
 	unsigned int nr_reliable;
 	unsigned int cpu_node[MAX_CPUS];
 	u64 total_ram;
 	u64 ram_end;		/* end of the highest RAM byte: Linux's max_pfn */
 	u64 block_size;		/* the guest's memory block size */
+	/* Whether reliable ranges must, may or need not be host mirrored. */
+	enum host_mirror_policy host_mirror;
 };
 
-int layout__build(const struct vm_config *cfg, struct layout *lay, struct err *e);
-/* The guest's memory block size for RAM ending at @ram_end (see CONTEXT). */
+/*
+ * Lays @spec out; the layout copies everything it needs, so it does not
+ * point into @spec.  @e names the flag (or node) that breaks a rule.
+ */
+int layout__build(const struct vm_spec *spec, struct layout *lay, struct err *e);
+/*
+ * The guest's memory block size for RAM ending at @ram_end: Linux's
+ * probe_memory_block_size() under a hypervisor (arch/x86/mm/init_64.c).
+ */
 u64 layout__block_size(u64 ram_end);
 /* Bytes of [start, start+size) that lie in reliable ranges. */
 u64 layout__reliable_bytes(const struct layout *lay, u64 start, u64 size);
 bool layout__is_ram(const struct layout *lay, u64 start, u64 size);
-
-
 
 /*
  * Guest RAM cut at every reliable edge: what an engine maps, one host
@@ -78,7 +75,7 @@ struct mem_slot {
 	bool reliable;
 };
 
-#define MAX_SLOTS	(2 * (MAX_MIRRORS + MAX_NODES) + 2)
+#define MAX_SLOTS	(2 * (MAX_RELIABLE + MAX_NODES) + 2)
 
 /*
  * Where [pos, end) next changes reliability: returns the first such address

@@ -22,6 +22,17 @@ typedef uint64_t u64;
 #define SZ_4G		0x100000000ULL
 #define SZ_64G		0x1000000000ULL
 
+/* A guest- or host-physical range [start, start + size). */
+struct addr_range {
+	u64 start;
+	u64 size;
+};
+
+static inline u64 range_end(const struct addr_range *r)
+{
+	return r->start + r->size;
+}
+
 #define ALIGN_UP(x, a)		(((x) + (a) - 1) & ~((u64)(a) - 1))
 #define IS_ALIGNED(x, a)	(((x) & ((u64)(a) - 1)) == 0)
 #define MIN(a, b)		((a) < (b) ? (a) : (b))

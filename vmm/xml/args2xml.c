@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * "mirrorvm args2xml": run flags -> struct vm_config -> a libvirt domain
+ * "mirrorvm args2xml": run flags -> struct vm_spec -> a libvirt domain
  * (type kvm, direct kernel boot, mirrorvm's <metadata>) that xml2args turns
  * back into the same flags.
  */
@@ -27,7 +27,7 @@ static void put_escaped(FILE *out, const char *s)
 }
 
 /* "size='512' unit='MiB'"-style: the largest unit that divides @v. */
-static const char *scaled(u64 v, u64 *n)
+static const char *size_unit(u64 v, u64 *n)
 {
 	static const char *const units[] = { "TiB", "GiB", "MiB", "KiB" };
 	int i;
@@ -54,24 +54,24 @@ static void put_text_el(FILE *out, const char *indent, const char *el, const cha
 static void put_size_el(FILE *out, const char *el, u64 bytes)
 {
 	u64 n;
-	const char *u = scaled(bytes, &n);
+	const char *u = size_unit(bytes, &n);
 
 	fprintf(out, "  <%s unit='%s'>%llu</%s>\n", el, u, (unsigned long long)n, el);
 }
 
 /* libvirt's allocation and source apply to every cell; refuse what differs. */
-static int check_domain_wide(const struct vm_config *cfg, bool *prefault_set,
+static int check_domain_wide(const struct vm_spec *spec, bool *prefault_set,
 			     bool *prefault, int *source, struct err *e)
 {
 	unsigned int i, on = 0, keyed = 0, memfd = 0, plain = 0, anon = 0;
 	int first_memfd = -1, first_plain = -1, first_off = -1, first_on = -1;
 
-	for (i = 0; i < cfg->nr_nodes; i++) {
-		const struct node_config *n = &cfg->nodes[i];
-		bool huge = (n->keys & NODE_KEY_BACKING) && (n->backing == BACKING_HUGETLB2M ||
-							     n->backing == BACKING_HUGETLB1G);
+	for (i = 0; i < spec->nr_nodes; i++) {
+		const struct node_spec *n = &spec->nodes[i];
+		bool huge = (n->keys & NODE_KEY_BACKING) && (n->host.backing == BACKING_HUGETLB2M ||
+							     n->host.backing == BACKING_HUGETLB1G);
 
-		if ((n->keys & NODE_KEY_PREFAULT) && n->prefault) {
+		if ((n->keys & NODE_KEY_PREFAULT) && n->host.prefault) {
 			on++;
 			if (first_on < 0)
 				first_on = n->id;
@@ -82,7 +82,7 @@ static int check_domain_wide(const struct vm_config *cfg, bool *prefault_set,
 			keyed++;
 		if (huge)
 			continue;
-		if ((n->keys & NODE_KEY_BACKING) && n->backing == BACKING_MEMFD) {
+		if ((n->keys & NODE_KEY_BACKING) && n->host.backing == BACKING_MEMFD) {
 			memfd++;
 			if (first_memfd < 0)
 				first_memfd = n->id;
@@ -94,7 +94,7 @@ static int check_domain_wide(const struct vm_config *cfg, bool *prefault_set,
 				anon++;
 		}
 	}
-	if (on && on != cfg->nr_nodes)
+	if (on && on != spec->nr_nodes)
 		return err_set(e, "--node id=%d has prefault=on but --node id=%d does not: libvirt's <memoryBacking><allocation mode='immediate'/> covers the whole domain",
 			       first_on, first_off);
 	if (memfd && plain)
@@ -106,16 +106,16 @@ static int check_domain_wide(const struct vm_config *cfg, bool *prefault_set,
 	return 0;
 }
 
-static void put_pages(FILE *out, const struct vm_config *cfg, enum mem_backing b,
+static void put_pages(FILE *out, const struct vm_spec *spec, enum mem_backing b,
 		      u64 kib)
 {
 	struct idset set = { { 0 } };
 	char list[512];
 	unsigned int i;
 
-	for (i = 0; i < cfg->nr_nodes; i++)
-		if ((cfg->nodes[i].keys & NODE_KEY_BACKING) && cfg->nodes[i].backing == b)
-			idset_add(&set, cfg->nodes[i].id);
+	for (i = 0; i < spec->nr_nodes; i++)
+		if ((spec->nodes[i].keys & NODE_KEY_BACKING) && spec->nodes[i].host.backing == b)
+			idset_add(&set, spec->nodes[i].id);
 	if (idset_empty(&set))
 		return;
 	idset_format(&set, list, sizeof(list));
@@ -123,7 +123,7 @@ static void put_pages(FILE *out, const struct vm_config *cfg, enum mem_backing b
 		(unsigned long long)kib, list);
 }
 
-int domain__write_xml(const struct vm_config *cfg, const char *name, FILE *out,
+int domain__write_xml(const struct vm_spec *spec, const char *name, FILE *out,
 		      struct err *e)
 {
 	bool prefault_set = false, prefault = false, huge = false, meta = false, tune = false;
@@ -132,49 +132,49 @@ int domain__write_xml(const struct vm_config *cfg, const char *name, FILE *out,
 	u64 total = 0, n;
 	char list[512];
 
-	if ((ret = check_domain_wide(cfg, &prefault_set, &prefault, &source, e)))
+	if ((ret = check_domain_wide(spec, &prefault_set, &prefault, &source, e)))
 		return ret;
-	for (i = 0; i < cfg->nr_nodes; i++) {
-		const struct node_config *nc = &cfg->nodes[i];
+	for (i = 0; i < spec->nr_nodes; i++) {
+		const struct node_spec *nc = &spec->nodes[i];
 
 		total += nc->size;
-		huge |= (nc->keys & NODE_KEY_BACKING) && (nc->backing == BACKING_HUGETLB2M ||
-							   nc->backing == BACKING_HUGETLB1G);
+		huge |= (nc->keys & NODE_KEY_BACKING) && (nc->host.backing == BACKING_HUGETLB2M ||
+							   nc->host.backing == BACKING_HUGETLB1G);
 		meta |= !!(nc->keys & (NODE_KEY_MIRROR | NODE_KEY_HOTPLUG));
 		tune |= !!(nc->keys & NODE_KEY_HOST_NODES);
 	}
-	if (!cfg->nr_nodes)
-		total = cfg->memory;
-	meta |= cfg->nr_mirrors || cfg->host_mirror_given;
+	if (!spec->nr_nodes)
+		total = spec->memory;
+	meta |= spec->nr_reliable || spec->host_mirror_given;
 
 	fputs("<domain type='kvm'>\n", out);
 	put_text_el(out, "  ", "name", name);
 	if (meta) {
 		fprintf(out, "  <metadata>\n    <%s:domain xmlns:%s='%s'>\n",
 			MIRRORVM_XMLNS_PREFIX, MIRRORVM_XMLNS_PREFIX, MIRRORVM_XMLNS);
-		for (i = 0; i < cfg->nr_nodes; i++) {
-			const struct node_config *nc = &cfg->nodes[i];
+		for (i = 0; i < spec->nr_nodes; i++) {
+			const struct node_spec *nc = &spec->nodes[i];
 
 			if (!(nc->keys & (NODE_KEY_MIRROR | NODE_KEY_HOTPLUG)))
 				continue;
 			fprintf(out, "      <%s:cell id='%u'", MIRRORVM_XMLNS_PREFIX, nc->id);
 			if (nc->keys & NODE_KEY_MIRROR)
-				fprintf(out, " reliable='%s'", nc->mirror ? "yes" : "no");
+				fprintf(out, " reliable='%s'", nc->reliable ? "yes" : "no");
 			if (nc->keys & NODE_KEY_HOTPLUG)
 				fprintf(out, " hotplug='%s'", nc->hotplug ? "yes" : "no");
 			fputs("/>\n", out);
 		}
-		for (i = 0; i < cfg->nr_mirrors; i++) {
-			const char *u = scaled(cfg->mirrors[i].size, &n);
+		for (i = 0; i < spec->nr_reliable; i++) {
+			const char *u = size_unit(spec->reliable[i].size, &n);
 
 			fprintf(out, "      <%s:mirror start='0x%llx' size='%llu' unit='%s'/>\n",
 				MIRRORVM_XMLNS_PREFIX,
-				(unsigned long long)cfg->mirrors[i].start,
+				(unsigned long long)spec->reliable[i].start,
 				(unsigned long long)n, u);
 		}
-		if (cfg->host_mirror_given)
+		if (spec->host_mirror_given)
 			fprintf(out, "      <%s:host-mirror policy='%s'/>\n", MIRRORVM_XMLNS_PREFIX,
-				host_mirror_name(cfg->host_mirror));
+				host_mirror_name(spec->host_mirror));
 		fprintf(out, "    </%s:domain>\n  </metadata>\n", MIRRORVM_XMLNS_PREFIX);
 	}
 	put_size_el(out, "memory", total);
@@ -183,8 +183,8 @@ int domain__write_xml(const struct vm_config *cfg, const char *name, FILE *out,
 		fputs("  <memoryBacking>\n", out);
 		if (huge) {
 			fputs("    <hugepages>\n", out);
-			put_pages(out, cfg, BACKING_HUGETLB2M, 2048);
-			put_pages(out, cfg, BACKING_HUGETLB1G, 1048576);
+			put_pages(out, spec, BACKING_HUGETLB2M, 2048);
+			put_pages(out, spec, BACKING_HUGETLB1G, 1048576);
 			fputs("    </hugepages>\n", out);
 		}
 		if (source >= 0)
@@ -195,7 +195,7 @@ int domain__write_xml(const struct vm_config *cfg, const char *name, FILE *out,
 				prefault ? "immediate" : "ondemand");
 		fputs("  </memoryBacking>\n", out);
 	}
-	fprintf(out, "  <vcpu placement='static'>%u</vcpu>\n", cfg->cpus);
+	fprintf(out, "  <vcpu placement='static'>%u</vcpu>\n", spec->cpus);
 	if (tune) {
 		static const char *const modes[] = {
 			[POLICY_NONE] = "strict", [POLICY_BIND] = "strict",
@@ -203,30 +203,30 @@ int domain__write_xml(const struct vm_config *cfg, const char *name, FILE *out,
 		};
 
 		fputs("  <numatune>\n", out);
-		for (i = 0; i < cfg->nr_nodes; i++) {
-			const struct node_config *nc = &cfg->nodes[i];
+		for (i = 0; i < spec->nr_nodes; i++) {
+			const struct node_spec *nc = &spec->nodes[i];
 
 			if (!(nc->keys & NODE_KEY_HOST_NODES))
 				continue;
-			idset_format(&nc->host_nodes, list, sizeof(list));
+			idset_format(&nc->host.host_nodes, list, sizeof(list));
 			fprintf(out, "    <memnode cellid='%u' mode='%s' nodeset='%s'/>\n",
-				nc->id, modes[nc->policy], list);
+				nc->id, modes[nc->host.policy], list);
 		}
 		fputs("  </numatune>\n", out);
 	}
 	fputs("  <os>\n    <type arch='x86_64'>hvm</type>\n", out);
-	if (cfg->kernel)
-		put_text_el(out, "    ", "kernel", cfg->kernel);
-	if (cfg->initrd)
-		put_text_el(out, "    ", "initrd", cfg->initrd);
-	if (cfg->cmdline && *cfg->cmdline)
-		put_text_el(out, "    ", "cmdline", cfg->cmdline);
+	if (spec->kernel)
+		put_text_el(out, "    ", "kernel", spec->kernel);
+	if (spec->initrd)
+		put_text_el(out, "    ", "initrd", spec->initrd);
+	if (spec->cmdline && *spec->cmdline)
+		put_text_el(out, "    ", "cmdline", spec->cmdline);
 	fputs("  </os>\n", out);
-	if (cfg->nr_nodes) {
+	if (spec->nr_nodes) {
 		fputs("  <cpu>\n    <numa>\n", out);
-		for (i = 0; i < cfg->nr_nodes; i++) {
-			const struct node_config *nc = &cfg->nodes[i];
-			const char *u = scaled(nc->size, &n);
+		for (i = 0; i < spec->nr_nodes; i++) {
+			const struct node_spec *nc = &spec->nodes[i];
+			const char *u = size_unit(nc->size, &n);
 
 			fprintf(out, "      <cell id='%u'", nc->id);
 			if (nc->keys & NODE_KEY_CPUS) {
@@ -241,6 +241,11 @@ int domain__write_xml(const struct vm_config *cfg, const char *name, FILE *out,
 	return 0;
 }
 
+static int args2xml_load(const char *path, struct vm_spec *spec, struct err *e)
+{
+	return domain_xml__load_spec(path, false, spec, e);
+}
+
 static void args2xml_usage(FILE *out)
 {
 	fputs("usage: mirrorvm args2xml [--name NAME] RUN-FLAGS...\n"
@@ -248,15 +253,16 @@ static void args2xml_usage(FILE *out)
 	      "Prints a libvirt domain (type kvm, direct kernel boot, mirrorvm's\n"
 	      "<metadata>) for \"mirrorvm run\" flags; xml2args turns it back into the\n"
 	      "same flags.  With --domain-xml FILE, later flags override that domain.\n"
-	      "See mirrorvm-xml(1).\n", out);
+	      "See docs/mirrorvm-xml.md.\n", out);
 }
 
 int cmd_args2xml(int argc, char **argv)
 {
-	static struct vm_config cfg;
-	static struct layout lay;
+	struct vm_spec spec;
+	struct run_opts opts;
+	struct layout *lay = malloc(sizeof(*lay));
 	const char *name = "mirrorvm";
-	char runtime[256] = "";
+	char runtime[256];
 	struct err e = { "" };
 	char **av = argv;
 	int ac = argc, ret;
@@ -275,41 +281,37 @@ int cmd_args2xml(int argc, char **argv)
 	if (!*name || strchr(name, '/')) {
 		fprintf(stderr, "mirrorvm: args2xml: --name '%s': libvirt names are non-empty and have no '/'\n",
 			name);
+		free(lay);
 		return 1;
 	}
-	config__init(&cfg);
-	ret = config__parse_run(&cfg, ac, av, &e);
+	ret = cli__parse_spec(ac, av, args2xml_load, &spec, &opts, &e);
 	if (ret == 1) {
 		args2xml_usage(stdout);
-		return 0;
+		ret = 0;
+		goto out;
 	}
-	if (!ret && cfg.domain_xml)
-		ret = run_apply_domain_xml(&cfg, ac, av, &e);
-	if (!ret && layout__build(&cfg, &lay, &e))
-		ret = -1;
-	if (ret) {
-		fprintf(stderr, "mirrorvm: args2xml: %s\n", e.msg);
-		return 1;
-	}
-	if (cfg.engine != ENGINE_AUTO)
-		strcat(runtime, ", --engine");
-	if (cfg.qemu_accel != ACCEL_AUTO)
-		strcat(runtime, ", --qemu-accel");
-	if (cfg.qemu_binary)
-		strcat(runtime, ", --qemu");
-	if (cfg.dump_dir)
-		strcat(runtime, ", --dump-firmware");
-	if (cfg.placement_report)
-		strcat(runtime, ", --placement-report");
+	if (!ret && !lay)
+		ret = err_set(&e, "out of memory");
+	if (!ret)
+		ret = layout__build(&spec, lay, &e);
+	if (ret)
+		goto fail;
+	cli__run_opts_given(&opts, runtime, sizeof(runtime));
 	if (runtime[0])
-		warn("args2xml: not in the domain, give them to mirrorvm run: %s", runtime + 2);
-	if (domain__write_xml(&cfg, name, stdout, &e)) {
-		fprintf(stderr, "mirrorvm: args2xml: %s\n", e.msg);
-		return 1;
-	}
+		warn("args2xml: not in the domain, give them to mirrorvm run: %s", runtime);
+	ret = domain__write_xml(&spec, name, stdout, &e);
+	if (ret)
+		goto fail;
 	if (fflush(stdout)) {
 		perror("mirrorvm: args2xml: stdout");
-		return 1;
+		ret = 1;
 	}
-	return 0;
+	goto out;
+fail:
+	fprintf(stderr, "mirrorvm: args2xml: %s\n", e.msg);
+	ret = 1;
+out:
+	spec__free(&spec);
+	free(lay);
+	return ret;
 }

@@ -725,15 +725,15 @@ static int parse_meta_mirror(struct pctx *p, xmlNode *n)
 {
 	static const char *const ok[] = { "start", "size", "unit", NULL };
 	const char *start = attr(p, n, "start"), *size = attr(p, n, "size");
-	struct mirror_config *m;
+	struct addr_range *m;
 	int ret;
 
 	if ((ret = only_attrs(p, n, ok)))
 		return ret;
 	if (!start || !size)
 		return fail(p, n, "<mirrorvm:mirror>: needs start= and size=");
-	if (p->d->nr_mirrors == MAX_MIRRORS)
-		return fail(p, n, "<mirrorvm:mirror>: more than %d ranges", MAX_MIRRORS);
+	if (p->d->nr_mirrors == MAX_RELIABLE)
+		return fail(p, n, "<mirrorvm:mirror>: more than %d ranges", MAX_RELIABLE);
 	m = &p->d->mirrors[p->d->nr_mirrors];
 	ret = parse_addr(start, &m->start);
 	if (ret == -ERANGE)

@@ -34,14 +34,13 @@ static void format_reliable(const struct layout *lay, char *buf, size_t len)
 
 static int decide_host_mirror(struct kvm_guest *g, bool *use, struct err *e)
 {
-	const struct vm_config *cfg = g->vm->cfg;
 	const struct layout *lay = g->vm->lay;
 	char ranges[400];
 
 	*use = false;
 	memset(&g->hm, 0, sizeof(g->hm));
 	g->hm.method = HOST_MIRROR_NONE;
-	if (!lay->nr_reliable || cfg->host_mirror == HOST_MIRROR_OFF) {
+	if (!lay->nr_reliable || lay->host_mirror == HOST_MIRROR_OFF) {
 		snprintf(g->hm.why, sizeof(g->hm.why), "%s",
 			 lay->nr_reliable ? "--host-mirror=off" : "the guest has no reliable ranges");
 		return 0;
@@ -49,7 +48,7 @@ static int decide_host_mirror(struct kvm_guest *g, bool *use, struct err *e)
 	host_mirror__detect(&g->hm);
 	format_reliable(lay, ranges, sizeof(ranges));
 	if (g->hm.method == HOST_MIRROR_NONE) {
-		if (cfg->host_mirror == HOST_MIRROR_REQUIRED)
+		if (lay->host_mirror == HOST_MIRROR_REQUIRED)
 			return err_set(e, "--host-mirror=required: %s", g->hm.why);
 		warn("--host-mirror=preferred: reliable guest ranges %s are not backed by host mirrored memory: %s",
 		     ranges, g->hm.why);
@@ -85,7 +84,7 @@ static int prefault(struct kvm_guest *g, struct err *e)
 	int ret;
 
 	for (n = 0; n < lay->nr_nodes; n++) {
-		if (!lay->nodes[n].cfg->prefault)
+		if (!lay->nodes[n].host.prefault)
 			continue;
 		for (i = 0, k = 0; i < g->nr_ram; i++) {
 			/* host_mirror__map() allocated those already */
@@ -128,7 +127,7 @@ int kvm_memory__setup(struct kvm_guest *g, struct err *e)
 		p = MAP_FAILED;
 		if (slots[i].reliable && use_hm) {
 			p = host_mirror__map(&g->hm, slots[i].size, &sub);
-			if (p == MAP_FAILED && g->vm->cfg->host_mirror == HOST_MIRROR_REQUIRED)
+			if (p == MAP_FAILED && lay->host_mirror == HOST_MIRROR_REQUIRED)
 				return err_set(e, "--host-mirror=required: node %u: reliable range [0x%llx-0x%llx): %s",
 					       n->id, (unsigned long long)slots[i].gpa,
 					       (unsigned long long)(slots[i].gpa + slots[i].size),

@@ -314,9 +314,9 @@ int kvm_engine__run(const struct vm *vm, struct err *e)
 	}
 	if (!ret)
 		ret = run_guest(g, e);
-	if (ret >= 0 && vm->cfg->placement_report) {
+	if (ret >= 0 && vm->opts->placement_report) {
 		if (placement__report(vm->lay, &g->hm, g->ram, g->nr_ram,
-				      vm->cfg->placement_report, &sub)) {
+				      vm->opts->placement_report, &sub)) {
 			warn("%s", sub.msg);
 			if (ret == MVM_EXIT_OK)
 				ret = MVM_EXIT_ERROR;

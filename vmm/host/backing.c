@@ -92,12 +92,12 @@ static void host_nodes(struct idset *set, char *buf, size_t len)
 
 static int check_host_nodes(const struct layout_node *n, struct err *e)
 {
-	const struct node_config *nc = n->cfg;
+	const struct node_host *nc = &n->host;
 	struct idset have;
 	char list[256], want[256];
 	unsigned int id;
 
-	if (!(nc->keys & NODE_KEY_HOST_NODES))
+	if (!nc->has_host_nodes)
 		return 0;
 	host_nodes(&have, list, sizeof(list));
 	for (id = 0; id < IDSET_MAX; id++) {
@@ -126,7 +126,7 @@ static int check_huge(const struct layout *lay, const struct mem_slot *slots,
 		const struct layout_node *n = &lay->nodes[slots[i].node];
 		size_t l = strlen(nodes);
 
-		if (n->cfg->backing != b || (slots[i].reliable && host_mirrored_reliable))
+		if (n->host.backing != b || (slots[i].reliable && host_mirrored_reliable))
 			continue;
 		if (!IS_ALIGNED(slots[i].gpa, page) || !IS_ALIGNED(slots[i].size, page))
 			return err_set(e, "node %u: backing=%s needs guest memory in whole %s pages, but its piece [0x%llx-0x%llx) (cut at a reliable range edge or the PCI hole) is not %s-aligned",
@@ -179,13 +179,13 @@ static int check_huge_on_nodes(const struct layout *lay, const struct mem_slot *
 
 	for (g = 0; g < lay->nr_nodes; g++) {
 		const struct layout_node *n = &lay->nodes[g];
-		const struct node_config *nc = n->cfg;
+		const struct node_host *nc = &n->host;
 		u64 need = 0;
 		long have = 0, free;
 		bool known = false;
 
-		/* host-nodes without policy= is bind (config.c) */
-		if (nc->backing != b || !(nc->keys & NODE_KEY_HOST_NODES) ||
+		/* host-nodes without policy= is bind (cli.c) */
+		if (nc->backing != b || !nc->has_host_nodes ||
 		    nc->policy != POLICY_BIND)
 			continue;
 		for (i = 0; i < nr; i++)
@@ -243,13 +243,13 @@ int backing__check(const struct layout *lay, const struct mem_slot *slots,
 
 int backing__bind(const struct layout_node *n, void *hva, u64 size, struct err *e)
 {
-	const struct node_config *nc = n->cfg;
+	const struct node_host *nc = &n->host;
 	unsigned long mask[IDSET_MAX / (8 * sizeof(unsigned long))];
 	int mode, first = -1;
 	unsigned int id;
 	char list[256];
 
-	if (!(nc->keys & NODE_KEY_HOST_NODES))
+	if (!nc->has_host_nodes)
 		return 0;
 	memset(mask, 0, sizeof(mask));
 	for (id = 0; id < IDSET_MAX; id++) {
@@ -339,7 +339,7 @@ void *backing__map(const struct layout_node *n, const struct mem_slot *s, struct
 	struct err sub;
 	void *p;
 
-	switch (n->cfg->backing) {
+	switch (n->host.backing) {
 	case BACKING_MEMFD:
 		p = map_memfd(n, s->size, 0, &sub);
 		break;
@@ -354,7 +354,7 @@ void *backing__map(const struct layout_node *n, const struct mem_slot *s, struct
 		break;
 	}
 	if (p == MAP_FAILED) {
-		err_set(e, "node %u: backing=%s: %s", n->id, backing_name(n->cfg->backing), sub.msg);
+		err_set(e, "node %u: backing=%s: %s", n->id, backing_name(n->host.backing), sub.msg);
 		return MAP_FAILED;
 	}
 	if (backing__bind(n, p, s->size, e)) {
