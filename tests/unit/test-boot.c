@@ -11,7 +11,7 @@
 #include "boot.h"
 #include "bootparams.h"
 
-static struct vm_config cfg;
+static struct vm_spec cfg;
 static struct layout lay;
 static struct kernel_image k;
 static char path[] = "/tmp/mirrorvm-kernel-XXXXXX";

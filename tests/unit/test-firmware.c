@@ -11,7 +11,7 @@
 #include "bootparams.h"
 #include "fw.h"
 
-static struct vm_config cfg;
+static struct vm_spec cfg;
 static struct layout lay;
 static struct fw_image fw;
 

@@ -94,7 +94,7 @@ static void test_detect_this_host(void)
 
 static void test_placement_report(void)
 {
-	static struct vm_config cfg;
+	static struct vm_spec cfg;
 	static struct layout lay;
 	struct host_mirror hm;
 	struct guest_ram ram[2];
@@ -153,7 +153,7 @@ static void test_placement_report(void)
 
 static int check_backing(const char *flags, struct err *e)
 {
-	static struct vm_config cfg;
+	static struct vm_spec cfg;
 	static struct layout lay;
 	struct mem_slot slots[MAX_SLOTS];
 	unsigned int nr;

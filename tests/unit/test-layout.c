@@ -3,7 +3,7 @@
 #include "unit.h"
 #include "helpers.h"
 
-static struct vm_config cfg;
+static struct vm_spec cfg;
 static struct layout lay;
 
 static void test_default_single_node(void)
@@ -174,66 +174,88 @@ static void test_rejections(void)
 
 static void test_too_many_nodes(void)
 {
-	static char flags[8192];
 	struct err e = { "" };
-	size_t pos = 0;
+	struct node_spec n;
 	int i;
 
-	for (i = 0; i < MAX_NODES + 1; i++)
-		pos += snprintf(flags + pos, sizeof(flags) - pos, "--node id=%d,size=64M ", i);
-	/* the helper caps argv; build the config by hand instead */
-	config__init(&cfg);
+	spec__free(&cfg);
 	for (i = 0; i < MAX_NODES; i++) {
-		struct node_config n;
-
-		CHECK(config__parse_node("id=0,size=64M", &n, &e) == 0, "%s", e.msg);
+		CHECK(cli__parse_node("id=0,size=64M", &n, &e) == 0, "%s", e.msg);
 		n.id = i;
-		cfg.nodes[cfg.nr_nodes++] = n;
+		CHECK(spec__add_node(&cfg, &n, false, "--node", &e) == 0, "%s", e.msg);
 	}
 	CHECK(layout__build(&cfg, &lay, &e) == 0, "64 nodes: %s", e.msg);
-	{
-		char *argv[] = { "run", "--node", "id=0,size=64M", NULL };
-
-		cfg.override_pass = false;
-		CHECK(config__parse_run(&cfg, 3, argv, &e) != 0, "65th node accepted");
-		CHECK(strstr(e.msg, "given twice") || strstr(e.msg, "too many"), "%s", e.msg);
-	}
+	CHECK(cli__parse_node("id=0,size=64M", &n, &e) == 0, "%s", e.msg);
+	CHECK(spec__add_node(&cfg, &n, false, "--node id=0", &e) != 0, "65th node accepted");
+	CHECK(strstr(e.msg, "given twice") || strstr(e.msg, "too many"), "%s", e.msg);
+	CHECK(parse_flags(&cfg, "--node id=64,size=64M", &e) != 0 && strstr(e.msg, "node ids are 0 to 63"),
+	      "id 64: %s", e.msg);
 }
 
-static void test_override_pass(void)
+/* "run --domain-xml D FLAGS": FLAGS laid over D's guest (cli__apply). */
+static void test_flags_override(void)
 {
 	struct err e = { "" };
 	char *argv[] = { "run", "--node", "id=1,size=2G,hotplug=on", "--mirror", "4M@0", NULL };
+	struct run_opts opts;
+	struct run_flags *f;
+	bool help;
 
 	CHECK(parse_flags(&cfg, "--node id=0,size=1G --node id=1,size=1G --mirror 8M@0x1000000", &e) == 0,
 	      "%s", e.msg);
-	cfg.override_pass = true;
-	CHECK(config__parse_run(&cfg, 5, argv, &e) == 0, "%s", e.msg);
+	f = cli__parse_run(5, argv, &opts, &help, &e);
+	CHECK(f != NULL, "%s", e.msg);
+	if (!f)
+		return;
+	CHECK(cli__apply(f, &cfg, &e) == 0, "%s", e.msg);
+	cli__free(f);
 	CHECK(cfg.nr_nodes == 2 && cfg.nodes[1].size == SZ_2G && cfg.nodes[1].hotplug, "replaced");
-	CHECK(cfg.nr_mirrors == 1 && cfg.mirrors[0].size == 4 << 20, "mirrors replaced");
+	CHECK(cfg.nr_reliable == 1 && cfg.reliable[0].size == 4 << 20, "mirrors replaced");
+}
+
+/* A node named twice on one command line is an error, as before. */
+static void test_node_twice(void)
+{
+	struct err e = { "" };
+
+	CHECK(parse_flags(&cfg, "--node id=0,size=1G --node id=0,size=2G", &e) != 0 &&
+	      strstr(e.msg, "--node id=0: node 0 is given twice"), "%s", e.msg);
+	CHECK(parse_flags(&cfg, "--node id=0,size=1G,size=2G", &e) != 0 &&
+	      strstr(e.msg, "size given twice"), "%s", e.msg);
+}
+
+static void join(const struct flag_list *f, char *buf, size_t len)
+{
+	size_t pos = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 1; i < f->argc && pos < len; i++)
+		pos += snprintf(buf + pos, len - pos, "%s\n", f->argv[i]);
 }
 
 static void test_format_args_roundtrip(void)
 {
-	static struct vm_config again;
+	static struct vm_spec again;
 	static char text[8192], text2[8192];
+	struct flag_list f = { 0 }, f2 = { 0 };
+	struct run_opts opts;
 	struct err e = { "" };
-	char *argv[MAX_TEST_ARGS], *save = NULL, *tok;
-	int argc = 0;
 
-	CHECK(parse_flags(&cfg, "--cpus 3 --node id=0,size=1536M,cpus=0,2 --node id=1,size=2G,mirror=on,hotplug=off,host-nodes=0,policy=preferred,backing=memfd,prefault=on --mirror 4M@0x100000 --engine qemu",
-			  &e) == 0, "%s", e.msg);
-	CHECK(config__format_args(&cfg, text, sizeof(text)) == 0, "format");
-	memcpy(text2, text, sizeof(text));
-	argv[argc++] = "run";
-	for (tok = strtok_r(text2, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save))
-		argv[argc++] = tok;
-	argv[argc] = NULL;
-	config__init(&again);
-	CHECK(config__parse_run(&again, argc, argv, &e) == 0, "%s", e.msg);
-	CHECK(config__format_args(&again, text2, sizeof(text2)) == 0, "format 2");
+	CHECK(parse_run(&cfg, &opts, "--cpus 3 --node id=0,size=1536M,cpus=0,2 --node id=1,size=2G,mirror=on,hotplug=off,host-nodes=0,policy=preferred,backing=memfd,prefault=on --mirror 4M@0x100000 --engine qemu",
+			&e) == 0, "%s", e.msg);
+	CHECK(opts.engine == ENGINE_QEMU, "--engine is a run option");
+	CHECK(spec__to_flags(&cfg, &f, &e) == 0, "format: %s", e.msg);
+	join(&f, text, sizeof(text));
+	CHECK(cli__parse_spec(f.argc, f.argv, NULL, &again, &opts, &e) == 0, "%s", e.msg);
+	CHECK(spec__to_flags(&again, &f2, &e) == 0, "format 2: %s", e.msg);
+	join(&f2, text2, sizeof(text2));
 	CHECK(!strcmp(text, text2), "\n%s\nvs\n%s", text, text2);
 	CHECK(strstr(text, "cpus=0,2"), "%s", text);
+	CHECK(!strstr(text, "engine"), "run options are not the guest: %s", text);
+	flags__free(&f);
+	flags__free(&f2);
+	spec__free(&again);
 }
 
 static void test_idlist(void)
@@ -275,7 +297,8 @@ int main(void)
 	RUN(test_hotplug_alignment_large);
 	RUN(test_rejections);
 	RUN(test_too_many_nodes);
-	RUN(test_override_pass);
+	RUN(test_flags_override);
+	RUN(test_node_twice);
 	RUN(test_format_args_roundtrip);
 	RUN(test_idlist);
 	RUN(test_sizes);

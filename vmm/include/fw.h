@@ -27,7 +27,7 @@ struct fw_mem_piece {
 	bool reliable;
 };
 
-#define FW_MAX_PIECES	(2 * (MAX_MIRRORS + MAX_NODES) + 16)
+#define FW_MAX_PIECES	(2 * (MAX_RELIABLE + MAX_NODES) + 16)
 
 /* Splits the layout's RAM into typed pieces, cut at every reliable edge. */
 int fw_memmap_build(const struct layout *lay, struct fw_mem_piece *pieces,
