@@ -16,7 +16,7 @@ BUILD    := build
 PREFIX   ?= /usr/local
 
 VMM_SRCS := $(filter-out vmm/nostatic-xml.c,\
-              $(wildcard vmm/*.c vmm/fw/*.c vmm/engine/*.c vmm/engine/kvm/*.c vmm/host/*.c \
+              $(wildcard vmm/*.c vmm/fw/*.c vmm/platform/*.c vmm/engine/*.c vmm/engine/kvm/*.c vmm/host/*.c \
                          vmm/xml/*.c))
 # mirrorvm-static: everything but the libvirt XML converter (see nostatic-xml.c)
 STATIC_SRCS := $(filter-out vmm/xml/%,$(VMM_SRCS)) vmm/nostatic-xml.c

@@ -1,78 +1,91 @@
 // SPDX-License-Identifier: GPL-2.0
-/* "mirrorvm run": flags -> layout -> firmware -> engine. */
+/*
+ * "mirrorvm run": flags -> layout -> engine check -> kernel image ->
+ * firmware -> engine, in that order and no other (engine.h).  Each step
+ * reads only what the steps before it produced.
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot.h"
 #include "commands.h"
 #include "engine.h"
 
-int cmd_run(int argc, char **argv)
+/* Everything one run builds, freed together. */
+struct run {
+	struct vm_spec spec;
+	struct run_opts opts;
+	struct layout lay;
+	struct engine_plan plan;
+	struct kernel_image kernel;
+	struct fw_image fw;
+};
+
+static int dump_firmware(struct run *r, struct err *e)
 {
-	static struct vm_spec spec;
-	static struct run_opts opts;
-	static struct layout lay;
-	static struct fw_image fw;
-	static struct kernel_image kernel;
-	struct vm vm = { &opts, &lay, &fw, &kernel };
-	struct err e = { "" };
-	static char cmdline[FW_CMDLINE_MAX + 64];
-	const char *hint;
-	char why[160];
-	bool use_kvm = false;
+	int ret = fw__build(&r->lay, NULL, &r->fw, e);
+
+	if (!ret)
+		ret = fw__dump(&r->fw, r->opts.dump_dir, e);
+	return ret;
+}
+
+static int run_guest(struct run *r, struct err *e)
+{
+	const struct engine *eng = engine__select(&r->opts, e);
+	struct vm_image vm = {
+		.lay = &r->lay, .opts = &r->opts, .kernel = &r->kernel, .fw = &r->fw,
+		.plan = &r->plan,
+	};
 	int ret;
 
-	ret = cli__parse_spec(argc, argv, domain_xml__run_loader, &spec, &opts, &e);
+	if (!eng)
+		return -EINVAL;
+	ret = eng->check(&r->lay, &r->opts, spec__cmdline(&r->spec), &r->plan, e);
+	if (ret)
+		return ret;
+	if (r->opts.placement_report && !(eng->caps & ENGINE_CAP_PLACEMENT))
+		warn("--placement-report %s: the %s engine cannot measure where guest memory lies; no report (use --engine kvm)",
+		     r->opts.placement_report, eng->name);
+	ret = kernel_image__prepare(&r->spec, &r->lay, r->plan.cmdline_extra, &r->kernel, e);
+	if (ret)
+		return ret;
+	if (r->kernel.elf && !(eng->caps & ENGINE_CAP_ELF_KERNEL))
+		return err_set(e, "--kernel %s: the %s engine boots bzImages only (%s); use the bzImage or --engine kvm",
+			       r->kernel.path, eng->name, eng->no_elf);
+	ret = fw__build(&r->lay, &r->kernel.info, &r->fw, e);
+	if (ret)
+		return ret;
+	return eng->run(&vm, e);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct err e = { "" };
+	int ret;
+
+	if (!r)
+		die("out of memory");
+	r->kernel.fd = -1;
+	ret = cli__parse_spec(argc, argv, domain_xml__run_loader, &r->spec, &r->opts, &e);
 	if (ret == 1) {
 		run_usage(stdout);
-		return 0;
+		ret = 0;
+		goto out;
 	}
-	if (ret)
-		die("%s", e.msg);
-	if (layout__build(&spec, &lay, &e))
-		die("%s", e.msg);
-
-	if (opts.dump_dir) {
-		if (fw__build(&lay, NULL, &fw, &e) || fw__dump(&fw, opts.dump_dir, &e))
-			die("%s", e.msg);
-		return 0;
+	if (!ret)
+		ret = layout__build(&r->spec, &r->lay, &e);
+	if (!ret)
+		ret = r->opts.dump_dir ? dump_firmware(r, &e) : run_guest(r, &e);
+	if (ret < 0) {
+		fprintf(stderr, "mirrorvm: %s\n", e.msg);
+		ret = MVM_EXIT_ERROR;
 	}
-
-	switch (opts.engine) {
-	case ENGINE_KVM:
-		if (!kvm_available(why, sizeof(why)))
-			die("--engine kvm: %s", why);
-		if (!kvm_can_boot_linux(why, sizeof(why)))
-			warn("--engine kvm: %s; the guest will likely fail", why);
-		use_kvm = true;
-		break;
-	case ENGINE_AUTO:
-		use_kvm = kvm_can_boot_linux(why, sizeof(why));
-		info("engine auto: using %s (KVM here: %s)", use_kvm ? "kvm" : "qemu", why);
-		break;
-	case ENGINE_QEMU:
-		break;
-	}
-	/* The TCG TSC hint concerns the QEMU engine only. */
-	hint = use_kvm ? "" : qemu_engine__cmdline_hint(&opts, spec__cmdline(&spec));
-	if (*hint) {
-		snprintf(cmdline, sizeof(cmdline), "%s%s%s", spec__cmdline(&spec),
-			 *spec__cmdline(&spec) ? " " : "", hint);
-		if (spec__set_string(&spec.cmdline, cmdline, &e))
-			die("%s", e.msg);
-		info("qemu engine (TCG): appended %s to the kernel command line (TCG guests cannot calibrate their TSC reliably)",
-		     hint);
-	}
-
-	if (boot__prepare(&spec, &lay, &kernel, &e))
-		die("%s", e.msg);
-	if (fw__build(&lay, &kernel.info, &fw, &e))
-		die("%s", e.msg);
-
-	ret = use_kvm ? kvm_engine__run(&vm, &e) : qemu_engine__run(&vm, &e);
-	boot__release(&kernel);
-	if (ret < 0)
-		die("%s", e.msg);
+out:
+	kernel_image__release(&r->kernel);
+	spec__free(&r->spec);
+	free(r);
 	return ret;
 }

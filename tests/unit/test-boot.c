@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Kernel images: crafted bzImage and vmlinux ELF headers through
- * boot__prepare(), the placement of kernel and initrd, and the rejections.
+ * kernel_image__prepare(), the placement of kernel and initrd, and the rejections.
  */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "unit.h"
 #include "helpers.h"
-#include "boot.h"
+#include "kernel-image.h"
 #include "bootparams.h"
 
 static struct vm_spec cfg;
@@ -30,14 +30,19 @@ static void write_image(const u8 *buf, size_t len)
 	}
 }
 
-static int prepare(const char *flags, struct err *e)
+static int prepare_extra(const char *flags, const char *extra, struct err *e)
 {
-	char all[512];
+	char all[4096];
 
 	snprintf(all, sizeof(all), "--kernel %s %s", path, flags);
 	if (build_layout(all, &cfg, &lay, e))
 		return -1;
-	return boot__prepare(&cfg, &lay, &k, e);
+	return kernel_image__prepare(&cfg, &lay, extra, &k, e);
+}
+
+static int prepare(const char *flags, struct err *e)
+{
+	return prepare_extra(flags, NULL, e);
 }
 
 /* A bzImage header good enough for the loader: 2.15, 64-bit, 16M. */
@@ -93,7 +98,32 @@ static void test_bzimage(void)
 	CHECK(k.info.kernel_addr == 0x1000000 && k.info.entry64 == 0x1000200 &&
 	      k.info.entry32 == 0x1000000, "entries");
 	CHECK(k.info.setup_header_len == 0x202 + 0x66 - 0x1f1, "%zu", k.info.setup_header_len);
-	boot__release(&k);
+	kernel_image__release(&k);
+}
+
+/*
+ * The engine's arguments count against the kernel's command line size,
+ * and the error says they are mirrorvm's, not the user's.
+ */
+static void test_cmdline_extra(void)
+{
+	static char flags[2300];
+	struct err e = { "" };
+
+	write_image(img, make_bzimage(img, sizeof(img)));
+	memset(flags, 0, sizeof(flags));
+	strcpy(flags, "--memory 512M --cmdline ");
+	memset(flags + strlen(flags), 'x', 2040);
+	CHECK(prepare_extra(flags, NULL, &e) == 0, "2040 bytes fit: %s", e.msg);
+	CHECK(k.info.cmdline_extra == NULL, "no extra");
+	kernel_image__release(&k);
+	CHECK(prepare_extra(flags, "tsc_early_khz=1", &e) != 0 &&
+	      strstr(e.msg, "2040 bytes and the 16 mirrorvm appends (tsc_early_khz=1)") &&
+	      strstr(e.msg, "at most 2047"), "%s", e.msg);
+	CHECK(prepare_extra("--memory 512M --cmdline quiet", "tsc_early_khz=1", &e) == 0, "%s", e.msg);
+	CHECK(!strcmp(k.info.cmdline, "quiet") && !strcmp(k.info.cmdline_extra, "tsc_early_khz=1"),
+	      "the guest's command line is not edited");
+	kernel_image__release(&k);
 }
 
 /* The engines read the kernel from the file they checked, not a copy. */
@@ -110,13 +140,13 @@ static void test_kernel_read(void)
 	CHECK(prepare("--memory 512M", &e) == 0, "%s", e.msg);
 	CHECK(k.info.kernel_size == sizeof(img) - 5 * 512, "kernel size %llu",
 	      (unsigned long long)k.info.kernel_size);
-	CHECK(boot__read_kernel(&k, k.pm_offset, got, sizeof(got), &e) == 0 &&
+	CHECK(kernel_image__read(&k, k.pm_offset, got, sizeof(got), &e) == 0 &&
 	      !memcmp(got, img + 5 * 512, sizeof(got)), "protected-mode bytes");
 	/* a file cut short after the check is an error, not a short kernel */
 	CHECK(truncate(path, 5 * 512 + 16) == 0, "truncate");
-	CHECK(boot__read_kernel(&k, k.pm_offset, got, sizeof(got), &e) != 0 &&
+	CHECK(kernel_image__read(&k, k.pm_offset, got, sizeof(got), &e) != 0 &&
 	      strstr(e.msg, "shrank"), "%s", e.msg);
-	boot__release(&k);
+	kernel_image__release(&k);
 	CHECK(k.fd == -1 && !k.head, "released");
 }
 
@@ -136,7 +166,7 @@ static void test_initrd_placement(void)
 	CHECK(prepare(flags, &e) == 0, "%s", e.msg);
 	CHECK(k.info.initrd_addr == SZ_1G - (4 << 20) && k.info.initrd_size == 3 << 20,
 	      "initrd at %llx", (unsigned long long)k.info.initrd_addr);
-	boot__release(&k);
+	kernel_image__release(&k);
 	unlink("/tmp/mirrorvm-initrd-test");
 }
 
@@ -152,7 +182,7 @@ static void test_elf(void)
 	CHECK(k.info.kernel_size == 0x3000000, "size");
 	/* the synthesized header reads like a bzImage's */
 	CHECK(!memcmp(k.info.setup_header + (HDR_MAGIC - BP_SETUP_HEADER), "HdrS", 4), "HdrS");
-	boot__release(&k);
+	kernel_image__release(&k);
 }
 
 static void test_elf_rejections(void)
@@ -187,6 +217,7 @@ int main(void)
 	RUN(test_bzimage);
 	RUN(test_initrd_placement);
 	RUN(test_kernel_read);
+	RUN(test_cmdline_extra);
 	RUN(test_elf);
 	RUN(test_elf_rejections);
 	unlink(path);

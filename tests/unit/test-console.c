@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The console panic watch: which lines end a VM and which do not. */
 #include "unit.h"
-#include "engine.h"
+#include "console.h"
 
 static bool feed_str(struct console_watch *w, const char *s)
 {

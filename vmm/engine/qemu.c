@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "backing.h"
+#include "console.h"
+#include "ending.h"
 #include "engine.h"
 
 #define MAX_ARGS	(64 + 8 * MAX_NODES)
@@ -94,7 +96,7 @@ static int write_kernel(struct qemu_run *q, const struct kernel_image *k, struct
 	if (!buf)
 		return err_set(e, "out of memory for the kernel (%llu bytes)",
 			       (unsigned long long)k->info.kernel_size);
-	ret = boot__read_kernel(k, k->pm_offset, buf, k->info.kernel_size, e);
+	ret = kernel_image__read(k, k->pm_offset, buf, k->info.kernel_size, e);
 	if (!ret)
 		ret = write_in_dir(q, "kernel.bin", buf, k->info.kernel_size, e);
 	free(buf);
@@ -139,7 +141,7 @@ static const char *backend_for(const struct node_host *nc, char *extra, size_t l
 	}
 }
 
-static void build_memory_args(struct qemu_run *q, const struct vm *vm)
+static void build_memory_args(struct qemu_run *q, const struct vm_image *vm)
 {
 	const struct layout *lay = vm->lay;
 	unsigned int i;
@@ -183,7 +185,7 @@ static void build_memory_args(struct qemu_run *q, const struct vm *vm)
 	}
 }
 
-static int build_args(struct qemu_run *q, const struct vm *vm, bool use_kvm)
+static int build_args(struct qemu_run *q, const struct vm_image *vm, bool use_kvm)
 {
 	const struct boot_info *bi = &vm->kernel->info;
 
@@ -236,55 +238,62 @@ static int build_args(struct qemu_run *q, const struct vm *vm, bool use_kvm)
 	return 0;
 }
 
-static int accel_decided = -1;
-
+/* -accel kvm when it can boot Linux here (or is asked for), else TCG. */
 static bool pick_kvm(const struct run_opts *opts)
 {
 	char why[160];
-	bool ok;
+	bool ok = kvm_can_boot_linux(why, sizeof(why));
 
-	if (accel_decided >= 0)
-		return accel_decided;
-	ok = kvm_can_boot_linux(why, sizeof(why));
 	switch (opts->qemu_accel) {
 	case ACCEL_TCG:
-		accel_decided = 0;
-		break;
+		return false;
 	case ACCEL_KVM:
 		if (!ok)
 			warn("--qemu-accel kvm: %s; QEMU will likely fail", why);
-		accel_decided = 1;
-		break;
+		return true;
 	default:
 		info("qemu engine: using %s (%s)", ok ? "KVM" : "TCG", why);
-		accel_decided = ok;
-		break;
+		return ok;
 	}
-	return accel_decided;
 }
 
-const char *qemu_engine__cmdline_hint(const struct run_opts *opts, const char *cmdline)
+static int qemu_check(const struct layout *lay, const struct run_opts *opts,
+		      const char *cmdline, struct engine_plan *plan, struct err *e)
 {
-	static char hint[64];
+	struct mem_slot *slots;
+	unsigned int nr;
 	u64 khz;
+	int ret;
 
-	if (pick_kvm(opts))
-		return "";
-	khz = host_tsc_khz();
-	if (!khz || strstr(cmdline, "tsc_early_khz="))
-		return "";
-	snprintf(hint, sizeof(hint), "tsc_early_khz=%llu", (unsigned long long)khz);
-	return hint;
+	if (lay->nr_reliable && lay->host_mirror != HOST_MIRROR_OFF) {
+		if (lay->host_mirror == HOST_MIRROR_REQUIRED)
+			return err_set(e, "--host-mirror=required: the qemu engine cannot back reliable guest ranges with host mirrored memory (use --engine kvm)");
+		warn("qemu engine: reliable guest ranges are not backed by host mirrored memory (--host-mirror=preferred)");
+	}
+	/* Host nodes and huge pages: the same checks as the KVM engine. */
+	slots = calloc(MAX_SLOTS, sizeof(*slots));
+	if (!slots)
+		return err_set(e, "out of memory");
+	nr = layout__slots(lay, slots, MAX_SLOTS);
+	ret = backing__check(lay, slots, nr, false, e);
+	free(slots);
+	if (ret)
+		return ret;
+
+	plan->qemu_kvm = pick_kvm(opts);
+	/*
+	 * Under TCG a guest's TSC calibration races the emulated PIT and fails
+	 * on a busy host; HW-reduced ACPI then leaves it without a timer.
+	 */
+	khz = plan->qemu_kvm ? 0 : host_tsc_khz();
+	if (khz && !strstr(cmdline, "tsc_early_khz=")) {
+		snprintf(plan->cmdline_extra, sizeof(plan->cmdline_extra), "tsc_early_khz=%llu",
+			 (unsigned long long)khz);
+		info("qemu engine (TCG): appended %s to the kernel command line (TCG guests cannot calibrate their TSC reliably)",
+		     plan->cmdline_extra);
+	}
+	return 0;
 }
-
-enum ending { END_NONE, END_POWEROFF, END_RESET, END_STATUS, END_PANIC, END_PANIC_CONSOLE };
-
-static const char *const ending_text[] = {
-	[END_POWEROFF] = "guest powered off",
-	[END_RESET] = "guest rebooted",
-	[END_PANIC] = "guest kernel panicked (pvpanic)",
-	[END_PANIC_CONSOLE] = "guest kernel panicked (its console shows the end of a panic report; no pvpanic driver yet)",
-};
 
 /* Drains a FIFO; returns the last byte seen or -1. */
 static int drain(int fd, bool *hup)
@@ -346,7 +355,7 @@ enum { FD_CTL, FD_STATUS, FD_PANIC, FD_CONSOLE, FD_STDIN, NR_FDS };
 
 static int supervise(pid_t pid, int fds[NR_FDS], int con_in, struct err *e)
 {
-	enum ending end = END_NONE;
+	enum vm_end end = VM_END_NONE;
 	bool hup[NR_FDS] = { false };
 	int status = 0, wstatus, guest_status = 0;
 	struct console_watch watch = { .len = 0 };
@@ -376,8 +385,8 @@ static int supervise(pid_t pid, int fds[NR_FDS], int con_in, struct err *e)
 			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			if (which == FD_CONSOLE) {
-				if (copy_console(fds[which], &watch, &hup[which]) && end == END_NONE)
-					end = END_PANIC_CONSOLE;
+				if (copy_console(fds[which], &watch, &hup[which]) && end == VM_END_NONE)
+					end = VM_END_PANIC_CONSOLE;
 				continue;
 			}
 			if (which == FD_STDIN) {
@@ -385,24 +394,21 @@ static int supervise(pid_t pid, int fds[NR_FDS], int con_in, struct err *e)
 				continue;
 			}
 			b = drain(fds[which], &hup[which]);
-			if (b < 0 || end != END_NONE)
+			if (b < 0 || end != VM_END_NONE)
 				continue;
 			switch (which) {
 			case FD_CTL:
-				if (b == MVM_CTL_POWEROFF)
-					end = END_POWEROFF;
-				else if (b == MVM_CTL_RESET)
-					end = END_RESET;
-				else
+				end = ending__control_byte(b);
+				if (end == VM_END_NONE)
 					warn("guest wrote 0x%02x to the control port; ignored", b);
 				break;
 			case FD_STATUS:
-				end = END_STATUS;
+				end = VM_END_STATUS;
 				guest_status = b;
 				break;
 			case FD_PANIC:
-				if (b & 1)
-					end = END_PANIC;
+				if (ending__pvpanic(b))
+					end = VM_END_PANIC;
 				break;
 			}
 		}
@@ -411,7 +417,7 @@ static int supervise(pid_t pid, int fds[NR_FDS], int con_in, struct err *e)
 		 * port does, and QEMU does not own the terminal: killing it
 		 * loses nothing.  The console is drained below.
 		 */
-		if (end != END_NONE && !killed) {
+		if (end != VM_END_NONE && !killed) {
 			kill(pid, SIGKILL);
 			killed = true;
 		}
@@ -422,35 +428,18 @@ static int supervise(pid_t pid, int fds[NR_FDS], int con_in, struct err *e)
 	if (!hup[FD_CONSOLE])
 		copy_console(fds[FD_CONSOLE], &watch, &hup[FD_CONSOLE]);
 	term__restore();
-	switch (end) {
-	case END_POWEROFF:
-	case END_RESET:
-		info("%s", ending_text[end]);
-		return MVM_EXIT_OK;
-	case END_PANIC:
-	case END_PANIC_CONSOLE:
-		info("%s", ending_text[end]);
-		return MVM_EXIT_CRASH;
-	case END_STATUS:
-		info("guest ended with status %d", guest_status);
-		return guest_status;
-	default:
-		break;
-	}
-	if (got_signal) {
-		info("stopped by signal %d", (int)got_signal);
-		return 128 + got_signal;
-	}
-	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
-		/* -no-reboot: a reset that did not come through our port. */
-		info("guest reset itself without the firmware (triple fault or legacy reset)");
-		return MVM_EXIT_CRASH;
-	}
+	if (end != VM_END_NONE)
+		return ending__report(end, guest_status);
+	if (got_signal)
+		return ending__report(VM_END_SIGNAL, 128 + got_signal);
+	/* -no-reboot: a reset that did not come through our port. */
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+		return ending__report(VM_END_RESET_UNCLEAN, 0);
 	status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 	return err_set(e, "QEMU failed (exit status %d)", status);
 }
 
-int qemu_engine__run(const struct vm *vm, struct err *e)
+static int qemu_run(const struct vm_image *vm, struct err *e)
 {
 	static struct qemu_run q;
 	static u8 rom[RESET_STUB_SIZE];
@@ -458,29 +447,10 @@ int qemu_engine__run(const struct vm *vm, struct err *e)
 	const char *tmp = getenv("TMPDIR");
 	int fds[NR_FDS] = { -1, -1, -1, -1, -1 }, con_in = -1, ret, i, devnull = -1;
 	struct sigaction sa;
-	bool use_kvm;
+	bool use_kvm = vm->plan->qemu_kvm;
 	pid_t pid;
 
 	memset(&q, 0, sizeof(q));
-	if (k->elf)
-		return err_set(e, "--kernel %s: the qemu engine boots bzImages only (its reset stub enters the 32-bit boot protocol); use the bzImage or --engine kvm",
-			       k->path);
-	if (vm->lay->nr_reliable && vm->lay->host_mirror != HOST_MIRROR_OFF) {
-		if (vm->lay->host_mirror == HOST_MIRROR_REQUIRED)
-			return err_set(e, "--host-mirror=required: the qemu engine cannot back reliable guest ranges with host mirrored memory (use --engine kvm)");
-		warn("qemu engine: reliable guest ranges are not backed by host mirrored memory (--host-mirror=preferred)");
-	}
-	/* Host nodes and huge pages: the same checks as the KVM engine. */
-	{
-		static struct mem_slot slots[MAX_SLOTS];
-		unsigned int nr = layout__slots(vm->lay, slots, MAX_SLOTS);
-
-		ret = backing__check(vm->lay, slots, nr, false, e);
-		if (ret)
-			return ret;
-	}
-	use_kvm = pick_kvm(vm->opts);
-
 	snprintf(q.dir, sizeof(q.dir), "%s/mirrorvm.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(q.dir)) {
 		q.dir[0] = '\0';
@@ -556,3 +526,11 @@ out:
 	cleanup_dir(&q);
 	return ret;
 }
+
+const struct engine qemu_engine = {
+	.name = "qemu",
+	.caps = 0,
+	.no_elf = "its reset stub enters the 32-bit boot protocol",
+	.check = qemu_check,
+	.run = qemu_run,
+};

@@ -4,6 +4,7 @@
  * setup header comes from the bzImage; e820, EFI info and the RSDP address
  * come from the rest of the firmware image.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "bootparams.h"
@@ -22,15 +23,21 @@ int fw_zero_page_build(struct fw_image *img, const struct boot_info *boot,
 
 	memset(zp, 0, 4096);
 	if (boot) {
+		const char *extra = boot->cmdline_extra;
 		size_t cmdlen = strlen(boot->cmdline);
+		size_t extralen = extra && *extra ? strlen(extra) + 1 : 0;
+		char *cmdline = fw_ptr(img, FW_CMDLINE);
 
 		if (boot->setup_header_len > 4096 - BP_SETUP_HEADER)
 			return err_set(e, "kernel setup header too long");
 		memcpy(zp + BP_SETUP_HEADER, boot->setup_header, boot->setup_header_len);
-		if (cmdlen + 1 > FW_CMDLINE_MAX)
-			return err_set(e, "--cmdline is %zu bytes, at most %llu fit", cmdlen,
+		if (cmdlen + extralen + 1 > FW_CMDLINE_MAX)
+			return err_set(e, "--cmdline is %zu bytes, at most %llu fit", cmdlen + extralen,
 				       (unsigned long long)FW_CMDLINE_MAX - 1);
-		memcpy(fw_ptr(img, FW_CMDLINE), boot->cmdline, cmdlen + 1);
+		memcpy(cmdline, boot->cmdline, cmdlen + 1);
+		/* the engine's arguments after the guest's own, a space apart */
+		if (extralen)
+			snprintf(cmdline + cmdlen, extralen + 1, "%s%s", cmdlen ? " " : "", extra);
 		zp[HDR_TYPE_OF_LOADER] = 0xff;	/* no registered loader id */
 		put32(zp, HDR_CODE32_START, boot->entry32);
 		put32(zp, HDR_CMD_LINE_PTR, FW_CMDLINE);

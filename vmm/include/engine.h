@@ -2,57 +2,86 @@
 #ifndef MIRRORVM_ENGINE_H
 #define MIRRORVM_ENGINE_H
 
-#include "boot.h"
+/*
+ * Engines run a guest that is fully described before they start: the
+ * layout, the firmware image, the kernel image, and the plan their own
+ * check step made.  "mirrorvm run" is
+ *
+ *	parse -> layout -> pick engine -> engine check -> kernel image
+ *	      -> firmware -> engine run
+ *
+ * and nothing flows back: an engine never edits the command line, the
+ * layout or the firmware; what it needs the guest to be told (the QEMU
+ * engine's TCG TSC hint) it returns from its check as plan.cmdline_extra,
+ * an input of the firmware's zero page.
+ */
 #include "cli.h"
+#include "fw.h"
+#include "host.h"
+#include "kernel-image.h"
 
-/* Everything an engine needs; all of it built before the engine starts. */
-struct vm {
-	const struct run_opts *opts;
+enum engine_cap {
+	ENGINE_CAP_ELF_KERNEL	= 1 << 0,	/* boots an uncompressed vmlinux */
+	ENGINE_CAP_HOST_MIRROR	= 1 << 1,	/* backs reliable ranges with host mirrored memory */
+	ENGINE_CAP_PLACEMENT	= 1 << 2,	/* --placement-report */
+};
+
+/* What an engine's check step decided, for its run step. */
+struct engine_plan {
+	/* Kernel arguments the engine adds after the guest's own. */
+	char cmdline_extra[64];
+	/* qemu engine: -accel kvm rather than TCG */
+	bool qemu_kvm;
+	/* kvm engine: reliable ranges come from host mirrored memory (hm) */
+	bool host_mirror;
+	struct host_mirror hm;
+};
+
+/* Everything an engine runs; built before it starts, read-only to it. */
+struct vm_image {
 	const struct layout *lay;
+	const struct run_opts *opts;
+	const struct kernel_image *kernel;
 	const struct fw_image *fw;
-	struct kernel_image *kernel;	/* engines may release it once loaded */
+	const struct engine_plan *plan;
 };
 
-/*
- * Engines return mirrorvm's exit status (MVM_EXIT_* or the guest's chosen
- * status), or -errno with @e set when they could not run the guest at all.
- */
-int qemu_engine__run(const struct vm *vm, struct err *e);
+struct engine {
+	const char *name;
+	unsigned int caps;		/* enum engine_cap */
+	/* Why ENGINE_CAP_ELF_KERNEL is missing, for the refusal. */
+	const char *no_elf;
+	/*
+	 * Every check the host and the engine can make before anything is
+	 * loaded or built (slots, huge pages, host nodes, host mirror):
+	 * 0, or -errno with @e saying what is missing.
+	 */
+	int (*check)(const struct layout *lay, const struct run_opts *opts,
+		     const char *cmdline, struct engine_plan *plan, struct err *e);
+	/* Runs the guest: mirrorvm's exit status, or -errno with @e set. */
+	int (*run)(const struct vm_image *vm, struct err *e);
+};
+
+extern const struct engine kvm_engine;
+extern const struct engine qemu_engine;
 
 /*
- * Decides the QEMU accelerator once and returns kernel parameters the
- * platform needs for it (empty when none), to be announced and appended to
- * the command line before the firmware is built.
+ * The engine --engine asks for; "auto" picks KVM when /dev/kvm can boot
+ * Linux and says which on stderr.  NULL with @e set when the choice
+ * cannot run here.
  */
-const char *qemu_engine__cmdline_hint(const struct run_opts *opts, const char *cmdline);
-u64 host_tsc_khz(void);
+const struct engine *engine__select(const struct run_opts *opts, struct err *e);
 
-/*
- * The in-process KVM engine (vmm/engine/kvm/): runs the guest on /dev/kvm
- * with the same platform and firmware as the QEMU engine.
- */
-int kvm_engine__run(const struct vm *vm, struct err *e);
-/* Can /dev/kvm be opened at all?  @why says why not. */
+/* Can /dev/kvm be opened at all / run an unmodified Linux?  @why says. */
 bool kvm_available(char *why, size_t len);
+bool kvm_can_boot_linux(char *why, size_t len);
 
-/*
- * Watches the guest console for the end of a kernel panic report, for
- * guests whose kernel has no pvpanic driver (yet): true once seen.
- */
-struct console_watch {
-	char line[64];		/* start of the current line */
-	size_t len;
-	bool panicked;
-};
-
-bool console_watch__feed(struct console_watch *w, const u8 *buf, size_t n);
+/* The host's constant TSC rate in kHz, 0 when it has none (tsc.c). */
+u64 host_tsc_khz(void);
 
 /* The host terminal in raw mode while a guest owns it (vmm/engine/term.c). */
 void term__raw(void);
 void term__restore(void);
-
-/* Can /dev/kvm run an unmodified Linux guest?  @why says why not. */
-bool kvm_can_boot_linux(char *why, size_t len);
 
 /* The reset-vector stub for QEMU's -bios: enters the 32-bit boot protocol. */
 #define RESET_STUB_SIZE	0x10000

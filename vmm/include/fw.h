@@ -2,6 +2,7 @@
 #ifndef MIRRORVM_FW_H
 #define MIRRORVM_FW_H
 
+#include "boot-info.h"
 #include "layout.h"
 #include "platform.h"
 
@@ -67,19 +68,6 @@ struct efi_memory_desc {
 	u64 num_pages;
 	u64 attribute;
 } __attribute__((packed));
-
-/* What the kernel image needs from the firmware (NULL for a dump). */
-struct boot_info {
-	const u8 *setup_header;		/* bzImage bytes 0x1f1.. */
-	size_t setup_header_len;
-	u64 kernel_addr;		/* protected-mode image */
-	u64 kernel_size;
-	u64 entry32;			/* 32-bit boot protocol entry */
-	u64 entry64;			/* 64-bit boot protocol entry */
-	u64 initrd_addr;
-	u64 initrd_size;
-	const char *cmdline;
-};
 
 #define FW_MAX_TABLES	8
 

@@ -12,6 +12,8 @@
 #include <linux/kvm.h>
 
 #include "backing.h"
+#include "console.h"
+#include "ending.h"
 #include "engine.h"
 #include "host.h"
 
@@ -48,17 +50,6 @@ void io_bus__mmio(struct io_bus *bus, u64 gpa, u8 *data, unsigned int len, bool 
 
 /* ---- the guest and how it ends ---- */
 
-enum guest_end {
-	END_NONE,
-	END_POWEROFF,		/* control port 0x34 */
-	END_RESET,		/* control port 0x01 */
-	END_STATUS,		/* status port: the byte is the exit status */
-	END_PANIC,		/* pvpanic PANICKED */
-	END_PANIC_CONSOLE,	/* the console shows the end of a panic report */
-	END_CRASH,		/* triple fault, KVM internal error, failed entry */
-	END_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP at the host */
-};
-
 struct vcpu {
 	struct kvm_guest *g;
 	unsigned int id;
@@ -72,7 +63,7 @@ struct vcpu {
 struct uart;
 
 struct kvm_guest {
-	const struct vm *vm;
+	const struct vm_image *vm;
 	int sys_fd;
 	int vm_fd;
 	int event_fd;			/* vCPU threads wake the main loop */
@@ -81,7 +72,6 @@ struct kvm_guest {
 
 	struct guest_ram ram[MAX_SLOTS];
 	unsigned int nr_ram;
-	struct host_mirror hm;
 
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
 	struct vcpu *vcpus;
@@ -91,14 +81,14 @@ struct kvm_guest {
 	struct uart *uart;
 	struct io_dev platform_devs[3];
 
-	pthread_mutex_t end_lock;
-	enum guest_end end;
-	int end_status;
+	struct vm_ending ending;
 	atomic_bool stopping;
 };
 
 /* The first ending wins; later ones are ignored.  Safe from any thread. */
-void guest__end(struct kvm_guest *g, enum guest_end end, int status);
+void guest__end(struct kvm_guest *g, enum vm_end end, int status);
+/* The engine's run step (vm.c). */
+int kvm_vm__run(const struct vm_image *vm, struct err *e);
 
 /* memory.c: host mappings, KVM slots, image loading */
 int kvm_memory__setup(struct kvm_guest *g, struct err *e);

@@ -48,8 +48,12 @@
 #define MVM_S5_SLP_TYP		5
 /* A byte written here ends mirrorvm with that exit status. */
 #define MVM_STATUS_PORT		0x602
-/* pvpanic (ACPI QEMU0001): the guest kernel reports a panic here. */
+/*
+ * pvpanic (ACPI QEMU0001): the guest kernel reports a panic here.  Reads
+ * give the events the device supports, writes the events that happened.
+ */
 #define PVPANIC_PORT		0x505
+#define PVPANIC_PANICKED	0x01
 
 /* mirrorvm's own exit statuses. */
 #define MVM_EXIT_OK		0	/* guest powered off or rebooted */

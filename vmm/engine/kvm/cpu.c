@@ -134,11 +134,11 @@ static bool handle_exit(struct vcpu *v)
 		break;
 	case KVM_EXIT_SYSTEM_EVENT:
 		if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
-			guest__end(v->g, END_POWEROFF, MVM_EXIT_OK);
+			guest__end(v->g, VM_END_POWEROFF, MVM_EXIT_OK);
 			return false;
 		}
 		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
-			guest__end(v->g, END_RESET, MVM_EXIT_OK);
+			guest__end(v->g, VM_END_RESET, MVM_EXIT_OK);
 			return false;
 		}
 		snprintf(why, sizeof(why), "system event %u", run->system_event.type);
@@ -149,7 +149,7 @@ static bool handle_exit(struct vcpu *v)
 		kvm_cpu__dump(v, why);
 		break;
 	}
-	guest__end(v->g, END_CRASH, MVM_EXIT_CRASH);
+	guest__end(v->g, VM_END_CRASH, MVM_EXIT_CRASH);
 	return false;
 }
 
@@ -179,7 +179,7 @@ static void *vcpu_thread(void *arg)
 			snprintf(name, sizeof(name), "%s", strerror(errno));
 			info("vCPU %u: KVM_RUN: %s", v->id, name);
 			kvm_cpu__dump(v, "KVM_RUN failed");
-			guest__end(v->g, END_CRASH, MVM_EXIT_CRASH);
+			guest__end(v->g, VM_END_CRASH, MVM_EXIT_CRASH);
 			break;
 		}
 		if (!handle_exit(v))

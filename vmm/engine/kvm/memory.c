@@ -17,48 +17,6 @@
 
 #include "kvm-engine.h"
 
-static void format_reliable(const struct layout *lay, char *buf, size_t len)
-{
-	size_t pos = 0;
-	unsigned int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < lay->nr_reliable && pos < len; i++) {
-		const struct addr_range *r = &lay->reliable[i];
-
-		pos += snprintf(buf + pos, len - pos, "%s[0x%llx-0x%llx)", i ? " " : "",
-				(unsigned long long)r->start,
-				(unsigned long long)range_end(r));
-	}
-}
-
-static int decide_host_mirror(struct kvm_guest *g, bool *use, struct err *e)
-{
-	const struct layout *lay = g->vm->lay;
-	char ranges[400];
-
-	*use = false;
-	memset(&g->hm, 0, sizeof(g->hm));
-	g->hm.method = HOST_MIRROR_NONE;
-	if (!lay->nr_reliable || lay->host_mirror == HOST_MIRROR_OFF) {
-		snprintf(g->hm.why, sizeof(g->hm.why), "%s",
-			 lay->nr_reliable ? "--host-mirror=off" : "the guest has no reliable ranges");
-		return 0;
-	}
-	host_mirror__detect(&g->hm);
-	format_reliable(lay, ranges, sizeof(ranges));
-	if (g->hm.method == HOST_MIRROR_NONE) {
-		if (lay->host_mirror == HOST_MIRROR_REQUIRED)
-			return err_set(e, "--host-mirror=required: %s", g->hm.why);
-		warn("--host-mirror=preferred: reliable guest ranges %s are not backed by host mirrored memory: %s",
-		     ranges, g->hm.why);
-		return 0;
-	}
-	info("kvm: reliable guest ranges %s: %s", ranges, g->hm.why);
-	*use = true;
-	return 0;
-}
-
 static int set_slot(struct kvm_guest *g, unsigned int i, struct err *e)
 {
 	struct kvm_userspace_memory_region r = {
@@ -103,30 +61,21 @@ static int prefault(struct kvm_guest *g, struct err *e)
 int kvm_memory__setup(struct kvm_guest *g, struct err *e)
 {
 	const struct layout *lay = g->vm->lay;
+	const struct engine_plan *plan = g->vm->plan;
 	struct mem_slot slots[MAX_SLOTS];
 	unsigned int nr, i;
 	struct err sub;
-	bool use_hm;
 	int ret;
 
 	nr = layout__slots(lay, slots, MAX_SLOTS);
-	ret = ioctl(g->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
-	if (ret > 0 && nr > (unsigned int)ret)
-		return err_set(e, "the layout needs %u memory slots, /dev/kvm has %d", nr, ret);
-	ret = decide_host_mirror(g, &use_hm, e);
-	if (ret)
-		return ret;
-	ret = backing__check(lay, slots, nr, use_hm, e);
-	if (ret)
-		return ret;
 	for (i = 0; i < nr; i++) {
 		const struct layout_node *n = &lay->nodes[slots[i].node];
 		struct guest_ram *r = &g->ram[i];
 		void *p;
 
 		p = MAP_FAILED;
-		if (slots[i].reliable && use_hm) {
-			p = host_mirror__map(&g->hm, slots[i].size, &sub);
+		if (slots[i].reliable && plan->host_mirror) {
+			p = host_mirror__map(&plan->hm, slots[i].size, &sub);
 			if (p == MAP_FAILED && lay->host_mirror == HOST_MIRROR_REQUIRED)
 				return err_set(e, "--host-mirror=required: node %u: reliable range [0x%llx-0x%llx): %s",
 					       n->id, (unsigned long long)slots[i].gpa,
@@ -249,7 +198,7 @@ static int load_file(struct kvm_guest *g, const char *path, u64 gpa, u64 size, s
 
 int kvm_memory__load_images(struct kvm_guest *g, struct err *e)
 {
-	struct kernel_image *k = g->vm->kernel;
+	const struct kernel_image *k = g->vm->kernel;
 	struct err sub;
 	unsigned int i;
 
@@ -270,6 +219,5 @@ int kvm_memory__load_images(struct kvm_guest *g, struct err *e)
 	if (k->initrd_path &&
 	    load_file(g, k->initrd_path, k->info.initrd_addr, k->initrd_size, &sub))
 		return err_set(e, "initrd: %s", sub.msg);
-	boot__release(k);
 	return 0;
 }

@@ -14,7 +14,6 @@
 
 #include "kvm-engine.h"
 
-#define PVPANIC_PANICKED	0x01
 #define MAX_WARNINGS		10
 
 static atomic_uint warnings;
@@ -30,6 +29,7 @@ static void ctl_read(struct io_dev *dev, u16 off, u8 *data, unsigned int size)
 static void ctl_write(struct io_dev *dev, u16 off, const u8 *data, unsigned int size)
 {
 	struct kvm_guest *g = dev->priv;
+	enum vm_end end;
 
 	if (off != 0 || size != 1) {
 		if (atomic_fetch_add(&warnings, 1) < MAX_WARNINGS)
@@ -37,25 +37,18 @@ static void ctl_write(struct io_dev *dev, u16 off, const u8 *data, unsigned int 
 			     MVM_CTL_PORT + off);
 		return;
 	}
-	switch (data[0]) {
-	case MVM_CTL_POWEROFF:
-		guest__end(g, END_POWEROFF, MVM_EXIT_OK);
-		break;
-	case MVM_CTL_RESET:
-		guest__end(g, END_RESET, MVM_EXIT_OK);
-		break;
-	default:
-		if (atomic_fetch_add(&warnings, 1) < MAX_WARNINGS)
-			warn("guest wrote 0x%02x to the control port; ignored", data[0]);
-		break;
-	}
+	end = ending__control_byte(data[0]);
+	if (end != VM_END_NONE)
+		guest__end(g, end, MVM_EXIT_OK);
+	else if (atomic_fetch_add(&warnings, 1) < MAX_WARNINGS)
+		warn("guest wrote 0x%02x to the control port; ignored", data[0]);
 }
 
 static void status_write(struct io_dev *dev, u16 off, const u8 *data, unsigned int size)
 {
 	(void)off;
 	(void)size;		/* the registry only passes 1-byte accesses */
-	guest__end(dev->priv, END_STATUS, data[0]);
+	guest__end(dev->priv, VM_END_STATUS, data[0]);
 }
 
 static void pvpanic_read(struct io_dev *dev, u16 off, u8 *data, unsigned int size)
@@ -70,8 +63,8 @@ static void pvpanic_write(struct io_dev *dev, u16 off, const u8 *data, unsigned 
 {
 	(void)off;
 	(void)size;
-	if (data[0] & PVPANIC_PANICKED)
-		guest__end(dev->priv, END_PANIC, MVM_EXIT_CRASH);
+	if (ending__pvpanic(data[0]))
+		guest__end(dev->priv, VM_END_PANIC, MVM_EXIT_CRASH);
 }
 
 int platform__init(struct kvm_guest *g, struct err *e)

@@ -153,7 +153,7 @@ static void emit(struct uart *u, u8 c)
 	} while (n < 0 && errno == EINTR);
 	/* A closed stdout must not stop the guest: drop the byte. */
 	if (!u->watch.panicked && console_watch__feed(&u->watch, &c, 1))
-		guest__end(u->g, END_PANIC_CONSOLE, MVM_EXIT_CRASH);
+		guest__end(u->g, VM_END_PANIC_CONSOLE, MVM_EXIT_CRASH);
 }
 
 static void uart_write_reg(struct uart *u, u16 off, u8 v)

@@ -27,48 +27,25 @@
 
 #define NR_IOAPIC_PINS		24
 
-void guest__end(struct kvm_guest *g, enum guest_end end, int status)
+void guest__end(struct kvm_guest *g, enum vm_end end, int status)
 {
 	u64 one = 1;
 	ssize_t n;
 
-	pthread_mutex_lock(&g->end_lock);
-	if (g->end == END_NONE) {
-		g->end = end;
-		g->end_status = status;
-	}
-	pthread_mutex_unlock(&g->end_lock);
+	ending__set(&g->ending, end, status);
 	n = write(g->event_fd, &one, sizeof(one));
 	(void)n;		/* a full eventfd has already woken the main loop */
 }
 
-static int check_cap(struct kvm_guest *g, int cap, const char *name, struct err *e)
-{
-	if (ioctl(g->sys_fd, KVM_CHECK_EXTENSION, cap) <= 0)
-		return err_set(e, "/dev/kvm lacks %s", name);
-	return 0;
-}
-
+/* The capabilities were checked by the engine's check step (engine.c). */
 static int open_kvm(struct kvm_guest *g, struct err *e)
 {
-	int ret, v;
+	int v;
 
 	g->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (g->sys_fd < 0)
 		return err_set(e, "--engine kvm: /dev/kvm: %s", strerror(errno));
-	v = ioctl(g->sys_fd, KVM_GET_API_VERSION, 0);
-	if (v != KVM_API_VERSION)
-		return err_set(e, "/dev/kvm: API version %d, need %d", v, KVM_API_VERSION);
-	ret = check_cap(g, KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", e);
-	if (!ret)
-		ret = check_cap(g, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", e);
-	if (!ret)
-		ret = check_cap(g, KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", e);
-	if (!ret)
-		ret = check_cap(g, KVM_CAP_PIT2, "KVM_CAP_PIT2", e);
-	if (ret)
-		return ret;
-	g->has_immediate_exit = ioctl(g->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) > 0;
+	g->has_immediate_exit = true;
 	v = ioctl(g->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (v < (int)sizeof(struct kvm_run))
 		return err_set(e, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
@@ -182,7 +159,7 @@ static void main_loop(struct kvm_guest *g, int sig_fd)
 			if (si.ssi_signo == SIGQUIT)
 				kvm_cpu__dump_all(g);
 			else if (si.ssi_signo)
-				guest__end(g, END_SIGNAL, 128 + si.ssi_signo);
+				guest__end(g, VM_END_SIGNAL, 128 + si.ssi_signo);
 		}
 		if (n == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			u8 buf[64];
@@ -193,40 +170,10 @@ static void main_loop(struct kvm_guest *g, int sig_fd)
 			else if (got == 0 || (errno != EINTR && errno != EAGAIN))
 				input = false;
 		}
-		pthread_mutex_lock(&g->end_lock);
-		n = g->end != END_NONE;
-		pthread_mutex_unlock(&g->end_lock);
-		if (n)
+		if (ending__get(&g->ending, NULL) != VM_END_NONE)
 			return;
 	}
-	guest__end(g, END_CRASH, MVM_EXIT_CRASH);
-}
-
-static int ending(struct kvm_guest *g)
-{
-	switch (g->end) {
-	case END_POWEROFF:
-		info("guest powered off");
-		return MVM_EXIT_OK;
-	case END_RESET:
-		info("guest rebooted");
-		return MVM_EXIT_OK;
-	case END_PANIC:
-		info("guest kernel panicked (pvpanic)");
-		return MVM_EXIT_CRASH;
-	case END_PANIC_CONSOLE:
-		info("guest kernel panicked (its console shows the end of a panic report; no pvpanic driver yet)");
-		return MVM_EXIT_CRASH;
-	case END_STATUS:
-		info("guest ended with status %d", g->end_status);
-		return g->end_status;
-	case END_SIGNAL:
-		info("stopped by signal %d", g->end_status - 128);
-		return g->end_status;
-	default:
-		info("guest crashed");
-		return MVM_EXIT_CRASH;
-	}
+	guest__end(g, VM_END_CRASH, MVM_EXIT_CRASH);
 }
 
 static void teardown(struct kvm_guest *g)
@@ -241,7 +188,7 @@ static void teardown(struct kvm_guest *g)
 	if (g->sys_fd >= 0)
 		close(g->sys_fd);
 	free(g->cpuid);
-	pthread_mutex_destroy(&g->end_lock);
+	ending__destroy(&g->ending);
 	free(g);
 }
 
@@ -268,18 +215,21 @@ static int run_guest(struct kvm_guest *g, struct err *e)
 	if (!ret)
 		main_loop(g, sig_fd);
 	else
-		guest__end(g, END_CRASH, MVM_EXIT_CRASH);
+		guest__end(g, VM_END_CRASH, MVM_EXIT_CRASH);
 	kvm_cpu__stop_all(g);
 	term__restore();
 	close(sig_fd);
-	if (!ret)
-		ret = ending(g);
+	if (!ret) {
+		enum vm_end end = ending__get(&g->ending, &ret);
+
+		ret = ending__report(end, ret);
+	}
 out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
 
-int kvm_engine__run(const struct vm *vm, struct err *e)
+int kvm_vm__run(const struct vm_image *vm, struct err *e)
 {
 	struct kvm_guest *g = calloc(1, sizeof(*g));
 	struct err sub;
@@ -289,7 +239,7 @@ int kvm_engine__run(const struct vm *vm, struct err *e)
 		return err_set(e, "out of memory");
 	g->vm = vm;
 	g->sys_fd = g->vm_fd = g->event_fd = -1;
-	pthread_mutex_init(&g->end_lock, NULL);
+	ending__init(&g->ending);
 	g->io.debug = getenv("MIRRORVM_DEBUG_IO") != NULL;
 
 	ret = open_kvm(g, e);
@@ -315,7 +265,7 @@ int kvm_engine__run(const struct vm *vm, struct err *e)
 	if (!ret)
 		ret = run_guest(g, e);
 	if (ret >= 0 && vm->opts->placement_report) {
-		if (placement__report(vm->lay, &g->hm, g->ram, g->nr_ram,
+		if (placement__report(vm->lay, &vm->plan->hm, g->ram, g->nr_ram,
 				      vm->opts->placement_report, &sub)) {
 			warn("%s", sub.msg);
 			if (ret == MVM_EXIT_OK)
@@ -324,17 +274,4 @@ int kvm_engine__run(const struct vm *vm, struct err *e)
 	}
 	teardown(g);
 	return ret;
-}
-
-bool kvm_available(char *why, size_t len)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(why, len, "/dev/kvm: %s", strerror(errno));
-		return false;
-	}
-	close(fd);
-	snprintf(why, len, "/dev/kvm opens");
-	return true;
 }

@@ -11,8 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot.h"
+#include "kernel-image.h"
 #include "bootparams.h"
+#include "platform.h"
 
 static u32 get32(const u8 *p, unsigned int off) { u32 v; memcpy(&v, p + off, 4); return v; }
 static u16 get16(const u8 *p, unsigned int off) { u16 v; memcpy(&v, p + off, 2); return v; }
@@ -193,20 +194,21 @@ static int read_head(const char *path, struct kernel_image *k, struct err *e)
 	if (!k->head)
 		return err_set(e, "out of memory");
 	k->head_len = MIN(k->file_len, (u64)KERNEL_HEAD_MAX);
-	ret = boot__read_kernel(k, 0, k->head, k->head_len, e);
+	ret = kernel_image__read(k, 0, k->head, k->head_len, e);
 	if (ret)
 		k->head_len = 0;
 	return ret;
 }
 
 static int prepare(const struct vm_spec *spec, const struct layout *lay,
-		   struct kernel_image *k, struct err *e)
+		   const char *extra, struct kernel_image *k, struct err *e)
 {
 	struct boot_info *bi = &k->info;
 	const char *cmdline = spec__cmdline(spec);
-	u64 init_size, top;
+	u64 init_size = 0, top;
 	u32 cmdline_size, initrd_max;
 	struct stat st;
+	size_t len;
 	char s[32];
 	int ret;
 
@@ -224,11 +226,18 @@ static int prepare(const struct vm_spec *spec, const struct layout *lay,
 	if (ret)
 		return ret;
 
-	if (strlen(cmdline) + 1 > cmdline_size + 1ULL ||
-	    strlen(cmdline) + 1 > FW_CMDLINE_MAX)
-		return err_set(e, "--cmdline: %zu bytes, this kernel takes at most %u",
-			       strlen(cmdline), cmdline_size);
+	/* The engine's arguments come after a space. */
+	len = strlen(cmdline) + (extra && *extra ? 1 + strlen(extra) : 0);
+	if (len > cmdline_size || len + 1 > FW_CMDLINE_MAX) {
+		if (len == strlen(cmdline))
+			return err_set(e, "--cmdline: %zu bytes, this kernel takes at most %u",
+				       len, MIN(cmdline_size, (u32)FW_CMDLINE_MAX - 1));
+		return err_set(e, "--cmdline: %zu bytes and the %zu mirrorvm appends (%s), this kernel takes at most %u",
+			       strlen(cmdline), len - strlen(cmdline), extra,
+			       MIN(cmdline_size, (u32)FW_CMDLINE_MAX - 1));
+	}
 	bi->cmdline = cmdline;
+	bi->cmdline_extra = extra && *extra ? extra : NULL;
 
 	if (spec->initrd) {
 		if (stat(spec->initrd, &st) || !S_ISREG(st.st_mode))
@@ -249,13 +258,13 @@ static int prepare(const struct vm_spec *spec, const struct layout *lay,
 	return 0;
 }
 
-int boot__prepare(const struct vm_spec *spec, const struct layout *lay,
-		  struct kernel_image *k, struct err *e)
+int kernel_image__prepare(const struct vm_spec *spec, const struct layout *lay,
+			  const char *cmdline_extra, struct kernel_image *k, struct err *e)
 {
-	int ret = prepare(spec, lay, k, e);
+	int ret = prepare(spec, lay, cmdline_extra, k, e);
 
 	if (ret)
-		boot__release(k);	/* a rejected kernel keeps nothing */
+		kernel_image__release(k);	/* a rejected kernel keeps nothing */
 	return ret;
 }
 
@@ -264,8 +273,8 @@ int boot__prepare(const struct vm_spec *spec, const struct layout *lay,
  * buffer).  The file was checked when it was opened; one that has shrunk
  * since is an error, not a guest with a hole in its kernel.
  */
-int boot__read_kernel(const struct kernel_image *k, u64 off, void *dst, u64 len,
-		      struct err *e)
+int kernel_image__read(const struct kernel_image *k, u64 off, void *dst, u64 len,
+		       struct err *e)
 {
 	int ret = pread_exact(k->fd, dst, len, off);
 
@@ -275,7 +284,7 @@ int boot__read_kernel(const struct kernel_image *k, u64 off, void *dst, u64 len,
 	return 0;
 }
 
-void boot__release(struct kernel_image *k)
+void kernel_image__release(struct kernel_image *k)
 {
 	free(k->head);
 	k->head = NULL;

@@ -11,7 +11,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "engine.h"
+#include "console.h"
 
 static const char marker[] = "---[ end Kernel panic";
 

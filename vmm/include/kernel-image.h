@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef MIRRORVM_BOOT_H
-#define MIRRORVM_BOOT_H
+#ifndef MIRRORVM_KERNEL_IMAGE_H
+#define MIRRORVM_KERNEL_IMAGE_H
 
-#include "fw.h"
+#include "boot-info.h"
+#include "layout.h"
 
 /* A loadable piece of an uncompressed kernel (ELF PT_LOAD). */
 struct kernel_segment {
@@ -43,10 +44,16 @@ struct kernel_image {
 	struct boot_info info;
 };
 
-int boot__prepare(const struct vm_spec *spec, const struct layout *lay,
-		  struct kernel_image *k, struct err *e);
-int boot__read_kernel(const struct kernel_image *k, u64 off, void *dst, u64 len,
-		      struct err *e);
-void boot__release(struct kernel_image *k);
+/*
+ * Opens and checks @spec's kernel and initrd, places them in @lay's RAM and
+ * fills @k->info, with @cmdline_extra (the engine's kernel arguments, or
+ * NULL) counted in the command line's length.  A rejected kernel keeps
+ * nothing open.
+ */
+int kernel_image__prepare(const struct vm_spec *spec, const struct layout *lay,
+			  const char *cmdline_extra, struct kernel_image *k, struct err *e);
+int kernel_image__read(const struct kernel_image *k, u64 off, void *dst, u64 len,
+		       struct err *e);
+void kernel_image__release(struct kernel_image *k);
 
 #endif
