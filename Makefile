@@ -6,29 +6,52 @@
 #   make install     mirrorvm and its man page under $(PREFIX)
 #   make static      build/mirrorvm-static (static, for nested test hosts)
 #   make check-nested  tests/nested/run.sh alone (KVM engine inside a TCG L1)
+#
+# The code is built in layers, each a static library that may use only the
+# layers below it (docs/architecture.md):
+#   core    util, the guest spec and flags, layout, kernel image, firmware,
+#           the platform's devices and endings: no engine, no host, no XML
+#   host    the host's NUMA, huge pages, mirrored memory, placement report
+#   engine  the engines (QEMU, KVM)
+#   xml     the libvirt converter (libxml2)
+# Unit tests of the core link the core library alone, so firmware or layout
+# code that reaches into an engine fails to link.
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-               -Ivmm/include -D_GNU_SOURCE $(shell pkg-config --cflags libxml-2.0)
-LDLIBS   := $(shell pkg-config --libs libxml-2.0) -pthread
+               -Ivmm/include -D_GNU_SOURCE -MMD -MP
+XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0)
+XML_LIBS := $(shell pkg-config --libs libxml-2.0)
+LDLIBS   := -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD    := build
 PREFIX   ?= /usr/local
 
-VMM_SRCS := $(filter-out vmm/nostatic-xml.c,\
-              $(wildcard vmm/*.c vmm/fw/*.c vmm/platform/*.c vmm/engine/*.c vmm/engine/kvm/*.c vmm/host/*.c \
-                         vmm/xml/*.c))
-# mirrorvm-static: everything but the libvirt XML converter (see nostatic-xml.c)
-STATIC_SRCS := $(filter-out vmm/xml/%,$(VMM_SRCS)) vmm/nostatic-xml.c
-STATIC_OBJS := $(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
-HEADERS  := $(wildcard vmm/include/*.h)
-UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+CORE_SRCS   := vmm/util.c vmm/spec.c vmm/cli.c vmm/layout.c vmm/kernel-image.c \
+               $(wildcard vmm/json.c vmm/fw/*.c vmm/platform/*.c vmm/hw/*.c)
+HOST_SRCS   := $(wildcard vmm/host/*.c)
+ENGINE_SRCS := $(wildcard vmm/engine/*.c vmm/engine/kvm/*.c)
+XML_SRCS    := $(wildcard vmm/xml/*.c)
+APP_SRCS    := vmm/main.c vmm/run.c
+LAYERS      := core host engine xml
 
-OBJS      := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
-SAN_OBJS  := $(VMM_SRCS:%.c=$(BUILD)/obj-san/%.o)
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB_SAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj-san/%.o)
+core_SRCS   := $(CORE_SRCS)
+host_SRCS   := $(HOST_SRCS)
+engine_SRCS := $(ENGINE_SRCS)
+xml_SRCS    := $(XML_SRCS)
+
+# $(call lib,LAYER,OBJDIR): the archive of one layer
+lib = $(BUILD)/$(2)/lib$(1).a
+objs = $(patsubst %.c,$(BUILD)/$(2)/%.o,$(1))
+
+ALL_LIBS     := $(foreach l,$(LAYERS),$(call lib,$(l),obj))
+ALL_SAN_LIBS := $(foreach l,$(LAYERS),$(call lib,$(l),obj-san))
+# Link order: a layer before the layers it uses.
+LINK_LIBS     = $(call lib,xml,$(1)) $(call lib,engine,$(1)) $(call lib,host,$(1)) $(call lib,core,$(1))
+
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+# Unit tests that must build from the core library alone.
+CORE_TESTS := test-layout test-firmware test-boot test-console test-aml test-json test-devices
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%) \
              $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests-san/%)
 
@@ -36,32 +59,61 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%) \
 
 all: $(BUILD)/mirrorvm $(BUILD)/mirrorvm-san
 
-$(BUILD)/mirrorvm: $(OBJS)
-	$(CC) -o $@ $^ $(LDLIBS)
+define layer_rules
+$(call lib,$(1),obj): $(call objs,$($(1)_SRCS),obj)
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(call lib,$(1),obj-san): $(call objs,$($(1)_SRCS),obj-san)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
+$(BUILD)/mirrorvm: $(call objs,$(APP_SRCS),obj) $(ALL_LIBS)
+	$(CC) -o $@ $(call objs,$(APP_SRCS),obj) $(call LINK_LIBS,obj) $(XML_LIBS) $(LDLIBS)
+
+$(BUILD)/mirrorvm-san: $(call objs,$(APP_SRCS),obj-san) $(ALL_SAN_LIBS)
+	$(CC) $(SANFLAGS) -o $@ $(call objs,$(APP_SRCS),obj-san) $(call LINK_LIBS,obj-san) \
+		$(XML_LIBS) $(LDLIBS)
+
+# mirrorvm-static: everything but the libvirt XML converter (see nostatic-xml.c)
+STATIC_OBJS := $(call objs,$(APP_SRCS) vmm/nostatic-xml.c,obj)
 static: $(BUILD)/mirrorvm-static
 
-$(BUILD)/mirrorvm-static: $(STATIC_OBJS)
-	$(CC) -static -o $@ $^ -pthread
+$(BUILD)/mirrorvm-static: $(STATIC_OBJS) $(call lib,engine,obj) $(call lib,host,obj) $(call lib,core,obj)
+	$(CC) -static -o $@ $(STATIC_OBJS) $(call lib,engine,obj) $(call lib,host,obj) \
+		$(call lib,core,obj) $(LDLIBS)
 
-$(BUILD)/mirrorvm-san: $(SAN_OBJS)
-	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/obj/vmm/xml/%.o: vmm/xml/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(XML_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/%.o: %.c $(HEADERS)
+$(BUILD)/obj-san/vmm/xml/%.o: vmm/xml/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(XML_CFLAGS) $(SANFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj-san/%.o: %.c $(HEADERS)
+$(BUILD)/obj-san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(SANFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS)
+# $(call test_libs,TEST,OBJDIR): the core library for core tests, else all
+# but the XML layer.
+test_libs = $(if $(filter $(1),$(CORE_TESTS)),$(call lib,core,$(2)),\
+              $(call lib,engine,$(2)) $(call lib,host,$(2)) $(call lib,core,$(2)))
 
-$(BUILD)/tests-san/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_SAN_OBJS)
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(call test_libs,%,obj)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< $(LIB_SAN_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests/unit -o $@ $< $(call test_libs,$*,obj) $(LDLIBS)
+
+$(BUILD)/tests-san/%: tests/unit/%.c $$(call test_libs,%,obj-san)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< \
+		$(call test_libs,$*,obj-san) $(LDLIBS)
 
 check-unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
@@ -80,3 +132,5 @@ install: $(BUILD)/mirrorvm
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
