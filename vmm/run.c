@@ -85,6 +85,7 @@ int cmd_run(int argc, char **argv)
 	}
 out:
 	kernel_image__release(&r->kernel);
+	fw__free(&r->fw);
 	spec__free(&r->spec);
 	free(r);
 	return ret;

@@ -41,7 +41,7 @@ static const struct fw_table *table(const char *sig)
 
 static const u8 *bytes_at(u64 gpa)
 {
-	return fw.area + (gpa - FW_BASE);
+	return fw_ptr(&fw, gpa);
 }
 
 static void test_checksums_and_lengths(void)

@@ -1,87 +1,144 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Places the ACPI tables in the firmware area: RSDP, XSDT, FADT, DSDT, MADT,
- * SRAT, SLIT, each 16-byte aligned, and links them by guest address.
+ * The ACPI area: tables appended one after another, each 16-byte aligned,
+ * each linked by the guest address it got.  The RSDP has a fixed home at
+ * the start of the area (boot_params.acpi_rsdp_addr and the EFI
+ * configuration table name it); the XSDT is built last, from the tables
+ * placed before it, so adding a table is one more append.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "acpi.h"
 #include "fw.h"
 
-static int place(struct fw_image *img, u64 *cursor, const char *sig,
-		 const void *data, size_t len, struct err *e)
+/* Where the next table goes, and what has been placed so far. */
+struct acpi_area {
+	u8 *area;
+	u64 next;			/* guest address of the first free byte */
+	struct fw_table *tables;	/* placed so far, in order */
+	unsigned int nr, cap;
+};
+
+static int place(struct acpi_area *a, const char *sig, const void *data, size_t len,
+		 bool link, u64 *gpa, struct err *e)
 {
+	u64 addr = ALIGN_UP(a->next, 16);
 	struct fw_table *t;
-	u64 addr = ALIGN_UP(*cursor, 16);
 
 	if (addr + len > FW_END)
-		return err_set(e, "ACPI tables do not fit in the firmware area (%s)", sig);
-	if (img->nr_tables == FW_MAX_TABLES)
-		return err_set(e, "too many ACPI tables");
-	memcpy(fw_ptr(img, addr), data, len);
-	t = &img->tables[img->nr_tables++];
+		return err_set(e, "ACPI tables do not fit in the firmware area (%s needs %zu bytes at 0x%llx, the area ends at 0x%llx)",
+			       sig, len, (unsigned long long)addr, (unsigned long long)FW_END);
+	if (a->nr == a->cap) {
+		unsigned int cap = a->cap ? 2 * a->cap : 8;
+		struct fw_table *n = realloc(a->tables, cap * sizeof(*n));
+
+		if (!n)
+			return err_set(e, "out of memory");
+		a->tables = n;
+		a->cap = cap;
+	}
+	memcpy(fw_area_ptr(a->area, addr), data, len);
+	t = &a->tables[a->nr++];
 	memcpy(t->signature, sig, 4);
 	t->signature[4] = '\0';
 	t->addr = addr;
 	t->len = len;
-	*cursor = addr + len;
+	t->in_xsdt = link;
+	a->next = addr + len;
+	*gpa = addr;
 	return 0;
 }
 
-int fw_acpi_build(struct fw_image *img, const struct layout *lay, struct err *e)
+/* Places a finished table; @link: the XSDT lists it. */
+static int add_table(struct acpi_area *a, struct acpi_buf *b, bool link, u64 *gpa,
+		     struct err *e)
 {
-	struct acpi_table_rsdp rsdp;
-	struct acpi_buf dsdt, fadt, madt, srat, slit, xsdt;
-	struct acpi_buf *linked[] = { &fadt, &madt, &srat, &slit };
-	const char *sigs[] = { "FACP", "APIC", "SRAT", "SLIT" };
-	u64 cursor = FW_ACPI, xsdt_addr, dsdt_addr, addr;
-	unsigned int i;
+	char sig[5] = "";
+	u64 addr;
 	int ret;
 
-	/*
-	 * Addresses are known before bytes: lay the tables out in a fixed
-	 * order, computing each address from the sizes before it.
-	 */
-	img->nr_tables = 0;
-	acpi_build_dsdt(&dsdt);
-	acpi_build_madt(&madt, lay);
-	acpi_build_srat(&srat, lay);
-	acpi_build_slit(&slit, lay);
+	if (b->len >= 4)
+		memcpy(sig, b->data, 4);
+	ret = place(a, sig, b->data, b->len, link, &addr, e);
+	acpi_buf_free(b);
+	if (ret)
+		return ret;
+	if (gpa)
+		*gpa = addr;
+	return 0;
+}
 
-	img->rsdp_addr = FW_ACPI;
-	xsdt_addr = ALIGN_UP(FW_ACPI + sizeof(rsdp), 16);
-	acpi_buf_begin(&xsdt, "XSDT", 1);
-	acpi_buf_append(&xsdt, 8 * ARRAY_SIZE(linked));
-	dsdt_addr = ALIGN_UP(xsdt_addr + xsdt.len, 16);
-	acpi_build_fadt(&fadt, dsdt_addr);
-	addr = ALIGN_UP(dsdt_addr + dsdt.len, 16);
-	for (i = 0; i < ARRAY_SIZE(linked); i++) {
-		/* XSDT entries sit at offset 36: not 8-byte aligned */
-		memcpy(xsdt.data + sizeof(struct acpi_table_header) + 8 * i, &addr, 8);
-		addr = ALIGN_UP(addr + linked[i]->len, 16);
-	}
-	acpi_buf_end(&xsdt);
+/* The XSDT lists every table placed before it that asked to be listed. */
+static void build_xsdt(struct acpi_buf *b, const struct acpi_area *a)
+{
+	unsigned int i;
 
+	acpi_buf_begin(b, "XSDT", 1);
+	/* entries sit at offset 36: not 8-byte aligned, so copy them */
+	for (i = 0; i < a->nr; i++)
+		if (a->tables[i].in_xsdt)
+			memcpy(acpi_buf_append(b, 8), &a->tables[i].addr, 8);
+	acpi_buf_end(b);
+}
+
+static void build_rsdp(struct acpi_table_rsdp *rsdp, u64 xsdt_addr)
+{
+	memset(rsdp, 0, sizeof(*rsdp));
+	memcpy(rsdp->signature, "RSD PTR ", 8);
+	memcpy(rsdp->oem_id, ACPI_OEM_ID, 6);
+	rsdp->revision = 2;
+	rsdp->length = sizeof(*rsdp);
+	rsdp->xsdt_physical_address = xsdt_addr;
+	rsdp->checksum = acpi_checksum(rsdp, 20);
+	rsdp->extended_checksum = acpi_checksum(rsdp, sizeof(*rsdp));
+}
+
+int fw_acpi_build(const struct layout *lay, u8 *area, u64 *rsdp_addr,
+		  struct fw_table **tables, unsigned int *nr_tables, struct err *e)
+{
+	struct acpi_area a = { .area = area, .next = FW_ACPI };
+	struct acpi_table_rsdp rsdp;
+	struct acpi_buf b;
+	u64 dsdt, xsdt;
+	int ret;
+
+	/* The RSDP's place first; its bytes once the XSDT's address is known. */
 	memset(&rsdp, 0, sizeof(rsdp));
-	memcpy(rsdp.signature, "RSD PTR ", 8);
-	memcpy(rsdp.oem_id, ACPI_OEM_ID, 6);
-	rsdp.revision = 2;
-	rsdp.length = sizeof(rsdp);
-	rsdp.xsdt_physical_address = xsdt_addr;
-	rsdp.checksum = acpi_checksum(&rsdp, 20);
-	rsdp.extended_checksum = acpi_checksum(&rsdp, sizeof(rsdp));
-
-	ret = place(img, &cursor, "RSDP", &rsdp, sizeof(rsdp), e);
-	if (!ret)
-		ret = place(img, &cursor, "XSDT", xsdt.data, xsdt.len, e);
-	if (!ret)
-		ret = place(img, &cursor, "DSDT", dsdt.data, dsdt.len, e);
-	for (i = 0; !ret && i < ARRAY_SIZE(linked); i++)
-		ret = place(img, &cursor, sigs[i], linked[i]->data, linked[i]->len, e);
-
-	acpi_buf_free(&xsdt);
-	acpi_buf_free(&dsdt);
-	for (i = 0; i < ARRAY_SIZE(linked); i++)
-		acpi_buf_free(linked[i]);
-	return ret;
+	ret = place(&a, "RSDP", &rsdp, sizeof(rsdp), false, rsdp_addr, e);
+	if (!ret) {
+		acpi_build_dsdt(&b);
+		ret = add_table(&a, &b, false, &dsdt, e);
+	}
+	if (!ret) {
+		acpi_build_fadt(&b, dsdt);
+		ret = add_table(&a, &b, true, NULL, e);
+	}
+	if (!ret) {
+		acpi_build_madt(&b, lay);
+		ret = add_table(&a, &b, true, NULL, e);
+	}
+	if (!ret) {
+		acpi_build_srat(&b, lay);
+		ret = add_table(&a, &b, true, NULL, e);
+	}
+	if (!ret) {
+		acpi_build_slit(&b, lay);
+		ret = add_table(&a, &b, true, NULL, e);
+	}
+	if (!ret) {
+		build_xsdt(&b, &a);
+		ret = add_table(&a, &b, false, &xsdt, e);
+	}
+	if (!ret) {
+		build_rsdp(&rsdp, xsdt);
+		memcpy(fw_area_ptr(area, *rsdp_addr), &rsdp, sizeof(rsdp));
+	}
+	if (ret) {
+		free(a.tables);
+		return ret;
+	}
+	*tables = a.tables;
+	*nr_tables = a.nr;
+	return 0;
 }

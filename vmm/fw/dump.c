@@ -64,8 +64,7 @@ static int dump_efi(const struct fw_image *img, const char *path, struct err *e)
 	fprintf(f, "# EFI memory map (descriptor size %d, version %d; end inclusive)\n",
 		EFI_MEMDESC_SIZE, EFI_MEMDESC_VERSION);
 	for (i = 0; i < img->nr_efi_desc; i++) {
-		const struct efi_memory_desc *d = (const void *)(img->area +
-			(FW_EFI_MEMMAP - FW_BASE) + i * EFI_MEMDESC_SIZE);
+		const struct efi_memory_desc *d = fw_ptr(img, FW_EFI_MEMMAP + i * EFI_MEMDESC_SIZE);
 		u64 size = d->num_pages << 12;
 
 		total += size;
@@ -98,7 +97,7 @@ int fw__dump(const struct fw_image *img, const char *dir, struct err *e)
 		const struct fw_table *t = &img->tables[i];
 
 		snprintf(path, sizeof(path), "%s/%s.dat", dir, t->signature);
-		ret = write_file(path, img->area + (t->addr - FW_BASE), t->len, e);
+		ret = write_file(path, fw_ptr(img, t->addr), t->len, e);
 		if (ret)
 			return ret;
 	}
@@ -111,5 +110,5 @@ int fw__dump(const struct fw_image *img, const char *dir, struct err *e)
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/zeropage.bin", dir);
-	return write_file(path, img->area + (FW_ZERO_PAGE - FW_BASE), 4096, e);
+	return write_file(path, fw_ptr(img, FW_ZERO_PAGE), 4096, e);
 }

@@ -14,26 +14,27 @@ static u32 e820_type(enum fw_mem_type t)
 	}
 }
 
-int fw_e820_build(struct fw_image *img, struct err *e)
+int fw_e820_build(const struct fw_mem_piece *pieces, unsigned int nr,
+		  struct e820_entry *e820, unsigned int *nr_e820, struct err *e)
 {
-	unsigned int i;
+	unsigned int i, n = 0;
 
-	img->nr_e820 = 0;
-	for (i = 0; i < img->nr_pieces; i++) {
-		const struct fw_mem_piece *p = &img->pieces[i];
-		struct e820_entry *last = img->nr_e820 ? &img->e820[img->nr_e820 - 1] : NULL;
+	for (i = 0; i < nr; i++) {
+		const struct fw_mem_piece *p = &pieces[i];
+		struct e820_entry *last = n ? &e820[n - 1] : NULL;
 		u32 type = e820_type(p->type);
 
 		if (last && last->addr + last->size == p->start && last->type == type) {
 			last->size += p->size;
 			continue;
 		}
-		if (img->nr_e820 == E820_MAX_ZEROPAGE)
+		if (n == E820_MAX_ZEROPAGE)
 			return err_set(e, "e820 map has more than %d entries", E820_MAX_ZEROPAGE);
-		img->e820[img->nr_e820].addr = p->start;
-		img->e820[img->nr_e820].size = p->size;
-		img->e820[img->nr_e820].type = type;
-		img->nr_e820++;
+		e820[n].addr = p->start;
+		e820[n].size = p->size;
+		e820[n].type = type;
+		n++;
 	}
+	*nr_e820 = n;
 	return 0;
 }

@@ -144,17 +144,17 @@ static u32 efi_type(enum fw_mem_type t)
 	}
 }
 
-static int build_memmap(struct fw_image *img, struct err *e)
+static int build_memmap(u8 *area, const struct fw_mem_piece *pieces, unsigned int nr,
+			unsigned int *nr_desc, struct err *e)
 {
 	unsigned int i;
 
-	if ((u64)img->nr_pieces * EFI_MEMDESC_SIZE > FW_EFI_MEMMAP_MAX)
-		return err_set(e, "EFI memory map needs %u descriptors, room for %llu",
-			       img->nr_pieces,
+	if ((u64)nr * EFI_MEMDESC_SIZE > FW_EFI_MEMMAP_MAX)
+		return err_set(e, "EFI memory map needs %u descriptors, room for %llu", nr,
 			       (unsigned long long)(FW_EFI_MEMMAP_MAX / EFI_MEMDESC_SIZE));
-	for (i = 0; i < img->nr_pieces; i++) {
-		const struct fw_mem_piece *p = &img->pieces[i];
-		struct efi_memory_desc *d = fw_ptr(img, FW_EFI_MEMMAP + i * EFI_MEMDESC_SIZE);
+	for (i = 0; i < nr; i++) {
+		const struct fw_mem_piece *p = &pieces[i];
+		struct efi_memory_desc *d = fw_area_ptr(area, FW_EFI_MEMMAP + i * EFI_MEMDESC_SIZE);
 
 		d->type = efi_type(p->type);
 		d->phys_addr = p->start;
@@ -165,11 +165,12 @@ static int build_memmap(struct fw_image *img, struct err *e)
 		if (p->reliable)
 			d->attribute |= EFI_MEMORY_MORE_RELIABLE;
 	}
-	img->nr_efi_desc = img->nr_pieces;
+	*nr_desc = nr;
 	return 0;
 }
 
-int fw_efi_build(struct fw_image *img, struct err *e)
+int fw_efi_build(u8 *area, const struct fw_mem_piece *pieces, unsigned int nr,
+		 u64 rsdp_addr, unsigned int *nr_desc, struct err *e)
 {
 	/* Layout of the runtime data page. */
 	const u64 systab_gpa = FW_EFI_RT_DATA;
@@ -178,12 +179,12 @@ int fw_efi_build(struct fw_image *img, struct err *e)
 	const u64 props_gpa = config_gpa + 0x100;
 	const u64 vendor_gpa = props_gpa + 0x40;
 	static const char vendor[] = "mirrorvm";
-	struct efi_system_table *st = fw_ptr(img, systab_gpa);
-	struct efi_runtime_services *rt = fw_ptr(img, rt_gpa);
-	struct efi_config_table *ct = fw_ptr(img, config_gpa);
-	struct efi_rt_properties_table *props = fw_ptr(img, props_gpa);
-	u16 *ucs2 = fw_ptr(img, vendor_gpa);
-	u8 *code = fw_ptr(img, FW_EFI_RT_CODE);
+	struct efi_system_table *st = fw_area_ptr(area, systab_gpa);
+	struct efi_runtime_services *rt = fw_area_ptr(area, rt_gpa);
+	struct efi_config_table *ct = fw_area_ptr(area, config_gpa);
+	struct efi_rt_properties_table *props = fw_area_ptr(area, props_gpa);
+	u16 *ucs2 = fw_area_ptr(area, vendor_gpa);
+	u8 *code = fw_area_ptr(area, FW_EFI_RT_CODE);
 	unsigned int i;
 
 	for (i = 0; i < sizeof(vendor); i++)
@@ -209,7 +210,7 @@ int fw_efi_build(struct fw_image *img, struct err *e)
 					    EFI_RT_SUPPORTED_RESET_SYSTEM;
 
 	ct[0].guid = acpi20_guid;
-	ct[0].table = img->rsdp_addr;
+	ct[0].table = rsdp_addr;
 	ct[1].guid = rt_properties_guid;
 	ct[1].table = props_gpa;
 
@@ -224,5 +225,5 @@ int fw_efi_build(struct fw_image *img, struct err *e)
 	st->tables = config_gpa;
 	st->hdr.crc32 = crc32(st, sizeof(*st));
 
-	return build_memmap(img, e);
+	return build_memmap(area, pieces, nr, nr_desc, e);
 }

@@ -2,7 +2,7 @@
 /*
  * The zero page (struct boot_params): what a boot loader tells Linux.  The
  * setup header comes from the bzImage; e820, EFI info and the RSDP address
- * come from the rest of the firmware image.
+ * come from the stages before it, as arguments.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,10 +14,11 @@ static void put16(u8 *zp, unsigned int off, u16 v) { memcpy(zp + off, &v, 2); }
 static void put32(u8 *zp, unsigned int off, u32 v) { memcpy(zp + off, &v, 4); }
 static void put64(u8 *zp, unsigned int off, u64 v) { memcpy(zp + off, &v, 8); }
 
-int fw_zero_page_build(struct fw_image *img, const struct boot_info *boot,
-		       struct err *e)
+int fw_zero_page_build(u8 *area, const struct boot_info *boot,
+		       const struct e820_entry *e820, unsigned int nr_e820,
+		       u64 rsdp_addr, unsigned int nr_efi_desc, struct err *e)
 {
-	u8 *zp = fw_ptr(img, FW_ZERO_PAGE);
+	u8 *zp = fw_area_ptr(area, FW_ZERO_PAGE);
 	u8 *efi = zp + BP_EFI_INFO;
 	unsigned int i;
 
@@ -26,7 +27,7 @@ int fw_zero_page_build(struct fw_image *img, const struct boot_info *boot,
 		const char *extra = boot->cmdline_extra;
 		size_t cmdlen = strlen(boot->cmdline);
 		size_t extralen = extra && *extra ? strlen(extra) + 1 : 0;
-		char *cmdline = fw_ptr(img, FW_CMDLINE);
+		char *cmdline = fw_area_ptr(area, FW_CMDLINE);
 
 		if (boot->setup_header_len > 4096 - BP_SETUP_HEADER)
 			return err_set(e, "kernel setup header too long");
@@ -48,11 +49,11 @@ int fw_zero_page_build(struct fw_image *img, const struct boot_info *boot,
 		put32(zp, BP_EXT_RAMDISK_SIZE, boot->initrd_size >> 32);
 	}
 
-	put64(zp, BP_ACPI_RSDP_ADDR, img->rsdp_addr);
+	put64(zp, BP_ACPI_RSDP_ADDR, rsdp_addr);
 
-	zp[BP_E820_ENTRIES] = img->nr_e820;
-	for (i = 0; i < img->nr_e820; i++)
-		memcpy(zp + BP_E820_TABLE + i * sizeof(struct e820_entry), &img->e820[i],
+	zp[BP_E820_ENTRIES] = nr_e820;
+	for (i = 0; i < nr_e820; i++)
+		memcpy(zp + BP_E820_TABLE + i * sizeof(struct e820_entry), &e820[i],
 		       sizeof(struct e820_entry));
 
 	memcpy(efi + EFI_LOADER_SIGNATURE, "EL64", 4);
@@ -62,7 +63,7 @@ int fw_zero_page_build(struct fw_image *img, const struct boot_info *boot,
 	put32(efi, EFI_MEMDESC_VERSION_OFF, EFI_MEMDESC_VERSION);
 	put32(efi, EFI_MEMMAP, (u32)FW_EFI_MEMMAP);
 	put32(efi, EFI_MEMMAP_HI, 0);
-	put32(efi, EFI_MEMMAP_SIZE, img->nr_efi_desc * EFI_MEMDESC_SIZE);
+	put32(efi, EFI_MEMMAP_SIZE, nr_efi_desc * EFI_MEMDESC_SIZE);
 	(void)put16;
 	return 0;
 }

@@ -69,18 +69,21 @@ struct efi_memory_desc {
 	u64 attribute;
 } __attribute__((packed));
 
-#define FW_MAX_TABLES	8
-
 struct fw_table {
 	char signature[5];
 	u64 addr;
 	u32 len;
+	bool in_xsdt;		/* the XSDT lists it */
 };
 
+/*
+ * The builder's output: the bytes of [FW_BASE, FW_END) and what they hold.
+ * Only fw__build() writes it; engines and dumps only read it.
+ */
 struct fw_image {
 	u8 area[FW_SIZE];		/* guest bytes of [FW_BASE, FW_END) */
 	u64 rsdp_addr;
-	struct fw_table tables[FW_MAX_TABLES];	/* RSDP first */
+	struct fw_table *tables;	/* in the order placed, RSDP first */
 	unsigned int nr_tables;
 	struct e820_entry e820[E820_MAX_ZEROPAGE];
 	unsigned int nr_e820;
@@ -89,21 +92,41 @@ struct fw_image {
 	unsigned int nr_pieces;
 };
 
-static inline void *fw_ptr(struct fw_image *img, u64 gpa)
+/* The firmware area's bytes at guest-physical @gpa (inside the area). */
+static inline void *fw_area_ptr(u8 *area, u64 gpa)
+{
+	return area + (gpa - FW_BASE);
+}
+
+static inline const void *fw_ptr(const struct fw_image *img, u64 gpa)
 {
 	return img->area + (gpa - FW_BASE);
 }
 
+/*
+ * Builds every byte for @lay and @boot (NULL for --dump-firmware).  @img
+ * is zeroed or was built before; fw__free() releases what it allocated.
+ */
 int fw__build(const struct layout *lay, const struct boot_info *boot,
 	      struct fw_image *img, struct err *e);
+void fw__free(struct fw_image *img);
 /* --dump-firmware: ACPI tables as SIG.dat, e820.txt, efi-memmap.txt. */
 int fw__dump(const struct fw_image *img, const char *dir, struct err *e);
 
-/* Pieces of the builder, each in its own file. */
-int fw_e820_build(struct fw_image *img, struct err *e);
-int fw_efi_build(struct fw_image *img, struct err *e);
-int fw_acpi_build(struct fw_image *img, const struct layout *lay, struct err *e);
-int fw_zero_page_build(struct fw_image *img, const struct boot_info *boot,
-		       struct err *e);
+/*
+ * The stages, each in its own file, each taking what it needs and
+ * returning what it produced (fw.c runs them in order).
+ */
+int fw_e820_build(const struct fw_mem_piece *pieces, unsigned int nr,
+		  struct e820_entry *e820, unsigned int *nr_e820, struct err *e);
+/* Appends the ACPI tables to the ACPI area; the XSDT last, the RSDP first. */
+int fw_acpi_build(const struct layout *lay, u8 *area, u64 *rsdp_addr,
+		  struct fw_table **tables, unsigned int *nr_tables, struct err *e);
+/* UEFI system table and runtime services naming @rsdp_addr, the EFI map. */
+int fw_efi_build(u8 *area, const struct fw_mem_piece *pieces, unsigned int nr,
+		 u64 rsdp_addr, unsigned int *nr_desc, struct err *e);
+int fw_zero_page_build(u8 *area, const struct boot_info *boot,
+		       const struct e820_entry *e820, unsigned int nr_e820,
+		       u64 rsdp_addr, unsigned int nr_efi_desc, struct err *e);
 
 #endif
