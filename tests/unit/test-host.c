@@ -97,7 +97,7 @@ static void test_placement_report(void)
 	static struct vm_spec cfg;
 	static struct layout lay;
 	struct host_mirror hm;
-	struct guest_ram ram[2];
+	struct ram_mapping ram[2];
 	struct err e = { "" };
 	char path[512], *json;
 	u8 *buf;
@@ -127,7 +127,7 @@ static void test_placement_report(void)
 	ram[1].slot = (struct mem_slot){ 4 << 20, 4 << 20, 0, false };
 	ram[1].hva = a + (4 << 20);
 	{
-		struct guest_ram all[3] = { ram[0], ram[1],
+		struct ram_mapping all[3] = { ram[0], ram[1],
 			{ { 8 << 20, 4 << 20, 1, false }, b, false } };
 
 		snprintf(path, sizeof(path), "%s/report.json", fixdir);

@@ -24,6 +24,7 @@
 
 #include "backing.h"
 #include "console.h"
+#include "device.h"
 #include "ending.h"
 #include "engine.h"
 
@@ -185,8 +186,49 @@ static void build_memory_args(struct qemu_run *q, const struct vm_image *vm)
 	}
 }
 
+/*
+ * The platform table's devices as QEMU devices: the serial port as QEMU's
+ * own 16550 on a pipe we relay, mirrorvm's ports as isa-debugcon devices
+ * whose bytes come back through FIFOs named after their role.
+ */
+static const char *qemu_role(const struct device_model *m)
+{
+	if (m == &serial_8250)
+		return "con";
+	if (m == &control_port)
+		return "ctl";
+	if (m == &status_port)
+		return "status";
+	if (m == &pvpanic)
+		return "panic";
+	return NULL;
+}
+
+static void device_args(struct qemu_run *q, const struct platform_device *d)
+{
+	const char *role = qemu_role(d->model);
+
+	if (!role)
+		return;		/* refused by qemu_check() */
+	arg(q, "-chardev");
+	if (d->model == &serial_8250) {
+		arg(q, "pipe,id=%s,path=%s/con", role, q->dir);
+		arg(q, "-device");
+		arg(q, "isa-serial,chardev=%s,iobase=0x%llx,irq=%d", role,
+		    (unsigned long long)d->base, d->gsi);
+		return;
+	}
+	arg(q, "file,id=%s,path=%s/%s", role, q->dir, role);
+	arg(q, "-device");
+	/* pvpanic's register: reads give the supported events (PANICKED) */
+	arg(q, "isa-debugcon,chardev=%s,iobase=0x%llx%s", role, (unsigned long long)d->base,
+	    d->model == &pvpanic ? ",readback=1" : "");
+}
+
 static int build_args(struct qemu_run *q, const struct vm_image *vm, bool use_kvm)
 {
+	unsigned int i;
+
 	const struct boot_info *bi = &vm->kernel->info;
 
 	arg(q, "%s", vm->opts->qemu_binary ? vm->opts->qemu_binary : "qemu-system-x86_64");
@@ -217,23 +259,9 @@ static int build_args(struct qemu_run *q, const struct vm_image *vm, bool use_kv
 		arg(q, "loader,file=%s,addr=0x%llx,force-raw=on", vm->kernel->initrd_path,
 		    (unsigned long long)bi->initrd_addr);
 	}
-	arg(q, "-chardev");
-	arg(q, "pipe,id=con,path=%s/con", q->dir);
-	arg(q, "-device");
-	arg(q, "isa-serial,chardev=con,iobase=0x%x,irq=%d", COM1_PORT, COM1_IRQ);
-	arg(q, "-chardev");
-	arg(q, "file,id=ctl,path=%s/ctl", q->dir);
-	arg(q, "-device");
-	arg(q, "isa-debugcon,chardev=ctl,iobase=0x%x", MVM_CTL_PORT);
-	arg(q, "-chardev");
-	arg(q, "file,id=status,path=%s/status", q->dir);
-	arg(q, "-device");
-	arg(q, "isa-debugcon,chardev=status,iobase=0x%x", MVM_STATUS_PORT);
-	/* pvpanic's register: reads give the supported events (PANICKED). */
-	arg(q, "-chardev");
-	arg(q, "file,id=panic,path=%s/panic", q->dir);
-	arg(q, "-device");
-	arg(q, "isa-debugcon,chardev=panic,iobase=0x%x,readback=1", PVPANIC_PORT);
+	for (i = 0; i < nr_platform_devices; i++)
+		if (platform_device__present(&platform_devices[i], vm->lay))
+			device_args(q, &platform_devices[i]);
 	arg(q, "-no-reboot");
 	return 0;
 }
@@ -261,10 +289,17 @@ static int qemu_check(const struct layout *lay, const struct run_opts *opts,
 		      const char *cmdline, struct engine_plan *plan, struct err *e)
 {
 	struct mem_slot *slots;
-	unsigned int nr;
+	unsigned int nr, i;
 	u64 khz;
 	int ret;
 
+	for (i = 0; i < nr_platform_devices; i++) {
+		const struct platform_device *d = &platform_devices[i];
+
+		if (platform_device__present(d, lay) && !qemu_role(d->model))
+			return err_set(e, "the qemu engine has no device for the platform's %s (%s); use --engine kvm",
+				       d->name, d->model->kind);
+	}
 	if (lay->nr_reliable && lay->host_mirror != HOST_MIRROR_OFF) {
 		if (lay->host_mirror == HOST_MIRROR_REQUIRED)
 			return err_set(e, "--host-mirror=required: the qemu engine cannot back reliable guest ranges with host mirrored memory (use --engine kvm)");

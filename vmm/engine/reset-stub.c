@@ -9,8 +9,9 @@
 #include <string.h>
 
 #include "engine.h"
+#include "platform.h"
 
-#define ROM_BASE	0xFFFF0000U
+#define ROM_BASE	((u32)RESET_ROM_BASE)
 #define GDT_OFF		0xFF00
 #define GDTR_OFF	0xFF20
 #define CODE16_OFF	0xFF30

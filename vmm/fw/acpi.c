@@ -107,7 +107,7 @@ int fw_acpi_build(const struct layout *lay, u8 *area, u64 *rsdp_addr,
 	memset(&rsdp, 0, sizeof(rsdp));
 	ret = place(&a, "RSDP", &rsdp, sizeof(rsdp), false, rsdp_addr, e);
 	if (!ret) {
-		acpi_build_dsdt(&b);
+		acpi_build_dsdt(&b, lay);
 		ret = add_table(&a, &b, false, &dsdt, e);
 	}
 	if (!ret) {

@@ -1,47 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DSDT: the devices Linux cannot find without ACPI on a HW-reduced platform
- * (COM1, pvpanic) and \_S5, which ACPI's sleep control register needs.
+ * DSDT: the platform table's devices (vmm/platform/devices.c), which Linux
+ * cannot find without ACPI on a HW-reduced platform, each described by its
+ * model, and \_S5, which ACPI's sleep control register needs.
  */
 #include <string.h>
 
 #include "acpi.h"
 #include "aml.h"
+#include "device.h"
 #include "platform.h"
 
-static struct aml *com1(void)
-{
-	struct aml *dev = aml_device("COM1");
-	struct aml *crs = aml_resource_template();
-
-	aml_append(dev, aml_name("_HID", aml_eisaid("PNP0501")));
-	aml_append(dev, aml_name("_UID", aml_int(0)));
-	aml_res_io(crs, COM1_PORT, 8);
-	aml_res_irq(crs, COM1_IRQ);
-	aml_append(dev, aml_name("_CRS", aml_resource_end(crs)));
-	return dev;
-}
-
-/* QEMU's pvpanic ISA device; Linux's pvpanic-mmio driver binds to it. */
-static struct aml *pvpanic(void)
-{
-	struct aml *dev = aml_device("PEVT");
-	struct aml *crs = aml_resource_template();
-
-	aml_append(dev, aml_name("_HID", aml_string("QEMU0001")));
-	aml_res_io(crs, PVPANIC_PORT, 1);
-	aml_append(dev, aml_name("_CRS", aml_resource_end(crs)));
-	return dev;
-}
-
-void acpi_build_dsdt(struct acpi_buf *b)
+void acpi_build_dsdt(struct acpi_buf *b, const struct layout *lay)
 {
 	struct aml *root = aml_raw();
 	struct aml *sb = aml_scope("\\_SB");
 	struct aml *s5 = aml_package(4);
+	unsigned int i;
 
-	aml_append(sb, com1());
-	aml_append(sb, pvpanic());
+	for (i = 0; i < nr_platform_devices; i++) {
+		const struct platform_device *d = &platform_devices[i];
+
+		if (d->model->aml && platform_device__present(d, lay))
+			d->model->aml(sb, d, lay);
+	}
 	aml_append(root, sb);
 
 	/* \_S5: SLP_TYPa, SLP_TYPb, reserved, reserved (7.4.2) */

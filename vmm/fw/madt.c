@@ -1,16 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
-/* MADT (ACPI 6.5 5.2.12): one xAPIC per vCPU, the IOAPIC, ISA overrides. */
+/*
+ * MADT (ACPI 6.5 5.2.12): one xAPIC per vCPU, the IOAPIC, the PIT's ISA
+ * override and one for every platform device whose interrupt is not ISA's
+ * default (edge, active high).
+ */
 #include "acpi.h"
+#include "device.h"
 #include "layout.h"
 #include "platform.h"
+
+static void add_override(struct acpi_buf *b, u8 irq, u32 gsi, u16 flags)
+{
+	struct acpi_madt_interrupt_override *iso = acpi_buf_append(b, sizeof(*iso));
+
+	iso->header.type = ACPI_MADT_TYPE_INTERRUPT_OVERRIDE;
+	iso->header.length = sizeof(*iso);
+	iso->bus = 0;
+	iso->source_irq = irq;
+	iso->global_irq = gsi;
+	iso->inti_flags = flags;
+}
 
 void acpi_build_madt(struct acpi_buf *b, const struct layout *lay)
 {
 	struct acpi_table_madt *madt;
 	struct acpi_madt_io_apic *io;
-	struct acpi_madt_interrupt_override *iso;
 	struct acpi_madt_local_apic_nmi *nmi;
-	unsigned int cpu;
+	unsigned int cpu, i;
 
 	acpi_buf_begin(b, "APIC", 5);
 	madt = acpi_buf_append(b, sizeof(*madt) - sizeof(madt->header));
@@ -41,13 +57,13 @@ void acpi_build_madt(struct acpi_buf *b, const struct layout *lay)
 	io->global_irq_base = 0;
 
 	/* ISA IRQ 0 (PIT) arrives on IOAPIC pin 2, as on every PC. */
-	iso = acpi_buf_append(b, sizeof(*iso));
-	iso->header.type = ACPI_MADT_TYPE_INTERRUPT_OVERRIDE;
-	iso->header.length = sizeof(*iso);
-	iso->bus = 0;
-	iso->source_irq = 0;
-	iso->global_irq = 2;
-	iso->inti_flags = 0;
+	add_override(b, 0, 2, 0);
+	for (i = 0; i < nr_platform_devices; i++) {
+		const struct platform_device *d = &platform_devices[i];
+
+		if (d->gsi != NO_GSI && d->model->irq_flags && platform_device__present(d, lay))
+			add_override(b, d->gsi, d->gsi, d->model->irq_flags);
+	}
 
 	/* LINT1 is NMI on every processor (uid 0xff means all). */
 	nmi = acpi_buf_append(b, sizeof(*nmi));

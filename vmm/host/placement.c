@@ -107,7 +107,7 @@ struct node_stats {
 	bool pfn_seen;
 };
 
-static int scan_slot(int pagemap, const struct guest_ram *r, const struct host_mirror *hm,
+static int scan_slot(int pagemap, const struct ram_mapping *r, const struct host_mirror *hm,
 		     const struct host_blocks *hb, struct node_stats *st, struct err *e)
 {
 	static u64 ent[BATCH];
@@ -185,7 +185,7 @@ static void json_string(FILE *f, const char *s)
 }
 
 int placement__report(const struct layout *lay, const struct host_mirror *hm,
-		      const struct guest_ram *ram, unsigned int nr, const char *path,
+		      const struct ram_mapping *ram, unsigned int nr, const char *path,
 		      struct err *e)
 {
 	static struct node_stats st[MAX_NODES];

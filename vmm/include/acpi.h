@@ -245,6 +245,6 @@ void acpi_build_madt(struct acpi_buf *b, const struct layout *lay);
 void acpi_build_srat(struct acpi_buf *b, const struct layout *lay);
 void acpi_build_slit(struct acpi_buf *b, const struct layout *lay);
 void acpi_build_fadt(struct acpi_buf *b, u64 dsdt_addr);
-void acpi_build_dsdt(struct acpi_buf *b);
+void acpi_build_dsdt(struct acpi_buf *b, const struct layout *lay);
 
 #endif

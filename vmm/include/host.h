@@ -39,7 +39,7 @@ void host_mirror__detect(struct host_mirror *hm);
 void *host_mirror__map(const struct host_mirror *hm, u64 size, struct err *e);
 
 /* One piece of guest RAM as an engine mapped it. */
-struct guest_ram {
+struct ram_mapping {
 	struct mem_slot slot;
 	void *hva;
 	bool host_mirrored;	/* mapped through host_mirror__map() */
@@ -50,7 +50,7 @@ struct guest_ram {
  * stderr), measured from /proc/self/pagemap and the host's memory blocks.
  */
 int placement__report(const struct layout *lay, const struct host_mirror *hm,
-		      const struct guest_ram *ram, unsigned int nr, const char *path,
+		      const struct ram_mapping *ram, unsigned int nr, const char *path,
 		      struct err *e);
 
 #endif

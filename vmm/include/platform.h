@@ -3,10 +3,12 @@
 #define MIRRORVM_PLATFORM_H
 
 /*
- * The virtual platform every engine implements and the firmware describes.
- * Keeping these in one header is what lets one firmware builder serve both
+ * The virtual platform every engine implements and the firmware describes:
+ * every guest-physical address and port mirrorvm uses is defined here.
+ * Keeping them in one header is what lets one firmware builder serve both
  * engines: the QEMU engine maps each item to a QEMU device, the KVM engine
- * emulates it.
+ * emulates it.  The devices themselves are rows of the platform table
+ * (vmm/platform/devices.c, device.h).
  */
 
 /* Firmware area in node 0, below the legacy VGA/BIOS hole. */
@@ -28,6 +30,37 @@
 
 /* Where the protected-mode kernel goes (bzImage pref_address for x86_64). */
 #define KERNEL_LOAD_ADDR	0x1000000ULL
+
+/*
+ * The KVM engine's 64-bit entry (engine/kvm/entry.c): a GDT and page tables
+ * identity-mapping the first 4 GiB, in low RAM below the firmware area that
+ * the e820 map gives the kernel as usable (it builds its own tables before
+ * it reuses that memory).
+ */
+#define BOOT_GDT		0x1000ULL
+#define BOOT_PML4		0x2000ULL
+#define BOOT_PDPT		0x3000ULL
+#define BOOT_PD			0x4000ULL	/* 4 pages: 4 GiB of 2 MiB pages */
+#define BOOT_PT_END		0x8000ULL
+
+/*
+ * KVM's identity-map page and three-page TSS (Intel needs them for real
+ * mode; AMD ignores them): in the PCI hole, above the IOAPIC and LAPIC and
+ * below the reset ROM, where no RAM and no device is.
+ */
+#define KVM_IDENTITY_MAP_ADDR	0xFFFBC000ULL
+#define KVM_TSS_ADDR		0xFFFBD000ULL
+
+/* The QEMU engine's -bios image: 64 KiB ending at 4 GiB (reset vector). */
+#define RESET_ROM_BASE		0xFFFF0000ULL
+#define RESET_ROM_SIZE		0x10000ULL
+
+/*
+ * A window in the PCI hole for platform devices with MMIO registers (none
+ * of today's devices is one); below the IOAPIC.
+ */
+#define PLATFORM_MMIO_BASE	0xFEB00000ULL
+#define PLATFORM_MMIO_SIZE	0x00100000ULL
 
 #define IOAPIC_ADDR		0xFEC00000ULL
 #define IOAPIC_ID		0

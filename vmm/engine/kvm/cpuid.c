@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "kvm-engine.h"
+#include "kvm-vm.h"
 
 #define CPUID_MAX_ENTRIES	512
 
@@ -19,7 +19,7 @@
 #define CPUID81_ECX_CMP_LEGACY	(1U << 1)
 #define CPUID81_ECX_TOPOEXT	(1U << 22)
 
-int kvm_cpuid__init(struct kvm_guest *g, struct err *e)
+int kvm_cpuid__init(struct kvm_vm *vm, struct err *e)
 {
 	unsigned int n = 64;
 
@@ -29,8 +29,8 @@ int kvm_cpuid__init(struct kvm_guest *g, struct err *e)
 		if (!c)
 			return err_set(e, "out of memory");
 		c->nent = n;
-		if (!ioctl(g->sys_fd, KVM_GET_SUPPORTED_CPUID, c)) {
-			g->cpuid = c;
+		if (!ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, c)) {
+			vm->cpuid = c;
 			return 0;
 		}
 		free(c);
@@ -74,9 +74,9 @@ static unsigned int add_topology(struct kvm_cpuid_entry2 *out, unsigned int k, u
 	return k;
 }
 
-int kvm_cpuid__set(struct kvm_guest *g, struct vcpu *v, struct err *e)
+int kvm_cpuid__set(struct kvm_vm *vm, struct kvm_vcpu *v, struct err *e)
 {
-	const struct kvm_cpuid2 *sup = g->cpuid;
+	const struct kvm_cpuid2 *sup = vm->cpuid;
 	u32 basic = max_leaf(sup, 0), apic = v->id;
 	struct kvm_cpuid2 *c;
 	unsigned int i, k = 0;

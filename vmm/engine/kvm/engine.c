@@ -11,7 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "kvm-engine.h"
+#include "kvm-vm.h"
 
 /* What the engine needs of /dev/kvm, checked once before the VM exists. */
 static const struct {
@@ -115,9 +115,32 @@ static int kvm_check(const struct layout *lay, const struct run_opts *opts,
 	return ret;
 }
 
+static int kvm_run(const struct vm_image *image, struct err *e)
+{
+	struct kvm_vm *vm;
+	struct err sub;
+	int ret;
+
+	ret = kvm_vm__create(&vm, image, e);
+	if (!ret)
+		ret = kvm_vm__boot(vm, e);
+	if (!ret)
+		ret = kvm_vm__run(vm, e);
+	if (ret >= 0 && image->opts->placement_report) {
+		if (placement__report(image->lay, &image->plan->hm, vm->ram, vm->nr_ram,
+				      image->opts->placement_report, &sub)) {
+			warn("%s", sub.msg);
+			if (ret == MVM_EXIT_OK)
+				ret = MVM_EXIT_ERROR;
+		}
+	}
+	kvm_vm__destroy(vm);
+	return ret;
+}
+
 const struct engine kvm_engine = {
 	.name = "kvm",
 	.caps = ENGINE_CAP_ELF_KERNEL | ENGINE_CAP_HOST_MIRROR | ENGINE_CAP_PLACEMENT,
 	.check = kvm_check,
-	.run = kvm_vm__run,
+	.run = kvm_run,
 };

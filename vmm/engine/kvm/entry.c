@@ -6,22 +6,16 @@
  * __BOOT_DS (0x18) are flat 4 GiB segments, interrupts off, %rsi = the zero
  * page, %rip = the 64-bit entry (load address + 0x200).
  *
- * The GDT and page tables live in low RAM below the firmware area, which
- * the e820 map gives the kernel as usable: it builds its own tables before
- * it reuses that memory.  Only the BSP starts here; APs wait for INIT/SIPI
+ * The GDT and page tables live in low RAM below the firmware area
+ * (platform.h BOOT_*), which the e820 map gives the kernel as usable: it
+ * builds its own tables before it reuses that memory.  Only the BSP starts here; APs wait for INIT/SIPI
  * in the in-kernel LAPIC and start in Linux's real-mode trampoline.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "kvm-engine.h"
-
-#define BOOT_GDT	0x1000ULL
-#define BOOT_PML4	0x2000ULL
-#define BOOT_PDPT	0x3000ULL
-#define BOOT_PD		0x4000ULL	/* 4 pages: 4 GiB of 2 MiB pages */
-#define BOOT_PT_END	0x8000ULL
+#include "kvm-vm.h"
 
 #define BOOT_CS		0x10
 #define BOOT_DS		0x18
@@ -47,7 +41,7 @@ static u64 gdt_entry(u64 flags, u64 base, u64 limit)
 	       (limit & 0x0000ffffULL);
 }
 
-int kvm_boot__setup_memory(struct kvm_guest *g, struct err *e)
+int kvm_entry__setup_memory(struct kvm_vm *vm, struct err *e)
 {
 	u64 gdt[4] = {
 		0, 0,
@@ -57,12 +51,12 @@ int kvm_boot__setup_memory(struct kvm_guest *g, struct err *e)
 	u64 *pml4, *pdpt, *pd;
 	unsigned int i;
 
-	pml4 = kvm_memory__hva(g, BOOT_PML4, BOOT_PT_END - BOOT_PML4);
-	if (!pml4 || kvm_memory__write(g, BOOT_GDT, gdt, sizeof(gdt), e))
+	pml4 = kvm_memory__hva(vm, BOOT_PML4, BOOT_PT_END - BOOT_PML4);
+	if (!pml4 || kvm_memory__write(vm, BOOT_GDT, gdt, sizeof(gdt), e))
 		return err_set(e, "no guest RAM for the boot page tables at 0x%llx",
 			       (unsigned long long)BOOT_GDT);
-	pdpt = kvm_memory__hva(g, BOOT_PDPT, SZ_4K);
-	pd = kvm_memory__hva(g, BOOT_PD, 4 * SZ_4K);
+	pdpt = kvm_memory__hva(vm, BOOT_PDPT, SZ_4K);
+	pd = kvm_memory__hva(vm, BOOT_PD, 4 * SZ_4K);
 	memset(pml4, 0, BOOT_PT_END - BOOT_PML4);
 	pml4[0] = BOOT_PDPT | PTE_P | PTE_RW;
 	for (i = 0; i < 4; i++)
@@ -87,7 +81,7 @@ static void seg(struct kvm_segment *s, u16 sel, u8 type, bool code64)
 	s->g = 1;
 }
 
-int kvm_boot__setup_bsp(struct kvm_guest *g, struct vcpu *v, struct err *e)
+int kvm_entry__setup_bsp(struct kvm_vm *vm, struct kvm_vcpu *v, struct err *e)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -109,7 +103,7 @@ int kvm_boot__setup_bsp(struct kvm_guest *g, struct vcpu *v, struct err *e)
 
 	memset(&regs, 0, sizeof(regs));
 	regs.rflags = 0x2;		/* bit 1 is always set; IF off */
-	regs.rip = g->vm->kernel->info.entry64;
+	regs.rip = vm->image->kernel->info.entry64;
 	regs.rsi = FW_ZERO_PAGE;
 	if (ioctl(v->fd, KVM_SET_REGS, &regs))
 		return err_set(e, "KVM_SET_REGS: %s", strerror(errno));

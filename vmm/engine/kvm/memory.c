@@ -15,18 +15,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "kvm-engine.h"
+#include "kvm-vm.h"
 
-static int set_slot(struct kvm_guest *g, unsigned int i, struct err *e)
+static int set_slot(struct kvm_vm *vm, unsigned int i, struct err *e)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = i,
-		.guest_phys_addr = g->ram[i].slot.gpa,
-		.memory_size = g->ram[i].slot.size,
-		.userspace_addr = (uintptr_t)g->ram[i].hva,
+		.guest_phys_addr = vm->ram[i].slot.gpa,
+		.memory_size = vm->ram[i].slot.size,
+		.userspace_addr = (uintptr_t)vm->ram[i].hva,
 	};
 
-	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
 		return err_set(e, "KVM_SET_USER_MEMORY_REGION [0x%llx-0x%llx): %s",
 			       (unsigned long long)r.guest_phys_addr,
 			       (unsigned long long)(r.guest_phys_addr + r.memory_size),
@@ -34,9 +34,9 @@ static int set_slot(struct kvm_guest *g, unsigned int i, struct err *e)
 	return 0;
 }
 
-static int prefault(struct kvm_guest *g, struct err *e)
+static int prefault(struct kvm_vm *vm, struct err *e)
 {
-	const struct layout *lay = g->vm->lay;
+	const struct layout *lay = vm->image->lay;
 	struct backing_range r[MAX_SLOTS];
 	unsigned int n, i, k;
 	int ret;
@@ -44,12 +44,12 @@ static int prefault(struct kvm_guest *g, struct err *e)
 	for (n = 0; n < lay->nr_nodes; n++) {
 		if (!lay->nodes[n].host.prefault)
 			continue;
-		for (i = 0, k = 0; i < g->nr_ram; i++) {
+		for (i = 0, k = 0; i < vm->nr_ram; i++) {
 			/* host_mirror__map() allocated those already */
-			if (g->ram[i].slot.node != n || g->ram[i].host_mirrored)
+			if (vm->ram[i].slot.node != n || vm->ram[i].host_mirrored)
 				continue;
-			r[k].hva = g->ram[i].hva;
-			r[k++].size = g->ram[i].slot.size;
+			r[k].hva = vm->ram[i].hva;
+			r[k++].size = vm->ram[i].slot.size;
 		}
 		ret = backing__prefault(n, r, k, e);
 		if (ret)
@@ -58,10 +58,10 @@ static int prefault(struct kvm_guest *g, struct err *e)
 	return 0;
 }
 
-int kvm_memory__setup(struct kvm_guest *g, struct err *e)
+int kvm_memory__setup(struct kvm_vm *vm, struct err *e)
 {
-	const struct layout *lay = g->vm->lay;
-	const struct engine_plan *plan = g->vm->plan;
+	const struct layout *lay = vm->image->lay;
+	const struct engine_plan *plan = vm->image->plan;
 	struct mem_slot slots[MAX_SLOTS];
 	unsigned int nr, i;
 	struct err sub;
@@ -70,7 +70,7 @@ int kvm_memory__setup(struct kvm_guest *g, struct err *e)
 	nr = layout__slots(lay, slots, MAX_SLOTS);
 	for (i = 0; i < nr; i++) {
 		const struct layout_node *n = &lay->nodes[slots[i].node];
-		struct guest_ram *r = &g->ram[i];
+		struct ram_mapping *r = &vm->ram[i];
 		void *p;
 
 		p = MAP_FAILED;
@@ -94,59 +94,59 @@ int kvm_memory__setup(struct kvm_guest *g, struct err *e)
 		}
 		r->slot = slots[i];
 		r->hva = p;
-		g->nr_ram = i + 1;
-		ret = set_slot(g, i, e);
+		vm->nr_ram = i + 1;
+		ret = set_slot(vm, i, e);
 		if (ret)
 			return ret;
 	}
-	return prefault(g, e);
+	return prefault(vm, e);
 }
 
-void kvm_memory__teardown(struct kvm_guest *g)
+void kvm_memory__teardown(struct kvm_vm *vm)
 {
 	unsigned int i;
 
-	for (i = 0; i < g->nr_ram; i++)
-		munmap(g->ram[i].hva, g->ram[i].slot.size);
-	g->nr_ram = 0;
+	for (i = 0; i < vm->nr_ram; i++)
+		munmap(vm->ram[i].hva, vm->ram[i].slot.size);
+	vm->nr_ram = 0;
 }
 
-void *kvm_memory__hva(struct kvm_guest *g, u64 gpa, u64 len)
+void *kvm_memory__hva(struct kvm_vm *vm, u64 gpa, u64 len)
 {
 	unsigned int i;
 
-	for (i = 0; i < g->nr_ram; i++) {
-		const struct mem_slot *s = &g->ram[i].slot;
+	for (i = 0; i < vm->nr_ram; i++) {
+		const struct mem_slot *s = &vm->ram[i].slot;
 
 		if (gpa >= s->gpa && gpa - s->gpa <= s->size && len <= s->size - (gpa - s->gpa))
-			return (u8 *)g->ram[i].hva + (gpa - s->gpa);
+			return (u8 *)vm->ram[i].hva + (gpa - s->gpa);
 	}
 	return NULL;
 }
 
 /* The largest piece at @gpa that one slot holds, at most @len. */
-static void *span(struct kvm_guest *g, u64 gpa, u64 len, u64 *got)
+static void *span(struct kvm_vm *vm, u64 gpa, u64 len, u64 *got)
 {
 	unsigned int i;
 
-	for (i = 0; i < g->nr_ram; i++) {
-		const struct mem_slot *s = &g->ram[i].slot;
+	for (i = 0; i < vm->nr_ram; i++) {
+		const struct mem_slot *s = &vm->ram[i].slot;
 
 		if (gpa >= s->gpa && gpa < s->gpa + s->size) {
 			*got = MIN(len, s->gpa + s->size - gpa);
-			return (u8 *)g->ram[i].hva + (gpa - s->gpa);
+			return (u8 *)vm->ram[i].hva + (gpa - s->gpa);
 		}
 	}
 	return NULL;
 }
 
-int kvm_memory__write(struct kvm_guest *g, u64 gpa, const void *buf, u64 len, struct err *e)
+int kvm_memory__write(struct kvm_vm *vm, u64 gpa, const void *buf, u64 len, struct err *e)
 {
 	const u8 *src = buf;
 
 	while (len) {
 		u64 n;
-		void *dst = span(g, gpa, len, &n);
+		void *dst = span(vm, gpa, len, &n);
 
 		if (!dst)
 			return err_set(e, "guest-physical 0x%llx is not RAM", (unsigned long long)gpa);
@@ -162,12 +162,12 @@ int kvm_memory__write(struct kvm_guest *g, u64 gpa, const void *buf, u64 len, st
  * Copies @size bytes of the file @fd (@name in errors) at @off into guest
  * RAM at @gpa, slot by slot: straight from the page cache, no buffer.
  */
-static int load_fd(struct kvm_guest *g, int fd, const char *name, u64 off, u64 gpa,
+static int load_fd(struct kvm_vm *vm, int fd, const char *name, u64 off, u64 gpa,
 		   u64 size, struct err *e)
 {
 	while (size) {
 		u64 n;
-		u8 *dst = span(g, gpa, size, &n);
+		u8 *dst = span(vm, gpa, size, &n);
 		int ret;
 
 		if (!dst)
@@ -184,40 +184,40 @@ static int load_fd(struct kvm_guest *g, int fd, const char *name, u64 off, u64 g
 	return 0;
 }
 
-static int load_file(struct kvm_guest *g, const char *path, u64 gpa, u64 size, struct err *e)
+static int load_file(struct kvm_vm *vm, const char *path, u64 gpa, u64 size, struct err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int ret;
 
 	if (fd < 0)
 		return err_set(e, "%s: %s", path, strerror(errno));
-	ret = load_fd(g, fd, path, 0, gpa, size, e);
+	ret = load_fd(vm, fd, path, 0, gpa, size, e);
 	close(fd);
 	return ret;
 }
 
-int kvm_memory__load_images(struct kvm_guest *g, struct err *e)
+int kvm_memory__load_images(struct kvm_vm *vm, struct err *e)
 {
-	const struct kernel_image *k = g->vm->kernel;
+	const struct kernel_image *k = vm->image->kernel;
 	struct err sub;
 	unsigned int i;
 
-	if (kvm_memory__write(g, FW_BASE, g->vm->fw->area, FW_SIZE, &sub))
+	if (kvm_memory__write(vm, FW_BASE, vm->image->fw->area, FW_SIZE, &sub))
 		return err_set(e, "firmware area: %s", sub.msg);
 	/*
 	 * The kernel goes from the file straight into guest RAM: one copy,
 	 * and no kernel-sized buffer in mirrorvm (a vmlinux is ~60 MB).
 	 */
-	if (!k->elf && load_fd(g, k->fd, k->path, k->pm_offset, k->info.kernel_addr,
+	if (!k->elf && load_fd(vm, k->fd, k->path, k->pm_offset, k->info.kernel_addr,
 			       k->info.kernel_size, &sub))
 		return err_set(e, "kernel: %s", sub.msg);
 	/* vmlinux: file bytes only; fresh guest memory is already zero */
 	for (i = 0; k->elf && i < k->nr_seg; i++)
-		if (load_fd(g, k->fd, k->path, k->seg[i].offset, k->seg[i].paddr,
+		if (load_fd(vm, k->fd, k->path, k->seg[i].offset, k->seg[i].paddr,
 			    k->seg[i].filesz, &sub))
 			return err_set(e, "kernel segment %u: %s", i, sub.msg);
 	if (k->initrd_path &&
-	    load_file(g, k->initrd_path, k->info.initrd_addr, k->initrd_size, &sub))
+	    load_file(vm, k->initrd_path, k->info.initrd_addr, k->initrd_size, &sub))
 		return err_set(e, "initrd: %s", sub.msg);
 	return 0;
 }

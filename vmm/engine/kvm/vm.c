@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The KVM engine: mirrorvm runs the guest itself.  The VM gets the
+ * The KVM engine's VM and its lifecycle (kvm-vm.h).  The VM gets the
  * firmware builder's bytes unchanged, one memory slot per layout slot, the
- * in-kernel LAPIC/IOAPIC/PIC and PIT, the 8250 and mirrorvm's ports in
- * userspace, and one thread per vCPU.  The main thread waits for the guest
- * to end (a port write, a crash, a host signal), feeds terminal input to
- * the 8250, and tears everything down.
+ * in-kernel LAPIC/IOAPIC/PIC and PIT, the platform table's devices on one
+ * bus, and one thread per vCPU.  The main thread runs the event loop: host
+ * signals, the host console's input, and the vCPUs' events.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,61 +15,104 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "kvm-engine.h"
-
-/* Below the IOAPIC and LAPIC, above every slot (RAM ends below 3 GiB there). */
-#define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
-#define KVM_TSS_ADDR		0xfffbd000ULL
+#include "kvm-vm.h"
 
 #define NR_IOAPIC_PINS		24
+#define ISA_IRQS		16
+/* How soon to look again when the serial port cannot take console input. */
+#define STDIN_RETRY_NS		(10 * 1000 * 1000)
 
-void guest__end(struct kvm_guest *g, enum vm_end end, int status)
+void kvm_vm__end(struct kvm_vm *vm, enum vm_end end, int status)
 {
 	u64 one = 1;
 	ssize_t n;
 
-	ending__set(&g->ending, end, status);
-	n = write(g->event_fd, &one, sizeof(one));
-	(void)n;		/* a full eventfd has already woken the main loop */
+	ending__set(&vm->ending, end, status);
+	n = write(vm->event_fd, &one, sizeof(one));
+	(void)n;		/* a full eventfd has already woken the loop */
 }
 
-/* The capabilities were checked by the engine's check step (engine.c). */
-static int open_kvm(struct kvm_guest *g, struct err *e)
+/* ---- what devices may do (struct dev_ctx) ---- */
+
+static void ctx_set_irq(struct dev_ctx *ctx, unsigned int gsi, int level)
+{
+	struct kvm_vm *vm = ctx->opaque;
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	/* Fails only when the VM is going away; nothing to do then. */
+	(void)ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq);
+}
+
+static void ctx_end(struct dev_ctx *ctx, enum vm_end end, int status)
+{
+	kvm_vm__end(ctx->opaque, end, status);
+}
+
+static void ctx_console_out(struct dev_ctx *ctx, const u8 *buf, size_t len)
+{
+	struct kvm_vm *vm = ctx->opaque;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(vm->console_fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* a closed stdout must not stop the guest */
+		done += n;
+	}
+	if (!vm->watch.panicked && console_watch__feed(&vm->watch, buf, len))
+		kvm_vm__end(vm, VM_END_PANIC_CONSOLE, MVM_EXIT_CRASH);
+}
+
+/* ---- creation ---- */
+
+static int open_kvm(struct kvm_vm *vm, struct err *e)
 {
 	int v;
 
-	g->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (g->sys_fd < 0)
+	/* The capabilities were checked by the engine's check step. */
+	vm->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->sys_fd < 0)
 		return err_set(e, "--engine kvm: /dev/kvm: %s", strerror(errno));
-	g->has_immediate_exit = true;
-	v = ioctl(g->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	v = ioctl(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (v < (int)sizeof(struct kvm_run))
 		return err_set(e, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
-	g->run_size = v;
+	vm->run_size = v;
 	do {
-		g->vm_fd = ioctl(g->sys_fd, KVM_CREATE_VM, 0);
-	} while (g->vm_fd < 0 && errno == EINTR);
-	if (g->vm_fd < 0)
+		vm->vm_fd = ioctl(vm->sys_fd, KVM_CREATE_VM, 0);
+	} while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0)
 		return err_set(e, "KVM_CREATE_VM: %s", strerror(errno));
 	return 0;
 }
 
 /*
- * ISA IRQs as the MADT describes them: IRQ n on IOAPIC pin n, except the
- * PIT's IRQ 0, which arrives on pin 2 (the MADT's interrupt override).
+ * ISA IRQs as the MADT describes them: IRQ n on IOAPIC pin n (and the
+ * PICs), except the PIT's IRQ 0, which arrives on pin 2 (the MADT's
+ * override).  Every platform device's GSI must be one of these pins.
  */
-static int setup_irq_routing(struct kvm_guest *g, struct err *e)
+static int setup_irq_routing(struct kvm_vm *vm, struct err *e)
 {
 	struct kvm_irq_routing *r;
 	unsigned int n = 0, i;
 	int ret = 0;
 
-	r = calloc(1, sizeof(*r) + (16 + NR_IOAPIC_PINS) * sizeof(r->entries[0]));
+	for (i = 0; i < nr_platform_devices; i++) {
+		const struct platform_device *d = &platform_devices[i];
+
+		if (d->gsi != NO_GSI && (d->gsi < 0 || d->gsi >= NR_IOAPIC_PINS || d->gsi == 2))
+			return err_set(e, "device %s: GSI %d is not an IOAPIC pin the platform routes",
+				       d->name, d->gsi);
+	}
+	r = calloc(1, sizeof(*r) + (ISA_IRQS + NR_IOAPIC_PINS) * sizeof(r->entries[0]));
 	if (!r)
 		return err_set(e, "out of memory");
-	for (i = 0; i < 16; i++) {
+	for (i = 0; i < ISA_IRQS; i++) {
 		if (i == 2)
 			continue;
 		r->entries[n].gsi = i;
@@ -88,114 +129,240 @@ static int setup_irq_routing(struct kvm_guest *g, struct err *e)
 		r->entries[n++].u.irqchip.pin = i ? i : 2;
 	}
 	r->nr = n;
-	if (ioctl(g->vm_fd, KVM_SET_GSI_ROUTING, r))
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r))
 		ret = err_set(e, "KVM_SET_GSI_ROUTING: %s", strerror(errno));
 	free(r);
 	return ret;
 }
 
-static int setup_vm(struct kvm_guest *g, struct err *e)
+static int setup_chips(struct kvm_vm *vm, struct err *e)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	u64 ident = KVM_IDENTITY_MAP_ADDR;
 
 	/* Intel needs both (real mode and its TSS); AMD accepts and ignores them. */
-	if (ioctl(g->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident))
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident))
 		return err_set(e, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
-	if (ioctl(g->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR))
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR))
 		return err_set(e, "KVM_SET_TSS_ADDR: %s", strerror(errno));
-	if (ioctl(g->vm_fd, KVM_CREATE_IRQCHIP, 0))
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0))
 		return err_set(e, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-	if (setup_irq_routing(g, e))
+	if (setup_irq_routing(vm, e))
 		return -EINVAL;
-	if (ioctl(g->vm_fd, KVM_CREATE_PIT2, &pit))
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit))
 		return err_set(e, "KVM_CREATE_PIT2: %s", strerror(errno));
 	return 0;
 }
 
-static int create_vcpus(struct kvm_guest *g, struct err *e)
+/* Every present row of the platform table, on the bus. */
+static int create_devices(struct kvm_vm *vm, struct err *e)
 {
+	const struct layout *lay = vm->image->lay;
 	unsigned int i;
 	int ret;
 
-	ret = kvm_cpuid__init(g, e);
-	if (ret)
-		return ret;
-	g->nr_vcpus = g->vm->lay->nr_cpus;
-	g->vcpus = calloc(g->nr_vcpus, sizeof(*g->vcpus));
-	if (!g->vcpus)
+	vm->ctx = (struct dev_ctx){
+		.set_irq = ctx_set_irq, .end = ctx_end, .console_out = ctx_console_out,
+		.opaque = vm,
+	};
+	vm->devs = calloc(nr_platform_devices, sizeof(*vm->devs));
+	if (!vm->devs)
 		return err_set(e, "out of memory");
-	for (i = 0; i < g->nr_vcpus; i++)
-		g->vcpus[i].fd = -1;
-	for (i = 0; i < g->nr_vcpus; i++) {
-		ret = kvm_cpu__create(g, i, e);
+	for (i = 0; i < nr_platform_devices; i++) {
+		const struct platform_device *d = &platform_devices[i];
+		struct device *dev = &vm->devs[vm->nr_devs];
+
+		if (!platform_device__present(d, lay))
+			continue;
+		ret = device__create(dev, d, &vm->ctx, &vm->bus, e);
 		if (ret)
 			return ret;
+		vm->nr_devs++;
+		if (!vm->console && d->model->ops.input)
+			vm->console = dev;
 	}
 	return 0;
 }
 
-/* Waits for the guest to end; feeds a terminal's input to the 8250. */
-static void main_loop(struct kvm_guest *g, int sig_fd)
+int kvm_vm__create(struct kvm_vm **out, const struct vm_image *image, struct err *e)
 {
-	bool input = isatty(STDIN_FILENO);
+	struct kvm_vm *vm = calloc(1, sizeof(*vm));
+	int ret;
 
-	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = g->event_fd, .events = POLLIN },
-			{ .fd = sig_fd, .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = POLLIN },
-		};
-		size_t room = input ? uart__room(g->uart) : 0;
-		int n = input && room ? 3 : 2;
+	*out = vm;
+	if (!vm)
+		return err_set(e, "out of memory");
+	vm->image = image;
+	vm->sys_fd = vm->vm_fd = vm->event_fd = vm->stdin_timer = -1;
+	vm->console_fd = STDOUT_FILENO;
+	ending__init(&vm->ending);
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	vm->bus.debug = getenv("MIRRORVM_DEBUG_IO") != NULL;
 
-		if (poll(p, n, input && !room ? 10 : -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
+	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->event_fd < 0)
+		return err_set(e, "eventfd: %s", strerror(errno));
+	ret = open_kvm(vm, e);
+	if (!ret)
+		ret = setup_chips(vm, e);
+	if (!ret)
+		ret = kvm_memory__setup(vm, e);
+	if (!ret)
+		ret = create_devices(vm, e);
+	if (!ret)
+		ret = kvm_vcpu__create_all(vm, e);
+	return ret;
+}
 
-			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
-				si.ssi_signo = 0;
-			if (si.ssi_signo == SIGQUIT)
-				kvm_cpu__dump_all(g);
-			else if (si.ssi_signo)
-				guest__end(g, VM_END_SIGNAL, 128 + si.ssi_signo);
-		}
-		if (n == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-			u8 buf[64];
-			ssize_t got = read(STDIN_FILENO, buf, MIN(room, sizeof(buf)));
+int kvm_vm__boot(struct kvm_vm *vm, struct err *e)
+{
+	int ret = kvm_memory__load_images(vm, e);
 
-			if (got > 0)
-				uart__input(g->uart, buf, got);
-			else if (got == 0 || (errno != EINTR && errno != EAGAIN))
-				input = false;
-		}
-		if (ending__get(&g->ending, NULL) != VM_END_NONE)
-			return;
+	if (!ret)
+		ret = kvm_entry__setup_memory(vm, e);
+	if (!ret)
+		ret = kvm_entry__setup_bsp(vm, &vm->vcpus[0], e);
+	return ret;
+}
+
+/* ---- pause ---- */
+
+int kvm_vm__pause(struct kvm_vm *vm, struct err *e)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->pause_wanted) {
+		pthread_mutex_unlock(&vm->lock);
+		return 0;
 	}
-	guest__end(g, VM_END_CRASH, MVM_EXIT_CRASH);
+	vm->pause_wanted = true;
+	pthread_mutex_unlock(&vm->lock);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		kvm_vcpu__request(&vm->vcpus[i], VCPU_REQ_PAUSE);
+	pthread_mutex_lock(&vm->lock);
+	while (vm->nr_parked < vm->nr_running && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+	if (atomic_load(&vm->stopping))
+		return err_set(e, "the VM is stopping");
+	return 0;
 }
 
-static void teardown(struct kvm_guest *g)
+void kvm_vm__resume(struct kvm_vm *vm)
 {
-	kvm_cpu__destroy_all(g);
-	uart__exit(g);
-	kvm_memory__teardown(g);
-	if (g->event_fd >= 0)
-		close(g->event_fd);
-	if (g->vm_fd >= 0)
-		close(g->vm_fd);
-	if (g->sys_fd >= 0)
-		close(g->sys_fd);
-	free(g->cpuid);
-	ending__destroy(&g->ending);
-	free(g);
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_wanted = false;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
 }
 
-static int run_guest(struct kvm_guest *g, struct err *e)
+bool kvm_vm__paused(struct kvm_vm *vm)
+{
+	bool paused;
+
+	pthread_mutex_lock(&vm->lock);
+	paused = vm->pause_wanted;
+	pthread_mutex_unlock(&vm->lock);
+	return paused;
+}
+
+/* ---- the event loop's sources ---- */
+
+static void on_event(struct event_loop *loop, int fd, u32 events, void *opaque)
+{
+	struct kvm_vm *vm = opaque;
+	u64 v;
+
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		warn("kvm: vCPU event fd: %s", strerror(errno));
+	if (ending__get(&vm->ending, NULL) != VM_END_NONE)
+		event_loop__stop(loop);
+}
+
+static void on_signal(struct event_loop *loop, int fd, u32 events, void *opaque)
+{
+	struct kvm_vm *vm = opaque;
+	struct signalfd_siginfo si;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGQUIT)
+		kvm_vcpu__dump_all(vm);
+	else
+		kvm_vm__end(vm, VM_END_SIGNAL, 128 + si.ssi_signo);
+}
+
+static void arm_stdin_retry(struct kvm_vm *vm)
+{
+	struct itimerspec t = { .it_value = { 0, STDIN_RETRY_NS } };
+
+	timerfd_settime(vm->stdin_timer, 0, &t, NULL);
+}
+
+/* The host terminal's input -> the serial port, as fast as it drains. */
+static void on_stdin(struct event_loop *loop, int fd, u32 events, void *opaque)
+{
+	const struct dev_ops *ops;
+	struct kvm_vm *vm = opaque;
+	size_t room;
+	u8 buf[64];
+	ssize_t got;
+
+	(void)events;
+	ops = &vm->console->desc->model->ops;
+	room = ops->input_room(vm->console);
+	if (!room) {
+		event_loop__modify(loop, fd, 0);
+		arm_stdin_retry(vm);
+		return;
+	}
+	got = read(fd, buf, MIN(room, sizeof(buf)));
+	if (got > 0) {
+		ops->input(vm->console, buf, got);
+	} else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+		event_loop__remove(loop, fd);
+		vm->stdin_open = false;
+	}
+}
+
+static void on_stdin_retry(struct event_loop *loop, int fd, u32 events, void *opaque)
+{
+	struct kvm_vm *vm = opaque;
+	u64 n;
+
+	(void)events;
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;
+	if (vm->stdin_open)
+		event_loop__modify(loop, STDIN_FILENO, EPOLLIN);
+}
+
+static int add_console_input(struct kvm_vm *vm, struct err *e)
+{
+	int ret;
+
+	if (!vm->console || !isatty(STDIN_FILENO))
+		return 0;
+	vm->stdin_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vm->stdin_timer < 0)
+		return err_set(e, "timerfd_create: %s", strerror(errno));
+	ret = event_loop__add(vm->loop, vm->stdin_timer, EPOLLIN, on_stdin_retry, vm, e);
+	if (!ret)
+		ret = event_loop__add(vm->loop, STDIN_FILENO, EPOLLIN, on_stdin, vm, e);
+	vm->stdin_open = !ret;
+	return ret;
+}
+
+int kvm_vm__run(struct kvm_vm *vm, struct err *e)
 {
 	sigset_t block, old;
-	int sig_fd, ret;
+	int sig_fd = -1, ret;
+	enum vm_end end;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -205,73 +372,66 @@ static int run_guest(struct kvm_guest *g, struct err *e)
 	sigaddset(&block, SIGUSR1);	/* only vCPU threads take kicks */
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	sigdelset(&block, SIGUSR1);
-	sig_fd = signalfd(-1, &block, SFD_CLOEXEC);
+	sig_fd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sig_fd < 0) {
 		ret = err_set(e, "signalfd: %s", strerror(errno));
 		goto out;
 	}
-	term__raw();
-	ret = kvm_cpu__start(g, e);
+	vm->loop = event_loop__create(e);
+	ret = vm->loop ? 0 : -ENOMEM;
 	if (!ret)
-		main_loop(g, sig_fd);
-	else
-		guest__end(g, VM_END_CRASH, MVM_EXIT_CRASH);
-	kvm_cpu__stop_all(g);
+		ret = event_loop__add(vm->loop, vm->event_fd, EPOLLIN, on_event, vm, e);
+	if (!ret)
+		ret = event_loop__add(vm->loop, sig_fd, EPOLLIN, on_signal, vm, e);
+	if (!ret)
+		ret = add_console_input(vm, e);
+	if (ret)
+		goto out;
+	term__raw();
+	ret = kvm_vcpu__start_all(vm, e);
+	if (!ret && event_loop__run(vm->loop))
+		kvm_vm__end(vm, VM_END_CRASH, MVM_EXIT_CRASH);
+	if (ret)
+		kvm_vm__end(vm, VM_END_CRASH, MVM_EXIT_CRASH);
+	kvm_vcpu__stop_all(vm);
 	term__restore();
-	close(sig_fd);
 	if (!ret) {
-		enum vm_end end = ending__get(&g->ending, &ret);
-
+		end = ending__get(&vm->ending, &ret);
 		ret = ending__report(end, ret);
 	}
 out:
+	if (sig_fd >= 0)
+		close(sig_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
 
-int kvm_vm__run(const struct vm_image *vm, struct err *e)
+void kvm_vm__destroy(struct kvm_vm *vm)
 {
-	struct kvm_guest *g = calloc(1, sizeof(*g));
-	struct err sub;
-	int ret;
+	unsigned int i;
 
-	if (!g)
-		return err_set(e, "out of memory");
-	g->vm = vm;
-	g->sys_fd = g->vm_fd = g->event_fd = -1;
-	ending__init(&g->ending);
-	g->io.debug = getenv("MIRRORVM_DEBUG_IO") != NULL;
-
-	ret = open_kvm(g, e);
-	if (!ret)
-		ret = setup_vm(g, e);
-	if (!ret)
-		ret = kvm_memory__setup(g, e);
-	if (!ret)
-		ret = kvm_memory__load_images(g, e);
-	if (!ret)
-		ret = kvm_boot__setup_memory(g, e);
-	if (!ret)
-		ret = create_vcpus(g, e);
-	if (!ret)
-		ret = uart__init(g, e);
-	if (!ret)
-		ret = platform__init(g, e);
-	if (!ret) {
-		g->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (g->event_fd < 0)
-			ret = err_set(e, "eventfd: %s", strerror(errno));
-	}
-	if (!ret)
-		ret = run_guest(g, e);
-	if (ret >= 0 && vm->opts->placement_report) {
-		if (placement__report(vm->lay, &vm->plan->hm, g->ram, g->nr_ram,
-				      vm->opts->placement_report, &sub)) {
-			warn("%s", sub.msg);
-			if (ret == MVM_EXIT_OK)
-				ret = MVM_EXIT_ERROR;
-		}
-	}
-	teardown(g);
-	return ret;
+	if (!vm)
+		return;
+	if (vm->vcpus && vm->nr_running)
+		kvm_vcpu__stop_all(vm);
+	kvm_vcpu__destroy_all(vm);
+	for (i = 0; i < vm->nr_devs; i++)
+		device__destroy(&vm->devs[i]);
+	free(vm->devs);
+	bus__free(&vm->bus);
+	kvm_memory__teardown(vm);
+	event_loop__destroy(vm->loop);
+	if (vm->stdin_timer >= 0)
+		close(vm->stdin_timer);
+	if (vm->event_fd >= 0)
+		close(vm->event_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->sys_fd >= 0)
+		close(vm->sys_fd);
+	free(vm->cpuid);
+	pthread_cond_destroy(&vm->cond);
+	pthread_mutex_destroy(&vm->lock);
+	ending__destroy(&vm->ending);
+	free(vm);
 }

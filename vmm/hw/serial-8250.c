@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A 16550A on COM1 (0x3f8, IRQ 4): the guest's console.  Transmit is
- * instant (each THR byte goes to stdout), receive is fed from stdin by the
- * main loop.  Interrupts follow the 16550's priorities; the THR-empty
+ * A 16550A serial port (COM1 in the platform table): the guest's console.
+ * Transmit is instant (each THR byte goes to the host console through the
+ * device context), receive is fed from the host console by the engine.  Interrupts follow the 16550's priorities; the THR-empty
  * interrupt is an event (set when the THR empties or THRI is enabled,
  * cleared by reading IIR or writing THR), so each transmitted byte gives the
  * edge-triggered IOAPIC pin a fresh edge, as Linux's 8250 driver expects.
  */
-#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
-#include "kvm-engine.h"
+#include "aml.h"
+#include "device.h"
 
 #define UART_RX		0	/* in: receive buffer (DLAB=0) */
 #define UART_TX		0	/* out: transmit buffer (DLAB=0) */
@@ -70,27 +69,24 @@
 #define RX_SIZE		64
 
 struct uart {
-	struct kvm_guest *g;
-	struct io_dev dev;
+	struct device *dev;
 	pthread_mutex_t lock;
 	u8 ier, lcr, mcr, lsr, msr, scr, fcr, dll, dlm;
 	bool thr_ipending;
 	int irq_level;
 	u8 rx[RX_SIZE];
 	unsigned int rx_head, rx_len;
-	int out_fd;
-	struct console_watch watch;	/* panics before pvpanic is loaded */
 };
 
 static void set_irq(struct uart *u, int level)
 {
-	struct kvm_irq_level irq = { .irq = COM1_IRQ, .level = level };
+	struct dev_ctx *ctx = u->dev->ctx;
 
 	if (u->irq_level == level)
 		return;
 	u->irq_level = level;
-	/* Fails only when the VM is going away; nothing to do then. */
-	(void)ioctl(u->g->vm_fd, KVM_IRQ_LINE, &irq);
+	if (u->dev->desc->gsi != NO_GSI)
+		ctx->set_irq(ctx, u->dev->desc->gsi, level);
 }
 
 static u8 iir(struct uart *u)
@@ -146,17 +142,12 @@ static void rx_push(struct uart *u, u8 c)
 
 static void emit(struct uart *u, u8 c)
 {
-	ssize_t n;
+	struct dev_ctx *ctx = u->dev->ctx;
 
-	do {
-		n = write(u->out_fd, &c, 1);
-	} while (n < 0 && errno == EINTR);
-	/* A closed stdout must not stop the guest: drop the byte. */
-	if (!u->watch.panicked && console_watch__feed(&u->watch, &c, 1))
-		guest__end(u->g, VM_END_PANIC_CONSOLE, MVM_EXIT_CRASH);
+	ctx->console_out(ctx, &c, 1);
 }
 
-static void uart_write_reg(struct uart *u, u16 off, u8 v)
+static void uart_write_reg(struct uart *u, u64 off, u8 v)
 {
 	switch (off) {
 	case UART_TX:
@@ -207,7 +198,7 @@ static void uart_write_reg(struct uart *u, u16 off, u8 v)
 	update_irq(u);
 }
 
-static u8 uart_read_reg(struct uart *u, u16 off)
+static u8 uart_read_reg(struct uart *u, u64 off)
 {
 	u8 v = 0xff;
 
@@ -252,9 +243,9 @@ static u8 uart_read_reg(struct uart *u, u16 off)
 }
 
 /* Wider accesses: byte by byte, as an 8-bit ISA device answers them. */
-static void uart_read(struct io_dev *dev, u16 off, u8 *data, unsigned int size)
+static void uart_read(struct device *dev, u64 off, u8 *data, unsigned int size)
 {
-	struct uart *u = dev->priv;
+	struct uart *u = dev->state;
 	unsigned int i;
 
 	pthread_mutex_lock(&u->lock);
@@ -263,9 +254,9 @@ static void uart_read(struct io_dev *dev, u16 off, u8 *data, unsigned int size)
 	pthread_mutex_unlock(&u->lock);
 }
 
-static void uart_write(struct io_dev *dev, u16 off, const u8 *data, unsigned int size)
+static void uart_write(struct device *dev, u64 off, const u8 *data, unsigned int size)
 {
-	struct uart *u = dev->priv;
+	struct uart *u = dev->state;
 	unsigned int i;
 
 	pthread_mutex_lock(&u->lock);
@@ -274,8 +265,9 @@ static void uart_write(struct io_dev *dev, u16 off, const u8 *data, unsigned int
 	pthread_mutex_unlock(&u->lock);
 }
 
-size_t uart__room(struct uart *u)
+static size_t uart_input_room(struct device *dev)
 {
+	struct uart *u = dev->state;
 	size_t room;
 
 	pthread_mutex_lock(&u->lock);
@@ -284,8 +276,9 @@ size_t uart__room(struct uart *u)
 	return room;
 }
 
-void uart__input(struct uart *u, const u8 *buf, size_t len)
+static void uart_input(struct device *dev, const u8 *buf, size_t len)
 {
+	struct uart *u = dev->state;
 	size_t i;
 
 	pthread_mutex_lock(&u->lock);
@@ -295,32 +288,57 @@ void uart__input(struct uart *u, const u8 *buf, size_t len)
 	pthread_mutex_unlock(&u->lock);
 }
 
-int uart__init(struct kvm_guest *g, struct err *e)
+static int uart_create(struct device *dev, struct err *e)
 {
 	struct uart *u = calloc(1, sizeof(*u));
-	int ret;
 
 	if (!u)
 		return err_set(e, "out of memory");
-	u->g = g;
+	u->dev = dev;
 	pthread_mutex_init(&u->lock, NULL);
 	u->lsr = UART_LSR_THRE | UART_LSR_TEMT;
 	u->mcr = UART_MCR_OUT2;
 	update_msr(u);
 	u->msr &= ~UART_MSR_DELTA;
-	u->out_fd = STDOUT_FILENO;
-	u->dev = (struct io_dev){ .name = "COM1", .base = COM1_PORT, .len = 8,
-				  .read = uart_read, .write = uart_write, .priv = u };
-	g->uart = u;
-	ret = io_bus__register(&g->io, &u->dev, e);
-	return ret;
+	dev->state = u;
+	return 0;
 }
 
-void uart__exit(struct kvm_guest *g)
+static void uart_destroy(struct device *dev)
 {
-	if (!g->uart)
+	struct uart *u = dev->state;
+
+	if (!u)
 		return;
-	pthread_mutex_destroy(&g->uart->lock);
-	free(g->uart);
-	g->uart = NULL;
+	pthread_mutex_destroy(&u->lock);
+	free(u);
 }
+
+/* PNP0501 with its port range and IRQ (ACPI 6.5 6.4.2.1, 6.4.2.5). */
+static int uart_aml(struct aml *sb, const struct platform_device *d, const struct layout *lay)
+{
+	struct aml *dev = aml_device(d->name);
+	struct aml *crs = aml_resource_template();
+
+	(void)lay;
+	aml_append(dev, aml_name("_HID", aml_eisaid("PNP0501")));
+	aml_append(dev, aml_name("_UID", aml_int(0)));
+	aml_res_io(crs, d->base, d->len);
+	aml_res_irq(crs, d->gsi);
+	aml_append(dev, aml_name("_CRS", aml_resource_end(crs)));
+	aml_append(sb, dev);
+	return 0;
+}
+
+const struct device_model serial_8250 = {
+	.kind = "8250",
+	.aml = uart_aml,
+	.ops = {
+		.create = uart_create,
+		.destroy = uart_destroy,
+		.read = uart_read,
+		.write = uart_write,
+		.input_room = uart_input_room,
+		.input = uart_input,
+	},
+};

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_KVM_VM_H
+#define MIRRORVM_KVM_VM_H
+
+/*
+ * The KVM engine's VM (private to vmm/engine/kvm/).  Its life:
+ *
+ *	kvm_vm__create	/dev/kvm, the VM, irqchip and PIT, GSI routing, guest
+ *			RAM and its slots, the platform's devices, the vCPUs
+ *	kvm_vm__boot	firmware, kernel and initrd into RAM, the boot
+ *			processor's registers (a restore would load saved
+ *			state instead)
+ *	kvm_vm__run	vCPU threads and the event loop until the guest ends
+ *	kvm_vm__pause	every vCPU completes its in-flight exit and parks
+ *	kvm_vm__resume	releases them
+ *	kvm_vm__destroy
+ *
+ * The main thread runs the event loop; each vCPU runs in its own thread
+ * and talks to the main thread through requests (vcpu.c) and the VM's
+ * event fd.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <linux/kvm.h>
+
+#include "backing.h"
+#include "console.h"
+#include "device.h"
+#include "engine.h"
+#include "event-loop.h"
+#include "host.h"
+
+struct kvm_vm;
+
+/* What a vCPU thread is asked to do next time it leaves KVM_RUN. */
+enum vcpu_request {
+	VCPU_REQ_PAUSE	= 1 << 0,	/* park until kvm_vm__resume() */
+	VCPU_REQ_DUMP	= 1 << 1,	/* print the registers, run on */
+	VCPU_REQ_CALL	= 1 << 2,	/* run vm->call.fn on this thread */
+};
+
+struct kvm_vcpu {
+	struct kvm_vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	atomic_uint requests;		/* enum vcpu_request */
+};
+
+struct kvm_vm {
+	const struct vm_image *image;
+	int sys_fd;
+	int vm_fd;
+	size_t run_size;
+
+	/* memory.c: guest RAM; index i is KVM memory slot i */
+	struct ram_mapping ram[MAX_SLOTS];
+	unsigned int nr_ram;
+
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+	struct kvm_vcpu *vcpus;
+	unsigned int nr_vcpus;
+
+	/* the platform's devices on one bus, and what they may do */
+	struct bus bus;
+	struct device *devs;
+	unsigned int nr_devs;
+	struct device *console;		/* takes the host console's input */
+	struct dev_ctx ctx;
+	int console_fd;			/* the host console's output (stdout) */
+	struct console_watch watch;	/* panics before pvpanic is loaded */
+
+	struct vm_ending ending;
+	int event_fd;			/* vCPU threads wake the event loop */
+	struct event_loop *loop;
+	int stdin_timer;		/* retries console input when the UART is full */
+	bool stdin_open;
+
+	/*
+	 * Pause: every vCPU parks in vcpu.c until resumed; the main thread
+	 * waits on @cond for @nr_parked to reach the running vCPUs.
+	 */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool pause_wanted;
+	unsigned int nr_parked;
+	unsigned int nr_running;	/* vCPU threads not yet gone */
+	atomic_bool stopping;
+	struct {
+		void (*fn)(struct kvm_vcpu *v, void *arg);
+		void *arg;
+		unsigned int pending;
+	} call;
+};
+
+/* vm.c */
+int kvm_vm__create(struct kvm_vm **out, const struct vm_image *image, struct err *e);
+int kvm_vm__boot(struct kvm_vm *vm, struct err *e);
+/* Runs the guest until it ends: mirrorvm's exit status, or -errno. */
+int kvm_vm__run(struct kvm_vm *vm, struct err *e);
+/* Every vCPU completes its in-flight exit and parks; 0 or -errno. */
+int kvm_vm__pause(struct kvm_vm *vm, struct err *e);
+void kvm_vm__resume(struct kvm_vm *vm);
+bool kvm_vm__paused(struct kvm_vm *vm);
+void kvm_vm__destroy(struct kvm_vm *vm);
+/* The first ending wins; safe from any thread. */
+void kvm_vm__end(struct kvm_vm *vm, enum vm_end end, int status);
+
+/* vcpu.c */
+int kvm_vcpu__create_all(struct kvm_vm *vm, struct err *e);
+int kvm_vcpu__start_all(struct kvm_vm *vm, struct err *e);
+/* Asks vCPU @v for @req (enum vcpu_request) and kicks it out of KVM_RUN. */
+void kvm_vcpu__request(struct kvm_vcpu *v, unsigned int req);
+void kvm_vcpu__stop_all(struct kvm_vm *vm);
+void kvm_vcpu__destroy_all(struct kvm_vm *vm);
+void kvm_vcpu__dump(struct kvm_vcpu *v, const char *why);
+/* Has every vCPU print its registers on stderr and run on (SIGQUIT). */
+void kvm_vcpu__dump_all(struct kvm_vm *vm);
+
+/* memory.c: host mappings, KVM slots, image loading */
+int kvm_memory__setup(struct kvm_vm *vm, struct err *e);
+void kvm_memory__teardown(struct kvm_vm *vm);
+/* Copies @len bytes to guest-physical @gpa (may cross slots). */
+int kvm_memory__write(struct kvm_vm *vm, u64 gpa, const void *buf, u64 len, struct err *e);
+void *kvm_memory__hva(struct kvm_vm *vm, u64 gpa, u64 len);
+int kvm_memory__load_images(struct kvm_vm *vm, struct err *e);
+
+/* cpuid.c */
+int kvm_cpuid__init(struct kvm_vm *vm, struct err *e);
+int kvm_cpuid__set(struct kvm_vm *vm, struct kvm_vcpu *v, struct err *e);
+
+/* entry.c: the 64-bit boot protocol's page tables, GDT and registers */
+int kvm_entry__setup_memory(struct kvm_vm *vm, struct err *e);
+int kvm_entry__setup_bsp(struct kvm_vm *vm, struct kvm_vcpu *v, struct err *e);
+
+#endif
