@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The platform's devices without KVM: the bus (claims, edges, sizes,
+ * all-ones), the 16550 (registers, interrupts, FIFO, loopback), mirrorvm's
+ * ports and pvpanic, driven through a fake device context that records what
+ * a device asked the VM to do; and the device table's own consistency.
+ */
+#include "unit.h"
+#include "helpers.h"
+#include "acpi.h"
+#include "device.h"
+#include "fw.h"
+#include "platform.h"
+
+/* What the devices asked of the "VM". */
+static struct {
+	int irq_level[32];
+	unsigned int irq_changes;
+	enum vm_end end;
+	int status;
+	unsigned int ends;
+	u8 console[4096];
+	size_t console_len;
+} seen;
+
+static void fake_set_irq(struct dev_ctx *ctx, unsigned int gsi, int level)
+{
+	(void)ctx;
+	if (gsi < ARRAY_SIZE(seen.irq_level)) {
+		seen.irq_level[gsi] = level;
+		seen.irq_changes++;
+	}
+}
+
+static void fake_end(struct dev_ctx *ctx, enum vm_end end, int status)
+{
+	(void)ctx;
+	if (!seen.ends++) {
+		seen.end = end;
+		seen.status = status;
+	}
+}
+
+static void fake_console_out(struct dev_ctx *ctx, const u8 *buf, size_t len)
+{
+	(void)ctx;
+	if (seen.console_len + len <= sizeof(seen.console)) {
+		memcpy(seen.console + seen.console_len, buf, len);
+		seen.console_len += len;
+	}
+}
+
+static struct dev_ctx fake_ctx = {
+	.set_irq = fake_set_irq, .end = fake_end, .console_out = fake_console_out,
+};
+
+static const struct platform_device *row(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_platform_devices; i++)
+		if (!strcmp(platform_devices[i].name, name))
+			return &platform_devices[i];
+	return NULL;
+}
+
+/* The whole platform on one bus, as the KVM engine builds it. */
+static struct bus bus;
+static struct device devs[16];
+static unsigned int nr_devs;
+
+static void platform_up(void)
+{
+	struct err e = { "" };
+	unsigned int i;
+
+	memset(&seen, 0, sizeof(seen));
+	memset(&bus, 0, sizeof(bus));
+	nr_devs = 0;
+	for (i = 0; i < nr_platform_devices; i++) {
+		CHECK(device__create(&devs[nr_devs], &platform_devices[i], &fake_ctx, &bus, &e) == 0,
+		      "%s: %s", platform_devices[i].name, e.msg);
+		nr_devs++;
+	}
+}
+
+static void platform_down(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_devs; i++)
+		device__destroy(&devs[i]);
+	bus__free(&bus);
+}
+
+static u32 in(u64 port, unsigned int size)
+{
+	u32 v = 0;
+
+	bus__access(&bus, BUS_PIO, port, (u8 *)&v, size, false);
+	return v;
+}
+
+static void out(u64 port, u32 v, unsigned int size)
+{
+	bus__access(&bus, BUS_PIO, port, (u8 *)&v, size, true);
+}
+
+/* ---- the bus ---- */
+
+static unsigned int reads, writes;
+static u64 last_off;
+static unsigned int last_size;
+
+static void probe_read(void *opaque, u64 off, u8 *data, unsigned int size)
+{
+	(void)opaque;
+	reads++;
+	last_off = off;
+	last_size = size;
+	memset(data, 0x5a, size);
+}
+
+static void probe_write(void *opaque, u64 off, const u8 *data, unsigned int size)
+{
+	(void)opaque;
+	(void)data;
+	writes++;
+	last_off = off;
+	last_size = size;
+}
+
+static void test_bus(void)
+{
+	struct bus_handler h = { .name = "probe", .read = probe_read, .write = probe_write };
+	struct bus_handler h2 = { .name = "other" };
+	struct err e = { "" };
+	struct bus b = { 0 };
+	u8 d[8];
+
+	CHECK(bus__register(&b, BUS_PIO, 0x100, 8, &h, &e) == 0, "%s", e.msg);
+	CHECK(bus__register(&b, BUS_MMIO, 0xfeb00000, 0x1000, &h, &e) == 0, "%s", e.msg);
+	CHECK(bus__register(&b, BUS_PIO, 0x104, 8, &h2, &e) != 0 && strstr(e.msg, "overlaps probe"),
+	      "overlap: %s", e.msg);
+	CHECK(bus__register(&b, BUS_PIO, 0xfffe, 4, &h2, &e) != 0, "past port 0xffff");
+	CHECK(bus__register(&b, BUS_PIO, 0x200, 0, &h2, &e) != 0, "empty range");
+	/* the same address in the other space is another range */
+	CHECK(bus__register(&b, BUS_MMIO, 0x100, 8, &h2, &e) == 0, "%s", e.msg);
+
+	reads = writes = 0;
+	bus__access(&b, BUS_PIO, 0x106, d, 2, false);
+	CHECK(reads == 1 && last_off == 6 && last_size == 2 && d[0] == 0x5a, "inside");
+	memset(d, 0, sizeof(d));
+	bus__access(&b, BUS_PIO, 0x107, d, 2, false);
+	CHECK(reads == 1 && d[0] == 0xff && d[1] == 0xff, "straddling the edge: all-ones");
+	bus__access(&b, BUS_PIO, 0x0ff, d, 2, true);
+	CHECK(writes == 0, "straddling the start: dropped");
+	bus__access(&b, BUS_PIO, 0x100, d, 3, false);
+	CHECK(reads == 1 && d[0] == 0xff, "port size 3: all-ones");
+	bus__access(&b, BUS_PIO, 0x300, d, 4, false);
+	CHECK(!memcmp(d, "\xff\xff\xff\xff", 4), "unclaimed port: all-ones");
+	bus__access(&b, BUS_MMIO, 0xfeb00ff8, d, 8, false);
+	CHECK(reads == 2 && last_off == 0xff8 && last_size == 8, "8-byte MMIO inside");
+	bus__access(&b, BUS_MMIO, 0xfeb00ffc, d, 8, false);
+	CHECK(reads == 2 && d[7] == 0xff, "MMIO straddling: all-ones");
+	bus__access(&b, BUS_MMIO, 0x100, d, 1, true);
+	CHECK(writes == 0, "handler without write: dropped");
+	CHECK(atomic_load(&b.unhandled) == 5, "unhandled %lu", atomic_load(&b.unhandled));
+	bus__free(&b);
+}
+
+/* ---- the table ---- */
+
+static void test_table(void)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr_platform_devices; i++) {
+		const struct platform_device *a = &platform_devices[i];
+
+		CHECK(a->len && a->model && a->name && strlen(a->name) == 4, "%s row", a->name);
+		CHECK(a->gsi == NO_GSI || (a->gsi >= 0 && a->gsi < 24 && a->gsi != 2),
+		      "%s: GSI %d is not a routed IOAPIC pin", a->name, a->gsi);
+		if (a->space == BUS_MMIO)
+			CHECK(a->base >= PLATFORM_MMIO_BASE &&
+			      a->base + a->len <= PLATFORM_MMIO_BASE + PLATFORM_MMIO_SIZE,
+			      "%s outside the platform's MMIO window", a->name);
+		for (j = 0; j < i; j++) {
+			const struct platform_device *b = &platform_devices[j];
+
+			CHECK(a->space != b->space || a->base >= b->base + b->len ||
+			      b->base >= a->base + a->len, "%s overlaps %s", a->name, b->name);
+			CHECK(strcmp(a->name, b->name), "name %s twice", a->name);
+		}
+	}
+	CHECK(row("COM1") && row("COM1")->base == COM1_PORT && row("COM1")->gsi == COM1_IRQ, "COM1");
+}
+
+/* ---- the 16550 ---- */
+
+#define COM(r)	(COM1_PORT + (r))
+
+static void test_uart_transmit(void)
+{
+	platform_up();
+	out(COM(4), 0x08, 1);		/* MCR: OUT2 */
+	out(COM(1), 0x02, 1);		/* IER: THRI */
+	CHECK(seen.irq_level[COM1_IRQ] == 1, "THRE interrupt when THRI is enabled");
+	CHECK((in(COM(2), 1) & 0x0f) == 0x02, "IIR says THRI");
+	CHECK(seen.irq_level[COM1_IRQ] == 0, "reading IIR clears THRI");
+	out(COM(0), 'h', 1);
+	out(COM(0), 'i', 1);
+	CHECK(seen.console_len == 2 && !memcmp(seen.console, "hi", 2), "bytes to the console");
+	CHECK(seen.irq_level[COM1_IRQ] == 1, "each byte gives a fresh THRE interrupt");
+	CHECK(in(COM(5), 1) & 0x60, "LSR: THRE and TEMT");
+	/* a word write is two byte writes, as on an 8-bit ISA device */
+	out(COM(6), 0x4142, 2);		/* MSR is read-only, SCR takes 0x41 */
+	CHECK(in(COM(7), 1) == 0x41, "a word at MSR: the high byte went to SCR");
+	out(COM(7), 0x4344, 2);
+	CHECK(in(COM(7), 1) == 0x41, "a word straddling the device's end is dropped");
+	/* DLAB: divisor latch instead of THR/IER */
+	out(COM(3), 0x80, 1);
+	out(COM(0), 0x01, 1);
+	out(COM(1), 0x00, 1);
+	CHECK(seen.console_len == 2, "DLAB writes are not transmitted");
+	CHECK(in(COM(0), 1) == 0x01, "DLL reads back");
+	out(COM(3), 0x03, 1);
+	platform_down();
+}
+
+static void test_uart_receive(void)
+{
+	const struct dev_ops *ops;
+	struct device *com;
+	u8 buf[80];
+	unsigned int i;
+
+	platform_up();
+	com = &devs[row("COM1") - platform_devices];
+	ops = &com->desc->model->ops;
+	out(COM(4), 0x08, 1);
+	out(COM(1), 0x01, 1);		/* IER: RDI */
+	CHECK(ops->input_room(com) == 64, "room %zu", ops->input_room(com));
+	ops->input(com, (const u8 *)"ab", 2);
+	CHECK(seen.irq_level[COM1_IRQ] == 1 && (in(COM(2), 1) & 0x0f) == 0x04, "RDI");
+	CHECK(in(COM(0), 1) == 'a' && in(COM(0), 1) == 'b', "FIFO order");
+	CHECK(!(in(COM(5), 1) & 0x01) && seen.irq_level[COM1_IRQ] == 0, "drained: no DR, no irq");
+	/* more than the FIFO holds: overrun, nothing else lost before it */
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = i;
+	ops->input(com, buf, sizeof(buf));
+	CHECK(ops->input_room(com) == 0, "full");
+	CHECK(in(COM(5), 1) & 0x02, "LSR: overrun");
+	for (i = 0; i < 64; i++)
+		if (in(COM(0), 1) != i)
+			break;
+	CHECK(i == 64, "first 64 bytes in order (%u)", i);
+	/* loopback: transmitted bytes come back, nothing reaches the console */
+	out(COM(4), 0x18, 1);
+	CHECK(ops->input_room(com) == 0, "no host input in loopback");
+	out(COM(0), 'z', 1);
+	CHECK(in(COM(0), 1) == 'z' && seen.console_len == 0, "loopback");
+	CHECK((in(COM(6), 1) & 0xf0) == 0x80, "MSR mirrors OUT2 as DCD in loopback");
+	platform_down();
+}
+
+/* ---- mirrorvm's ports and pvpanic ---- */
+
+static void test_ports(void)
+{
+	platform_up();
+	CHECK(in(MVM_SLEEP_STATUS_PORT, 1) == 0, "sleep status reads 0");
+	CHECK(in(MVM_CTL_PORT, 1) == 0xff, "control reads all-ones");
+	out(MVM_CTL_PORT, 0x34, 2);
+	out(MVM_CTL_PORT, 0x77, 1);
+	CHECK(seen.ends == 0, "a word, or another byte, ends nothing");
+	out(MVM_CTL_PORT, MVM_CTL_POWEROFF, 1);
+	CHECK(seen.ends == 1 && seen.end == VM_END_POWEROFF && seen.status == MVM_EXIT_OK, "poweroff");
+	platform_down();
+
+	platform_up();
+	out(MVM_CTL_PORT, MVM_CTL_RESET, 1);
+	CHECK(seen.end == VM_END_RESET, "reset");
+	platform_down();
+
+	platform_up();
+	out(MVM_STATUS_PORT, 42, 1);
+	CHECK(seen.end == VM_END_STATUS && seen.status == 42, "status 42");
+	platform_down();
+
+	platform_up();
+	out(MVM_STATUS_PORT, 42, 2);	/* straddles into an unclaimed port */
+	CHECK(seen.ends == 0, "a word at the status port is not a status");
+	CHECK(in(PVPANIC_PORT, 1) == PVPANIC_PANICKED, "pvpanic: PANICKED supported");
+	out(PVPANIC_PORT, 0x02, 1);
+	CHECK(seen.ends == 0, "pvpanic: crash loaded is not a panic");
+	out(PVPANIC_PORT, PVPANIC_PANICKED, 1);
+	CHECK(seen.end == VM_END_PANIC && seen.status == MVM_EXIT_CRASH, "pvpanic: panicked");
+	platform_down();
+}
+
+/* The shared decoders both engines use. */
+static void test_endings(void)
+{
+	CHECK(ending__control_byte(MVM_CTL_POWEROFF) == VM_END_POWEROFF, "0x34");
+	CHECK(ending__control_byte(MVM_CTL_RESET) == VM_END_RESET, "0x01");
+	CHECK(ending__control_byte(0x35) == VM_END_NONE, "other");
+	CHECK(ending__pvpanic(0x01) && ending__pvpanic(0x03) && !ending__pvpanic(0x02), "pvpanic bits");
+	CHECK(ending__report(VM_END_STATUS, 7) == 7, "status");
+	CHECK(ending__report(VM_END_POWEROFF, 0) == MVM_EXIT_OK, "poweroff");
+	CHECK(ending__report(VM_END_PANIC_CONSOLE, 0) == MVM_EXIT_CRASH, "panic");
+	CHECK(ending__report(VM_END_SIGNAL, 143) == 143, "signal");
+	{
+		struct vm_ending v;
+		int st;
+
+		ending__init(&v);
+		CHECK(ending__set(&v, VM_END_STATUS, 3) && !ending__set(&v, VM_END_CRASH, 2),
+		      "first wins");
+		CHECK(ending__get(&v, &st) == VM_END_STATUS && st == 3, "kept");
+		ending__destroy(&v);
+	}
+}
+
+int main(void)
+{
+	RUN(test_bus);
+	RUN(test_table);
+	RUN(test_uart_transmit);
+	RUN(test_uart_receive);
+	RUN(test_ports);
+	RUN(test_endings);
+	UNIT_DONE();
+}
