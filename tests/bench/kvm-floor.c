@@ -23,6 +23,9 @@
  *   kvm-floor [--phases]   --phases: milliseconds since main() for each
  *                          step on stderr, just before KVM_RUN
  *   kvm-floor --probe      exits 0 when /dev/kvm is KVM (KVM_CREATE_VM works)
+ *   kvm-floor --hold       creates a VM and sleeps until killed: while one VM
+ *                          exists, creating and destroying others does not
+ *                          flip the kernel's preempt-notifier static key
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -93,6 +96,9 @@ int main(int argc, char **argv)
 		fail("KVM_CREATE_VM");
 	if (argc > 1 && !strcmp(argv[1], "--probe"))
 		return 0;
+	if (argc > 1 && !strcmp(argv[1], "--hold"))
+		for (;;)
+			pause();
 	mark("open /dev/kvm, KVM_CREATE_VM");
 	if (ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &ident))
 		fail("KVM_SET_IDENTITY_MAP_ADDR");
