@@ -64,65 +64,78 @@ def build_tiny(work):
     return img
 
 
-def signalled_hang(binary, tiny, sigs):
-    """Runs the tiny guest's endless loop on 2 vCPUs and sends it @sigs, one
-    a second after 1.5 s.  Returns (exit status, stderr, whether it was still
-    running before the last signal)."""
-    p = subprocess.Popen([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "h",
-                          "--cpus", "2"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    time.sleep(1.5)
-    running = True
-    for i, sig in enumerate(sigs):
-        if i:
-            time.sleep(1.0)
-        if i == len(sigs) - 1:
-            running = p.poll() is None
+# The tiny guest's endings and signals: (name, cmdline, extra flags,
+# signals as (seconds, signal), check(rc, out, err) -> (ok, label, why)).
+# They run at L0 when /dev/kvm opens there, and inside L1 (Linux under
+# TCG with kvm-amd) otherwise, under the same checks.
+def sanitizer_clean(err):
+    return "ERROR: AddressSanitizer" not in err and "runtime error" not in err \
+        and "LeakSanitizer" not in err and "Sanitizer" not in err
+
+
+def tiny_cases(slow=1.0):
+    """@slow scales the signal delays (TCG L1 starts VMMs slower)."""
+    cases = []
+    for c, want, msg in [("p", 0, "guest powered off"), ("r", 0, "guest rebooted"),
+                         ("s", 42, "guest ended with status 42"), ("k", 2, "guest kernel panicked"),
+                         ("t", 2, "guest crashed"), ("g", 42, "guest ended with status 42")]:
+        def check(rc, out, err, c=c, want=want, msg=msg):
+            ok = rc == want and msg in err and sanitizer_clean(err)
+            if c == "g":
+                ok = ok and out.strip() == "ok" and "wrote 2 byte(s) to port 0x600" in err \
+                    and "wrote 0x77 to the control port" in err
+            if c == "t":
+                ok = ok and ("triple fault" in err or "internal error" in err) and " rip " in err
+            return ok, f"tiny guest '{c}' -> exit {want} ({msg})", \
+                f"exit {rc}; stdout {out[-200:]!r}; stderr {err[-600:]}"
+        cases.append((f"tiny-{c}", c, ["--cpus", "2"] if c in "pg" else [], [], check))
+
+    # SIGQUIT: every vCPU prints its registers and the guest runs on.
+    def check_quit(rc, out, err):
+        dumps = [ln for ln in err.splitlines() if "registers on request (SIGQUIT)" in ln]
+        return rc == 128 + signal.SIGTERM and len(dumps) == 2 and "vCPU 0:" in err and \
+            "vCPU 1:" in err and " rip " in err and sanitizer_clean(err), \
+            "SIGQUIT prints both vCPUs' registers, the guest runs on until SIGTERM", \
+            f"exit {rc}; {err[-600:]}"
+    cases.append(("tiny-quit", "h", ["--cpus", "2"],
+                  [(1.5 * slow, signal.SIGQUIT), (2.5 * slow, signal.SIGTERM)], check_quit))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        def check_sig(rc, out, err, sig=sig):
+            return rc == 128 + sig and sanitizer_clean(err), \
+                f"{signal.Signals(sig).name} stops all vCPUs -> exit {128 + sig}", f"exit {rc}; {err[-400:]}"
+        cases.append((f"tiny-{signal.Signals(sig).name.lower()}", "h", ["--cpus", "2"],
+                      [(1.5 * slow, sig)], check_sig))
+    return cases
+
+
+def run_tiny_local(binary, tiny, cmdline, flags, sigs, timeout=20):
+    p = subprocess.Popen([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", cmdline] + flags,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t0 = time.time()
+    for at, sig in sigs:
+        time.sleep(max(0, at - (time.time() - t0)))
         p.send_signal(sig)
     try:
-        _, err = p.communicate(timeout=20)
+        out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         p.kill()
-        _, err = p.communicate()
-    return p.returncode, err.decode(errors="replace"), running
+        out, err = p.communicate()
+    return p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
 def l0_tests(mvm, san, work):
     try:
         os.close(os.open("/dev/kvm", os.O_RDWR))
     except OSError as e:
-        skip("L0 KVM engine tests", f"/dev/kvm: {e.strerror}")
-        return
+        skip("L0 KVM engine tests", f"/dev/kvm: {e.strerror}; the tiny guest's endings and signals run in L1")
+        return False
     tiny = build_tiny(work)
-    cases = [("p", 0, "guest powered off"), ("r", 0, "guest rebooted"),
-             ("s", 42, "guest ended with status 42"), ("k", 2, "guest kernel panicked"),
-             ("t", 2, "guest crashed"), ("g", 42, "guest ended with status 42")]
     for binary in (mvm, san):
         tag = os.path.basename(binary)
-        for c, want, msg in cases:
-            cpus = ["--cpus", "2"] if c in "pg" else []
-            rc, out, err = run([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", c] + cpus)
-            ok = rc == want and msg in err and "ERROR: AddressSanitizer" not in err \
-                and "runtime error" not in err and "LeakSanitizer" not in err
-            if c == "g":
-                ok = ok and out.strip() == "ok" and "wrote 2 byte(s) to port 0x600" in err \
-                    and "wrote 0x77 to the control port" in err
-            if c == "t":
-                ok = ok and ("triple fault" in err or "internal error" in err) and " rip " in err
-            report(ok, f"L0 {tag}: tiny guest '{c}' -> exit {want} ({msg})",
-                   f"exit {rc}; stdout {out[-200:]!r}; stderr {err[-600:]}")
-        # SIGQUIT: every vCPU prints its registers and the guest runs on.
-        rc, err, running = signalled_hang(binary, tiny, [signal.SIGQUIT, signal.SIGTERM])
-        dumps = [ln for ln in err.splitlines() if "registers on request (SIGQUIT)" in ln]
-        report(running and rc == 128 + signal.SIGTERM and len(dumps) == 2 and
-               "vCPU 0:" in err and "vCPU 1:" in err and " rip " in err and "Sanitizer" not in err,
-               f"L0 {tag}: SIGQUIT prints both vCPUs' registers, the guest runs on until SIGTERM",
-               f"running {running}; exit {rc}; {err[-600:]}")
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            rc, err, _ = signalled_hang(binary, tiny, [sig])
-            report(rc == 128 + sig and "Sanitizer" not in err,
-                   f"L0 {tag}: {signal.Signals(sig).name} stops all vCPUs -> exit {128 + sig}",
-                   f"exit {rc}; {err[-400:]}")
+        for name, cmdline, flags, sigs, check in tiny_cases():
+            rc, out, err = run_tiny_local(binary, tiny, cmdline, flags, sigs)
+            ok, label, why = check(rc, out, err)
+            report(ok, f"L0 {tag}: {label}", why)
 
     # Host-side errors: one clear message, before any guest runs.
     hp1g = "/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages"
@@ -260,7 +273,7 @@ def nested_cases(trials):
     return cases
 
 
-def build_nested(work, kdir, kernel, mvm_static, cases):
+def build_nested(work, kdir, kernel, mvm_static, cases, tiny):
     l2 = os.path.join(work, "l2.cpio.gz")
     garbage = os.path.join(work, "mvm-garbage")
     subprocess.run(["gcc", "-static", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", garbage,
@@ -280,7 +293,8 @@ def build_nested(work, kdir, kernel, mvm_static, cases):
                     "--module", "irqbypass.ko", "--module", "kvm.ko", "--module", "kvm-amd.ko",
                     "--add", mvm_static + ":/bin/mirrorvm", "--add", kernel + ":/nested/bzImage",
                     "--add", l2 + ":/nested/initrd.gz", "--add", os.path.join(HERE, "l1-run.sh") + ":/bin/mvm-extra",
-                    "--add", casefile + ":/nested/cases", "--add", vmlinux + ":/nested/vmlinux"], check=True)
+                    "--add", casefile + ":/nested/cases", "--add", vmlinux + ":/nested/vmlinux",
+                    "--add", tiny + ":/nested/tiny"], check=True)
     return l1, l2
 
 
@@ -323,7 +337,20 @@ def fw_lines(text):
     return sorted(l for l in text.splitlines() if l.startswith("FWHASH") or l.startswith("FWMAP"))
 
 
-def nested_tests(mvm, mvm_static, work, timeout, only_cases=None):
+# Signal delays in L1: a VMM under TCG takes about a second to start.
+L1_SLOW = 3.0
+
+
+def l1_tiny_cases():
+    """The tiny guest's cases as L1 case lines (cmdline|KERNEL|SIGNALS)."""
+    out = []
+    for name, cmdline, flags, sigs, _ in tiny_cases(L1_SLOW):
+        sigtext = ",".join(f"{signal.Signals(sig).name[3:]}@{at:g}" for at, sig in sigs)
+        out.append((name, flags, f"{cmdline}|/nested/tiny|{sigtext}"))
+    return out
+
+
+def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=False):
     try:
         kdir = subprocess.run([os.path.join(TOP, "scripts", "fetch-debian-kernel.sh")],
                               capture_output=True, check=True).stdout.decode().strip()
@@ -334,9 +361,11 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None):
               if f.startswith("vmlinuz")][0]
     trials = record_trials()
     cases = nested_cases(trials)
+    if tiny_in_l1:
+        cases += l1_tiny_cases()
     if only_cases:      # debugging: run these L2 cases only (other checks fail)
         cases = [c for c in cases if c[0] in only_cases.split(",")]
-    l1, l2 = build_nested(work, kdir, kernel, mvm_static, cases)
+    l1, l2 = build_nested(work, kdir, kernel, mvm_static, cases, build_tiny(work))
 
     # L0 reference for the firmware comparison: the same layout, QEMU engine.
     ref = subprocess.Popen([mvm, "run", "--engine", "qemu", "--kernel", kernel, "--initrd", l2,
@@ -361,6 +390,12 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None):
     if retried:
         # Known, rare: an L2 console that stops mid-line (docs/kvm-engine.md).
         print(f"NOTE L2 guests retried after a console stall: {', '.join(retried)}", flush=True)
+
+    if tiny_in_l1:
+        for name, _, _, _, check in tiny_cases(L1_SLOW):
+            c = got.get(name) or {"rc": None, "out": "", "err": ""}
+            ok, label, why = check(c["rc"], c["out"], c["err"])
+            report(ok, f"L1 mirrorvm-static: {label}", why)
 
     # guest_tests.py's own trials, replayed from L2 and checked by its code
     saved = gt.report
@@ -480,10 +515,12 @@ def main():
     work = args.keep or tempfile.mkdtemp(prefix="mirrorvm-nested.")
     os.makedirs(work, exist_ok=True)
     try:
+        l0_ran = True
         if args.only in (None, "l0"):
-            l0_tests(args.mirrorvm, args.mirrorvm_san, work)
+            l0_ran = l0_tests(args.mirrorvm, args.mirrorvm_san, work)
         if args.only in (None, "nested"):
-            nested_tests(args.mirrorvm, args.mirrorvm_static, work, args.timeout, args.cases)
+            nested_tests(args.mirrorvm, args.mirrorvm_static, work, args.timeout, args.cases,
+                         tiny_in_l1=not l0_ran)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
