@@ -30,7 +30,7 @@ PREFIX   ?= /usr/local
 CORE_SRCS   := vmm/util.c vmm/spec.c vmm/cli.c vmm/layout.c vmm/kernel-image.c \
                $(wildcard vmm/json.c vmm/fw/*.c vmm/platform/*.c vmm/hw/*.c)
 HOST_SRCS   := $(wildcard vmm/host/*.c)
-ENGINE_SRCS := $(wildcard vmm/engine/*.c vmm/engine/kvm/*.c)
+ENGINE_SRCS := $(wildcard vmm/engine/*.c vmm/engine/kvm/*.c vmm/api/*.c)
 XML_SRCS    := $(wildcard vmm/xml/*.c)
 APP_SRCS    := vmm/main.c vmm/run.c
 LAYERS      := core host engine xml

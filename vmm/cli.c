@@ -214,7 +214,7 @@ int cli__parse_reliable(const char *arg, struct addr_range *r, struct err *e)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_NODE,
 	OPT_MIRROR, OPT_ENGINE, OPT_DUMP, OPT_QEMU, OPT_ACCEL, OPT_HOST_MIRROR,
-	OPT_DOMAIN_XML, OPT_REPORT, OPT_HELP,
+	OPT_DOMAIN_XML, OPT_REPORT, OPT_API_SOCKET, OPT_HELP,
 };
 
 static const struct option run_options[] = {
@@ -232,6 +232,7 @@ static const struct option run_options[] = {
 	{ "host-mirror",	required_argument, NULL, OPT_HOST_MIRROR },
 	{ "domain-xml",		required_argument, NULL, OPT_DOMAIN_XML },
 	{ "placement-report",	required_argument, NULL, OPT_REPORT },
+	{ "api-socket",		required_argument, NULL, OPT_API_SOCKET },
 	{ "help",		no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -269,6 +270,8 @@ void run_usage(FILE *out)
 "  --dump-firmware DIR  write the ACPI tables, e820 and EFI maps to DIR and exit\n"
 "  --domain-xml FILE    take the VM from a libvirt domain; later flags override\n"
 "  --placement-report F write a JSON placement report when the guest ends\n"
+"  --api-socket PATH    serve the control socket (kvm engine): JSON commands such\n"
+"                       as stop, cont, query-status, quit; see mirrorvm ctl\n"
 "\n"
 "The guest ends mirrorvm with status 0 on poweroff or reboot, 2 when it crashes\n"
 "(kernel panic, triple fault), or the status it writes to I/O port 0x602.\n"
@@ -388,6 +391,9 @@ static int parse_flag(struct run_flags *f, struct run_opts *opts, int c, int arg
 		return 0;
 	case OPT_REPORT:
 		opts->placement_report = optarg;
+		return 0;
+	case OPT_API_SOCKET:
+		opts->api_socket = optarg;
 		return 0;
 	case ':':
 		return err_set(e, "%s: needs a value", argv[optind - 1]);
@@ -510,5 +516,6 @@ void cli__run_opts_given(const struct run_opts *opts, char *buf, size_t len)
 	GIVEN(opts->qemu_binary, "--qemu");
 	GIVEN(opts->dump_dir, "--dump-firmware");
 	GIVEN(opts->placement_report, "--placement-report");
+	GIVEN(opts->api_socket, "--api-socket");
 #undef GIVEN
 }

@@ -4,11 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "commands.h"
-
-#ifndef MIRRORVM_VERSION
-#define MIRRORVM_VERSION "0.1"
-#endif
 
 static void usage(FILE *out)
 {
@@ -18,6 +15,7 @@ static void usage(FILE *out)
 	      "  run        boot a guest (mirrorvm run --help)\n"
 	      "  xml2args   print the run flags for a libvirt domain XML\n"
 	      "  args2xml   print a libvirt domain XML for run flags\n"
+	      "  ctl        send a command to a running guest's control socket\n"
 	      "  version    print the version\n"
 	      "  help       this text\n"
 	      "\n"
@@ -38,6 +36,8 @@ int main(int argc, char **argv)
 		return cmd_xml2args(argc - 1, argv + 1);
 	if (!strcmp(cmd, "args2xml"))
 		return cmd_args2xml(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ctl"))
+		return cmd_ctl(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("mirrorvm %s\n", MIRRORVM_VERSION);
 		return 0;

@@ -45,6 +45,9 @@ static int run_guest(struct run *r, struct err *e)
 	ret = eng->check(&r->lay, &r->opts, spec__cmdline(&r->spec), &r->plan, e);
 	if (ret)
 		return ret;
+	if (r->opts.api_socket && !(eng->caps & ENGINE_CAP_API))
+		return err_set(e, "--api-socket %s: the %s engine has no control socket (use --engine kvm)",
+			       r->opts.api_socket, eng->name);
 	if (r->opts.placement_report && !(eng->caps & ENGINE_CAP_PLACEMENT))
 		warn("--placement-report %s: the %s engine cannot measure where guest memory lies; no report (use --engine kvm)",
 		     r->opts.placement_report, eng->name);

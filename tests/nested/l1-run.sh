@@ -67,5 +67,10 @@ while IFS='|' read -r name flags cmdline kernel signals; do
 	echo "NESTED-CASE $name rc=$rc ms=$((t1 - t0))"
 	echo "NESTED-CASE-END $name"
 done < /nested/cases
+# Pause and resume through the control socket (tests/nested/pause-test.sh).
+if [ -x /nested/pause-test.sh ]; then
+	[ -f /nested/pause-tiny ] && /nested/pause-test.sh /bin/mirrorvm tiny /nested/tiny 20
+	/nested/pause-test.sh /bin/mirrorvm linux /nested/bzImage /nested/initrd.gz 5
+fi
 [ -n "$holder" ] && kill -TERM "$holder" 2>/dev/null
 echo "NESTED-ALL-DONE"

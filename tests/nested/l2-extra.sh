@@ -5,6 +5,7 @@
 #                   for /sys/firmware/memmap: what both engines must show alike
 #   mvm.garbage=N   /bin/mvm-garbage: junk on unemulated ports and MMIO, then
 #                   status N through port 0x602
+#   mvm.heartbeat=N HEARTBEAT 1 .. HEARTBEAT N, one every 0.2 s (pause tests)
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	mvm.fwhash=*)
@@ -19,6 +20,14 @@ for arg in $(cat /proc/cmdline); do
 		;;
 	mvm.garbage=*)
 		/bin/mvm-garbage "${arg#mvm.garbage=}"
+		;;
+	mvm.heartbeat=*)
+		i=1
+		while [ $i -le "${arg#mvm.heartbeat=}" ]; do
+			echo "HEARTBEAT $i"
+			sleep 0.2
+			i=$((i + 1))
+		done
 		;;
 	esac
 done

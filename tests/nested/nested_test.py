@@ -123,6 +123,111 @@ def run_tiny_local(binary, tiny, cmdline, flags, sigs, timeout=20):
     return p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
+# ------------------------------------------------------- pause tests ----
+
+def tiny_symbols(work):
+    """Guest addresses of the tiny guest's counting loop (loaded at 16 MiB,
+    its protected-mode part starting at file offset 0x400)."""
+    obj = os.path.join(work, "tiny.o")
+    syms = {}
+    for line in subprocess.run(["nm", obj], capture_output=True, check=True).stdout.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].startswith("count_"):
+            syms[parts[2]] = 0x1000000 + int(parts[0], 16) - 0x400
+    return syms
+
+
+def pt_lines(text, tag):
+    """[(what, parsed json or raw text)] of pause-test.sh's TAG lines."""
+    out = []
+    for line in text.replace("\r", "").splitlines():
+        if not line.startswith(tag + " "):
+            continue
+        what, _, rest = line[len(tag) + 1:].partition(" ")
+        try:
+            out.append((what, json.loads(rest)))
+        except ValueError:
+            out.append((what, rest))
+    return out
+
+
+def check_pause_tiny(text, syms, where):
+    """The tiny guest counting through 20 stop/cont cycles."""
+    steps = pt_lines(text, "PT-TINY")
+    get = lambda what: [v for w, v in steps if w == what]
+    status0 = get("status0")
+    report(bool(status0) and isinstance(status0[0], dict) and
+           status0[0].get("return", {}).get("status") == "running",
+           f"{where}: control socket: query-status says running", f"{status0}")
+    stops, statuses, cpus, ports, again, conts = (get(w) for w in
+                                                   ("stop", "status", "cpus", "port", "port-again", "cont"))
+    ok_cycles = len(stops) == 20 and all(isinstance(x, dict) and x.get("return") == {} and x.get("id") == 1
+                                         for x in stops + conts)
+    report(ok_cycles and len(conts) == 20, f"{where}: 20 stop/cont cycles answered", f"{stops[:2]} {conts[:2]}")
+    report(all(isinstance(x, dict) and x.get("return", {}).get("status") == "paused" for x in statuses)
+           and len(statuses) == 20, f"{where}: query-status says paused after stop", f"{statuses[:3]}")
+    bad, prev = [], -1
+    lo, hi = syms.get("count_inc", 0), syms.get("count_jmp", 0)
+    for i, (c, p1, p2) in enumerate(zip(cpus, ports, again)):
+        try:
+            cpu0 = c["return"]["cpus"][0]
+            v, v2 = p1["return"], p2["return"]
+        except (KeyError, TypeError, IndexError):
+            bad.append(f"cycle {i}: {c} {p1}")
+            continue
+        rip, ecx = cpu0["rip"], cpu0["rcx"] & 0xffffffff
+        if not lo <= rip <= hi:
+            bad.append(f"cycle {i}: rip {rip:#x} outside the counting loop [{lo:#x}, {hi:#x}]")
+        elif rip in (syms["count_mov"], syms["count_out"]):
+            if v["last"] != (ecx - 1) & 0xffffffff:
+                bad.append(f"cycle {i}: paused at {rip:#x} before the OUT of {ecx}, port has {v['last']}")
+        elif v["last"] != ecx:
+            bad.append(f"cycle {i}: paused at {rip:#x} after the OUT of {ecx}, port has {v['last']} "
+                       f"(an exit in flight not completed?)")
+        if v != v2:
+            bad.append(f"cycle {i}: the port changed while paused: {v} -> {v2}")
+        if v["writes"] <= prev:
+            bad.append(f"cycle {i}: the guest did not run between pauses ({prev} -> {v['writes']})")
+        prev = v["writes"]
+    report(not bad and len(cpus) == 20,
+           f"{where}: pause completes the port write in flight (20 pauses: RIP and the port agree, "
+           f"nothing moves while paused, the guest runs in between)", "; ".join(bad[:4]) or f"{len(cpus)} cycles")
+    final = get("final")
+    fv = final[0].get("return", {}) if final and isinstance(final[0], dict) else {}
+    report(fv.get("out_of_sequence") == 0 and fv.get("writes", 0) > max(prev, 0),
+           f"{where}: no port write lost or repeated across 20 pauses ({fv.get('writes')} writes)", f"{final}")
+    running = get("running-cpus")
+    report(bool(running) and isinstance(running[0], str) and "wrong-state" in running[0],
+           f"{where}: query-cpus while running is refused (wrong-state)", f"{running}")
+    quit_ = get("quit")
+    rc = re.search(r"PT-TINY rc=(\d+)", text)
+    report(bool(quit_) and isinstance(quit_[0], dict) and quit_[0].get("return") == {} and rc and
+           rc.group(1) == "0" and "stopped by the control socket (quit)" in text,
+           f"{where}: quit ends mirrorvm with status 0", f"{quit_} rc {rc.group(1) if rc else None}")
+
+
+def check_pause_linux(text, where):
+    """A Linux guest printing heartbeats through 5 stop/cont cycles."""
+    steps = pt_lines(text, "PT-LINUX")
+    stops = [v for w, v in steps if w == "stop"]
+    paused = [v for w, v in steps if w == "paused-beats"]
+    quiet = []
+    for p in paused:
+        m = re.match(r"(\d+) (\d+) (.*)", p if isinstance(p, str) else "")
+        if not m or m.group(1) != m.group(2) or '"paused"' not in m.group(3):
+            quiet.append(p)
+    report(len(stops) == 5 and len(paused) == 5 and not quiet,
+           f"{where}: Linux L2 paused 5 times: no console output while paused, query-status paused",
+           f"{quiet[:2]} {len(stops)} stops")
+    beats = [int(l.split()[-1]) for l in text.replace("\r", "").splitlines()
+             if l.startswith("PT-LINUX-OUT HEARTBEAT ")]
+    rc = re.search(r"PT-LINUX rc=(\d+)", text)
+    report(beats == list(range(1, 61)) and rc and rc.group(1) == "0",
+           f"{where}: Linux L2 resumes every time: heartbeats 1..60 once each, in order, clean poweroff",
+           f"rc {rc.group(1) if rc else None}; {len(beats)} beats, first bad at "
+           f"{next((i for i, b in enumerate(beats) if b != i + 1), None)}")
+
+
 def l0_tests(mvm, san, work):
     try:
         os.close(os.open("/dev/kvm", os.O_RDWR))
@@ -136,6 +241,8 @@ def l0_tests(mvm, san, work):
             rc, out, err = run_tiny_local(binary, tiny, cmdline, flags, sigs)
             ok, label, why = check(rc, out, err)
             report(ok, f"L0 {tag}: {label}", why)
+        rc, out, err = run([os.path.join(HERE, "pause-test.sh"), binary, "tiny", tiny, "20"], timeout=300)
+        check_pause_tiny(out, tiny_symbols(work), f"L0 {tag}")
 
     # Host-side errors: one clear message, before any guest runs.
     hp1g = "/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages"
@@ -273,7 +380,7 @@ def nested_cases(trials):
     return cases
 
 
-def build_nested(work, kdir, kernel, mvm_static, cases, tiny):
+def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny):
     l2 = os.path.join(work, "l2.cpio.gz")
     garbage = os.path.join(work, "mvm-garbage")
     subprocess.run(["gcc", "-static", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", garbage,
@@ -294,7 +401,9 @@ def build_nested(work, kdir, kernel, mvm_static, cases, tiny):
                     "--add", mvm_static + ":/bin/mirrorvm", "--add", kernel + ":/nested/bzImage",
                     "--add", l2 + ":/nested/initrd.gz", "--add", os.path.join(HERE, "l1-run.sh") + ":/bin/mvm-extra",
                     "--add", casefile + ":/nested/cases", "--add", vmlinux + ":/nested/vmlinux",
-                    "--add", tiny + ":/nested/tiny"], check=True)
+                    "--add", tiny + ":/nested/tiny",
+                    "--add", os.path.join(HERE, "pause-test.sh") + ":/nested/pause-test.sh"]
+                   + (["--add", tiny + ":/nested/pause-tiny"] if pause_tiny else []), check=True)
     return l1, l2
 
 
@@ -365,7 +474,7 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
         cases += l1_tiny_cases()
     if only_cases:      # debugging: run these L2 cases only (other checks fail)
         cases = [c for c in cases if c[0] in only_cases.split(",")]
-    l1, l2 = build_nested(work, kdir, kernel, mvm_static, cases, build_tiny(work))
+    l1, l2 = build_nested(work, kdir, kernel, mvm_static, cases, build_tiny(work), tiny_in_l1)
 
     # L0 reference for the firmware comparison: the same layout, QEMU engine.
     ref = subprocess.Popen([mvm, "run", "--engine", "qemu", "--kernel", kernel, "--initrd", l2,
@@ -396,6 +505,8 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
             c = got.get(name) or {"rc": None, "out": "", "err": ""}
             ok, label, why = check(c["rc"], c["out"], c["err"])
             report(ok, f"L1 mirrorvm-static: {label}", why)
+        check_pause_tiny(out, tiny_symbols(work), "L1 mirrorvm-static")
+    check_pause_linux(out, "L1")
 
     # guest_tests.py's own trials, replayed from L2 and checked by its code
     saved = gt.report

@@ -11,6 +11,10 @@
  *   g  junk on every unemulated port, wrong sizes on mirrorvm's ports,
  *      reads and writes in the PCI hole; "ok" or "BAD" on COM1; status 42
  *      when every read gave all-ones, 99 otherwise
+ *   c  count forever: 1, 2, 3... each written (32 bits) to the test port
+ *      (MIRRORVM_TEST_DEVICES=1, port 0x6f0); the pause tests check that
+ *      no write is lost or repeated and that a paused vCPU never sits on
+ *      an OUT whose value the port already has
  *
  * Build: gcc -c tiny-guest.S && objcopy -O binary tiny-guest.o bzImage
  */
@@ -59,6 +63,8 @@ entry64:
 	je	hang
 	cmp	$'g', %bl
 	je	garbage
+	cmp	$'c', %bl
+	je	count
 	jmp	status42
 
 poweroff:
@@ -91,6 +97,25 @@ hang:
 	cli
 1:	hlt
 	jmp	1b
+
+/*
+ * The counting loop.  Where a paused vCPU may stand, and what the test
+ * port must have seen then (V = its last value):
+ *   count_inc, count_jmp	V == %ecx (the OUT of %ecx is done)
+ *   count_mov, count_out	V == %ecx - 1 (the OUT of %ecx is not)
+ */
+	.globl count_inc, count_mov, count_out, count_jmp
+count:
+	mov	$0x6f0, %dx
+	xor	%ecx, %ecx
+count_inc:
+	inc	%ecx
+count_mov:
+	mov	%ecx, %eax
+count_out:
+	out	%eax, %dx
+count_jmp:
+	jmp	count_inc
 
 /* in/out on every port nothing in mirrorvm or KVM claims; %r12 counts bad reads */
 garbage:

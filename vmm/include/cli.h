@@ -23,6 +23,7 @@ struct run_opts {
 	const char *dump_dir;		/* --dump-firmware */
 	const char *domain_xml;		/* the guest comes from this domain */
 	const char *placement_report;
+	const char *api_socket;		/* the control socket's path */
 };
 
 /* The guest half of the flags, as given; private to cli.c. */

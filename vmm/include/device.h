@@ -102,4 +102,9 @@ extern const struct device_model pvpanic;
 extern const struct device_model control_port;
 extern const struct device_model status_port;
 
+/* Test hook (MIRRORVM_TEST_DEVICES=1; no table row): hw/test-port.c. */
+struct json_writer;
+extern const struct device_model test_port;
+int test_port__query(struct device *dev, struct json_writer *w);
+
 #endif

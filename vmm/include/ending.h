@@ -21,6 +21,7 @@ enum vm_end {
 	VM_END_RESET_UNCLEAN,	/* a reset that bypassed the firmware (QEMU) */
 	VM_END_CRASH,		/* triple fault, KVM internal error, failed entry */
 	VM_END_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP at the host: 128 + signal */
+	VM_END_QUIT,		/* the control socket's quit */
 };
 
 /* The first ending wins; later ones are ignored.  Safe from any thread. */

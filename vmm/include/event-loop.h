@@ -29,5 +29,7 @@ void event_loop__remove(struct event_loop *loop, int fd);
 /* Runs until event_loop__stop(); 0, or -errno when epoll fails. */
 int event_loop__run(struct event_loop *loop);
 void event_loop__stop(struct event_loop *loop);
+/* One round: waits up to @timeout_ms (-1: forever) and runs what is ready. */
+int event_loop__run_once(struct event_loop *loop, int timeout_ms);
 
 #endif

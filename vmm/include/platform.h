@@ -82,6 +82,12 @@
 /* A byte written here ends mirrorvm with that exit status. */
 #define MVM_STATUS_PORT		0x602
 /*
+ * A test hook, not part of the platform: the KVM engine's test port
+ * (hw/test-port.c) with MIRRORVM_TEST_DEVICES=1.
+ */
+#define MVM_TEST_PORT		0x6F0
+
+/*
  * pvpanic (ACPI QEMU0001): the guest kernel reports a panic here.  Reads
  * give the events the device supports, writes the events that happened.
  */

@@ -69,6 +69,9 @@ int ending__report(enum vm_end end, int status)
 	case VM_END_SIGNAL:
 		info("stopped by signal %d", status - 128);
 		return status;
+	case VM_END_QUIT:
+		info("stopped by the control socket (quit)");
+		return MVM_EXIT_OK;
 	default:
 		info("guest crashed");
 		return MVM_EXIT_CRASH;

@@ -115,30 +115,33 @@ void event_loop__remove(struct event_loop *loop, int fd)
 		reap(loop);
 }
 
-int event_loop__run(struct event_loop *loop)
+int event_loop__run_once(struct event_loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[16];
+	int n = epoll_wait(loop->epfd, evs, ARRAY_SIZE(evs), timeout_ms), i;
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	loop->dispatching++;
+	for (i = 0; i < n && !loop->stop; i++) {
+		struct event_source *s = evs[i].data.ptr;
+
+		if (!s->removed)
+			s->fn(loop, s->fd, evs[i].events, s->opaque);
+	}
+	loop->dispatching--;
+	reap(loop);
+	return 0;
+}
+
+int event_loop__run(struct event_loop *loop)
+{
+	int ret = 0;
 
 	loop->stop = false;
-	while (!loop->stop) {
-		int n = epoll_wait(loop->epfd, evs, ARRAY_SIZE(evs), -1), i;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		loop->dispatching++;
-		for (i = 0; i < n && !loop->stop; i++) {
-			struct event_source *s = evs[i].data.ptr;
-
-			if (!s->removed)
-				s->fn(loop, s->fd, evs[i].events, s->opaque);
-		}
-		loop->dispatching--;
-		reap(loop);
-	}
-	return 0;
+	while (!loop->stop && !ret)
+		ret = event_loop__run_once(loop, -1);
+	return ret;
 }
 
 void event_loop__stop(struct event_loop *loop)

@@ -140,7 +140,8 @@ static int kvm_run(const struct vm_image *image, struct err *e)
 
 const struct engine kvm_engine = {
 	.name = "kvm",
-	.caps = ENGINE_CAP_ELF_KERNEL | ENGINE_CAP_HOST_MIRROR | ENGINE_CAP_PLACEMENT,
+	.caps = ENGINE_CAP_ELF_KERNEL | ENGINE_CAP_HOST_MIRROR | ENGINE_CAP_PLACEMENT |
+		ENGINE_CAP_API,
 	.check = kvm_check,
 	.run = kvm_run,
 };

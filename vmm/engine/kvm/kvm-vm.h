@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <linux/kvm.h>
 
+#include "api.h"
 #include "backing.h"
 #include "console.h"
 #include "device.h"
@@ -68,9 +69,14 @@ struct kvm_vm {
 	struct device *devs;
 	unsigned int nr_devs;
 	struct device *console;		/* takes the host console's input */
+	struct device test_port;	/* MIRRORVM_TEST_DEVICES=1 only */
+	struct platform_device test_port_row;
 	struct dev_ctx ctx;
 	int console_fd;			/* the host console's output (stdout) */
 	struct console_watch watch;	/* panics before pvpanic is loaded */
+
+	struct vm_control control;
+	struct api_server *api;		/* --api-socket */
 
 	struct vm_ending ending;
 	int event_fd;			/* vCPU threads wake the event loop */
@@ -107,6 +113,9 @@ bool kvm_vm__paused(struct kvm_vm *vm);
 void kvm_vm__destroy(struct kvm_vm *vm);
 /* The first ending wins; safe from any thread. */
 void kvm_vm__end(struct kvm_vm *vm, enum vm_end end, int status);
+
+/* control.c: the control socket's view of the VM */
+void kvm_control__init(struct kvm_vm *vm, struct vm_control *ctl);
 
 /* vcpu.c */
 int kvm_vcpu__create_all(struct kvm_vm *vm, struct err *e);

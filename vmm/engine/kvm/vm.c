@@ -181,6 +181,16 @@ static int create_devices(struct kvm_vm *vm, struct err *e)
 		if (!vm->console && d->model->ops.input)
 			vm->console = dev;
 	}
+	/* a test hook, outside the platform table: no firmware describes it */
+	if (getenv("MIRRORVM_TEST_DEVICES")) {
+		vm->test_port_row = (struct platform_device){
+			.name = "TSTP", .space = BUS_PIO, .base = MVM_TEST_PORT, .len = 4,
+			.gsi = NO_GSI, .model = &test_port,
+		};
+		ret = device__create(&vm->test_port, &vm->test_port_row, &vm->ctx, &vm->bus, e);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -358,6 +368,19 @@ static int add_console_input(struct kvm_vm *vm, struct err *e)
 	return ret;
 }
 
+static void shutdown_data(struct json_writer *w, void *arg)
+{
+	static const char *const reasons[] = {
+		[VM_END_POWEROFF] = "poweroff", [VM_END_RESET] = "reset",
+		[VM_END_STATUS] = "status", [VM_END_PANIC] = "panic",
+		[VM_END_PANIC_CONSOLE] = "panic", [VM_END_RESET_UNCLEAN] = "crash",
+		[VM_END_CRASH] = "crash", [VM_END_SIGNAL] = "signal", [VM_END_QUIT] = "quit",
+	};
+	enum vm_end end = *(enum vm_end *)arg;
+
+	json_kv_string(w, "reason", end < ARRAY_SIZE(reasons) && reasons[end] ? reasons[end] : "?");
+}
+
 int kvm_vm__run(struct kvm_vm *vm, struct err *e)
 {
 	sigset_t block, old;
@@ -385,6 +408,12 @@ int kvm_vm__run(struct kvm_vm *vm, struct err *e)
 		ret = event_loop__add(vm->loop, sig_fd, EPOLLIN, on_signal, vm, e);
 	if (!ret)
 		ret = add_console_input(vm, e);
+	if (!ret && vm->image->opts->api_socket) {
+		kvm_control__init(vm, &vm->control);
+		vm->api = api__listen(vm->image->opts->api_socket, vm->loop, &vm->control, e);
+		if (!vm->api)
+			ret = -EINVAL;
+	}
 	if (ret)
 		goto out;
 	term__raw();
@@ -397,9 +426,12 @@ int kvm_vm__run(struct kvm_vm *vm, struct err *e)
 	term__restore();
 	if (!ret) {
 		end = ending__get(&vm->ending, &ret);
+		api__event(vm->api, "SHUTDOWN", shutdown_data, &end);
 		ret = ending__report(end, ret);
 	}
 out:
+	api__close(vm->api);
+	vm->api = NULL;
 	if (sig_fd >= 0)
 		close(sig_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -417,6 +449,7 @@ void kvm_vm__destroy(struct kvm_vm *vm)
 	kvm_vcpu__destroy_all(vm);
 	for (i = 0; i < vm->nr_devs; i++)
 		device__destroy(&vm->devs[i]);
+	device__destroy(&vm->test_port);
 	free(vm->devs);
 	bus__free(&vm->bus);
 	kvm_memory__teardown(vm);

@@ -1,0 +1,74 @@
+#!/bin/sh
+# pause-test.sh MIRRORVM tiny TINY-KERNEL [CYCLES]
+# pause-test.sh MIRRORVM linux KERNEL INITRD [CYCLES]
+# Drives stop/cont cycles through "mirrorvm ctl" against a guest on the KVM
+# engine and prints what it saw, one "PT-<MODE> what json" line per step,
+# for nested_test.py to check: runs under bash at L0 and busybox sh in L1.
+#   tiny:  the tiny guest counting to the test port (MIRRORVM_TEST_DEVICES);
+#          registers and port counters while paused, then quit.
+#   linux: a Linux guest printing HEARTBEAT 1..N (mvm.heartbeat=N); no
+#          console output while paused, every beat once, in order.
+mvm=$1 mode=$2
+sock=/tmp/mvm-pause-$$.sock
+tag=PT-$(echo "$mode" | tr a-z A-Z)
+ctl() { "$mvm" ctl --json --timeout 20 "$sock" "$@" 2>&1 | tr -d '\n'; echo; }
+wait_socket() {
+	i=0
+	while [ ! -S "$sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+}
+case "$mode" in
+tiny)
+	tiny=$3 cycles=${4:-20}
+	MIRRORVM_TEST_DEVICES=1 "$mvm" run --engine kvm --kernel "$tiny" --cmdline c --cpus 2 \
+		--api-socket "$sock" </dev/null >/tmp/pt-$$.out 2>/tmp/pt-$$.err &
+	pid=$!
+	wait_socket
+	echo "$tag status0 $(ctl query-status)"
+	sleep 0.5
+	i=0
+	while [ $i -lt "$cycles" ]; do
+		echo "$tag stop $(ctl stop)"
+		echo "$tag status $(ctl query-status)"
+		echo "$tag cpus $(ctl query-cpus)"
+		echo "$tag port $(ctl x-test-port)"
+		echo "$tag port-again $(ctl x-test-port)"
+		echo "$tag cont $(ctl cont)"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "$tag final $(ctl x-test-port)"
+	echo "$tag running-cpus $(ctl query-cpus)"
+	echo "$tag quit $(ctl quit)"
+	wait $pid
+	echo "$tag rc=$?"
+	sed "s/^/$tag-ERR /" /tmp/pt-$$.err
+	;;
+linux)
+	kernel=$3 initrd=$4 cycles=${5:-5}
+	"$mvm" run --engine kvm --kernel "$kernel" --initrd "$initrd" --memory 512M \
+		--cmdline "console=ttyS0 quiet loglevel=4 mvm.heartbeat=60 mvm.end=poweroff" \
+		--api-socket "$sock" </dev/null >/tmp/pt-$$.out 2>/tmp/pt-$$.err &
+	pid=$!
+	wait_socket
+	i=0
+	while ! grep -q "HEARTBEAT 5$" /tmp/pt-$$.out 2>/dev/null && [ $i -lt 900 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	i=0
+	while [ $i -lt "$cycles" ]; do
+		echo "$tag stop $(ctl stop)"
+		n1=$(grep -c HEARTBEAT /tmp/pt-$$.out)
+		sleep 1
+		n2=$(grep -c HEARTBEAT /tmp/pt-$$.out)
+		echo "$tag paused-beats $n1 $n2 $(ctl query-status)"
+		echo "$tag cont $(ctl cont)"
+		sleep 1
+		i=$((i + 1))
+	done
+	wait $pid
+	echo "$tag rc=$?"
+	tr -d '\r' < /tmp/pt-$$.out | grep HEARTBEAT | sed "s/^/$tag-OUT /"
+	sed "s/^/$tag-ERR /" /tmp/pt-$$.err
+	;;
+esac
+rm -f /tmp/pt-$$.out /tmp/pt-$$.err

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket without a VM: the server on an event loop with a fake
+ * struct vm_control, a client thread speaking the protocol, and every way a
+ * client can get it wrong (bad JSON, unknown commands and arguments, an
+ * oversized request, a client that leaves mid-request, too many clients),
+ * plus the socket file's rules (0600, stale sockets replaced, nothing else).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "api.h"
+
+static char sock_path[64];
+
+/* The fake VM. */
+static struct {
+	bool paused;
+	unsigned int stops, conts, quits;
+} vm;
+
+static int fake_stop(void *opaque, struct err *e)
+{
+	(void)opaque;
+	(void)e;
+	vm.paused = true;
+	vm.stops++;
+	return 0;
+}
+
+static int fake_cont(void *opaque, struct err *e)
+{
+	(void)opaque;
+	(void)e;
+	vm.paused = false;
+	vm.conts++;
+	return 0;
+}
+
+static bool fake_paused(void *opaque)
+{
+	(void)opaque;
+	return vm.paused;
+}
+
+static struct event_loop *loop;
+static atomic_bool client_done;
+
+static void fake_quit(void *opaque)
+{
+	(void)opaque;
+	vm.quits++;
+}
+
+static int fake_cpus(void *opaque, struct json_writer *w, struct err *e)
+{
+	(void)opaque;
+	(void)e;
+	json_array_begin(w);
+	json_object_begin(w);
+	json_kv_u64(w, "id", 0);
+	json_kv_u64(w, "rip", 0x1000200);
+	json_object_end(w);
+	json_array_end(w);
+	return 0;
+}
+
+static const struct vm_control fake_ctl = {
+	.engine = "fake", .stop = fake_stop, .cont = fake_cont, .paused = fake_paused,
+	.quit = fake_quit, .query_cpus = fake_cpus,
+};
+
+/* ---- the client side, in its own thread ---- */
+
+static int client_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sa.sun_path, sock_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The next line from @fd into @buf (without '\n'); false at EOF. */
+static bool get_line(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	while (n + 1 < cap) {
+		char c;
+		ssize_t r = recv(fd, &c, 1, 0);
+
+		if (r <= 0)
+			return false;
+		if (c == '\n')
+			break;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return true;
+}
+
+static void put(int fd, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len) {
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return;
+		s += n;
+		len -= n;
+	}
+}
+
+/* Sends @req (a line) and returns the reply line, skipping events. */
+static const char *ask(int fd, const char *req)
+{
+	static char buf[8192];
+
+	put(fd, req);
+	do {
+		if (!get_line(fd, buf, sizeof(buf)))
+			return "(connection closed)";
+	} while (strstr(buf, "\"event\""));
+	return buf;
+}
+
+#define EXPECT(fd, req, needle) do {					\
+	const char *r_ = ask(fd, req);					\
+	CHECK(strstr(r_, needle), "%s -> %s (wanted %s)", req, r_, needle); \
+} while (0)
+
+static void *client(void *arg)
+{
+	char buf[8192], *big;
+	int fd, fds[API_MAX_CLIENTS + 1], i;
+
+	(void)arg;
+	fd = client_connect();
+	CHECK(fd >= 0, "connect");
+	CHECK(get_line(fd, buf, sizeof(buf)) && strstr(buf, "\"greeting\"") &&
+	      strstr(buf, "\"engine\": \"fake\""), "greeting: %s", buf);
+
+	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "{\"return\": {\"status\": \"running\"");
+	EXPECT(fd, "{\"execute\": \"stop\", \"id\": 7}\n", "{\"return\": {}, \"id\": 7}");
+	EXPECT(fd, "{\"execute\": \"query-status\", \"id\": \"a\"}\n", "\"paused\"");
+	EXPECT(fd, "{\"execute\": \"query-cpus\"}\n", "\"rip\": 16777728");
+	EXPECT(fd, "{\"execute\": \"cont\"}\n", "{\"return\": {}}");
+	EXPECT(fd, "{\"execute\": \"query-cpus\"}\n", "\"class\": \"wrong-state\"");
+	/* mistakes */
+	EXPECT(fd, "{\"execute\": \"frob\", \"id\": 3}\n", "\"class\": \"unknown-command\", \"desc\": \"frob: no such command");
+	EXPECT(fd, "{\"execute\": \"frob\", \"id\": 3}\n", "\"id\": 3");
+	EXPECT(fd, "not json\n", "\"class\": \"bad-request\"");
+	EXPECT(fd, "[1, 2]\n", "a request is a JSON object");
+	EXPECT(fd, "{\"execute\": 5}\n", "execute: expected a string");
+	EXPECT(fd, "{\"exec\": \"stop\"}\n", "bad-request");
+	EXPECT(fd, "{\"execute\": \"stop\", \"arguments\": 3}\n", "arguments: expected an object");
+	EXPECT(fd, "{\"execute\": \"stop\", \"arguments\": {\"force\": true}}\n", "\"class\": \"bad-argument\"");
+	EXPECT(fd, "{\"execute\": \"stop\", \"id\": [1]}\n", "id: expected a string or an integer");
+	EXPECT(fd, "{\"execute\": \"query-status\"} {}\n", "bad-request");
+	EXPECT(fd, "{\"execute\": \"x-test-port\"}\n", "\"class\": \"unavailable\"");
+	/* blank lines are no requests; CRLF is a line end */
+	EXPECT(fd, "\n\r\n{\"execute\": \"query-status\"}\r\n", "\"running\"");
+	/* an oversized request: refused, skipped, and the next one works */
+	big = malloc(API_MAX_REQUEST + 100);
+	memset(big, ' ', API_MAX_REQUEST + 98);
+	memcpy(big, "{\"execute\": \"stop\"", 18);
+	big[API_MAX_REQUEST + 98] = '\n';
+	big[API_MAX_REQUEST + 99] = '\0';
+	EXPECT(fd, big, "\"class\": \"too-large\"");
+	free(big);
+	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "\"running\"");
+	CHECK(vm.stops == 1, "the oversized stop did nothing (%u stops)", vm.stops);
+	EXPECT(fd, "{\"execute\": \"query-commands\"}\n", "\"name\": \"cont\"");
+
+	/* a client that leaves mid-request costs nothing but itself */
+	i = client_connect();
+	CHECK(get_line(i, buf, sizeof(buf)), "second greeting");
+	put(i, "{\"execute\": \"st");
+	close(i);
+	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "\"running\"");
+
+	/* at most API_MAX_CLIENTS at once; the next is told and closed */
+	for (i = 0; i < API_MAX_CLIENTS; i++)
+		fds[i] = -1;
+	for (i = 0; i < API_MAX_CLIENTS - 1; i++) {
+		fds[i] = client_connect();
+		CHECK(fds[i] >= 0 && get_line(fds[i], buf, sizeof(buf)), "client %d", i);
+	}
+	fds[i] = client_connect();
+	CHECK(fds[i] >= 0 && get_line(fds[i], buf, sizeof(buf)) && strstr(buf, "too many clients"),
+	      "client over the limit: %s", buf);
+	for (i = 0; i < API_MAX_CLIENTS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+
+	EXPECT(fd, "{\"execute\": \"quit\"}\n", "{\"return\": {}}");
+	CHECK(vm.quits == 1, "quit reached the VM");
+	close(fd);
+	atomic_store(&client_done, true);
+	return NULL;
+}
+
+static void test_protocol(void)
+{
+	struct api_server *srv;
+	struct err e = { "" };
+	struct stat st;
+	pthread_t th;
+
+	loop = event_loop__create(&e);
+	CHECK(loop, "%s", e.msg);
+	srv = api__listen(sock_path, loop, &fake_ctl, &e);
+	CHECK(srv, "%s", e.msg);
+	if (!srv)
+		return;
+	CHECK(stat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600,
+	      "socket mode %o", st.st_mode & 0777);
+	pthread_create(&th, NULL, client, NULL);
+	/* serve until the client thread is done */
+	while (!atomic_load(&client_done))
+		event_loop__run_once(loop, 100);
+	pthread_join(th, NULL);
+	api__close(srv);
+	CHECK(access(sock_path, F_OK) != 0, "the socket is removed on close");
+	event_loop__destroy(loop);
+}
+
+static void test_socket_file_rules(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct api_server *srv;
+	struct err e = { "" };
+	int fd;
+
+	loop = event_loop__create(&e);
+	/* a regular file is the user's: never replaced */
+	close(creat(sock_path, 0600));
+	srv = api__listen(sock_path, loop, &fake_ctl, &e);
+	CHECK(!srv && strstr(e.msg, "is not a socket"), "%s", e.msg);
+	unlink(sock_path);
+	/* a socket something listens on: in use */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, sock_path);
+	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 1) == 0, "bind");
+	srv = api__listen(sock_path, loop, &fake_ctl, &e);
+	CHECK(!srv && strstr(e.msg, "another process is listening"), "%s", e.msg);
+	/* the same socket, stale: replaced */
+	close(fd);
+	srv = api__listen(sock_path, loop, &fake_ctl, &e);
+	CHECK(srv, "stale socket not replaced: %s", e.msg);
+	api__close(srv);
+	srv = api__listen("", loop, &fake_ctl, &e);
+	CHECK(!srv && strstr(e.msg, "a socket path is 1 to"), "%s", e.msg);
+	event_loop__destroy(loop);
+}
+
+int main(void)
+{
+	snprintf(sock_path, sizeof(sock_path), "/tmp/mirrorvm-test-api-%d.sock", getpid());
+	RUN(test_protocol);
+	RUN(test_socket_file_rules);
+	unlink(sock_path);
+	UNIT_DONE();
+}

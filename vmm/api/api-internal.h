@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_API_INTERNAL_H
+#define MIRRORVM_API_INTERNAL_H
+
+/* Between the control socket's server and its command table (vmm/api/). */
+#include "api.h"
+
+enum api_error_class {
+	API_OK,
+	API_ERR_BAD_REQUEST,		/* not JSON, not a request object */
+	API_ERR_UNKNOWN_COMMAND,
+	API_ERR_BAD_ARGUMENT,		/* an argument missing, unknown or wrong */
+	API_ERR_TOO_LARGE,		/* a request over API_MAX_REQUEST bytes */
+	API_ERR_WRONG_STATE,		/* not now: e.g. registers while running */
+	API_ERR_UNAVAILABLE,		/* not in this VM or engine */
+	API_ERR_FAILED,			/* tried, and it did not work */
+};
+
+struct api_request {
+	const char *name;
+	const struct json_value *args;	/* NULL: no "arguments" */
+	const struct vm_control *ctl;
+	struct api_server *srv;
+};
+
+struct api_command {
+	const char *name;
+	const char *const *args;	/* the arguments it takes (NULL: none) */
+	/* Writes the "return" value into @w; API_OK, or a class with @e set. */
+	enum api_error_class (*run)(const struct api_request *req, struct json_writer *w,
+				    struct err *e);
+	const char *help;
+};
+
+const struct api_command *api_command__find(const char *name);
+
+#endif

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket's server (api.h): a unix socket on the VM's event
+ * loop, clients read line by line, each request parsed with hard limits
+ * and answered, events sent to every client.  Nothing a client does can
+ * stop or slow the guest: reads and writes never block, a request that is
+ * too long is refused and skipped, a client that does not read its replies
+ * is dropped once it owes too much, and a client that goes away mid-request
+ * loses only its own request.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api-internal.h"
+
+/* What a client may owe before it is dropped (it does not read). */
+#define API_MAX_BACKLOG		(1024 * 1024)
+
+struct api_client {
+	struct api_server *srv;
+	int fd;
+	char *in;			/* the request line being read */
+	size_t in_len;
+	bool discarding;		/* skipping the rest of a too-long line */
+	char *out;			/* replies and events not yet written */
+	size_t out_len, out_cap;
+	struct api_client *next;
+};
+
+struct api_server {
+	int fd;
+	char *path;
+	dev_t dev;			/* the socket file we made, for removal */
+	ino_t ino;
+	struct event_loop *loop;
+	const struct vm_control *ctl;
+	struct api_client *clients;
+	unsigned int nr_clients;
+};
+
+static const char *const error_class[] = {
+	[API_ERR_BAD_REQUEST] = "bad-request",
+	[API_ERR_UNKNOWN_COMMAND] = "unknown-command",
+	[API_ERR_BAD_ARGUMENT] = "bad-argument",
+	[API_ERR_TOO_LARGE] = "too-large",
+	[API_ERR_WRONG_STATE] = "wrong-state",
+	[API_ERR_UNAVAILABLE] = "unavailable",
+	[API_ERR_FAILED] = "failed",
+};
+
+static void drop_client(struct api_client *c)
+{
+	struct api_server *s = c->srv;
+	struct api_client **p;
+
+	for (p = &s->clients; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	s->nr_clients--;
+	event_loop__remove(s->loop, c->fd);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Writes what the client is owed; false when the client was dropped. */
+static bool flush_client(struct api_client *c)
+{
+	while (c->out_len) {
+		ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			drop_client(c);
+			return false;
+		}
+		memmove(c->out, c->out + n, c->out_len - n);
+		c->out_len -= n;
+	}
+	event_loop__modify(c->srv->loop, c->fd, EPOLLIN | (c->out_len ? EPOLLOUT : 0));
+	return true;
+}
+
+/* Queues one line for @c; false when the client was dropped. */
+static bool send_line(struct api_client *c, const char *line, size_t len)
+{
+	if (c->out_len + len > API_MAX_BACKLOG) {
+		drop_client(c);		/* it does not read: it must not cost memory */
+		return false;
+	}
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = MAX(c->out_cap * 2, c->out_len + len + 4096);
+		char *n = realloc(c->out, cap);
+
+		if (!n) {
+			drop_client(c);
+			return false;
+		}
+		c->out = n;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, line, len);
+	c->out_len += len;
+	return flush_client(c);
+}
+
+static void put_id(struct json_writer *w, const struct json_value *id)
+{
+	if (!id)
+		return;
+	json_key(w, "id");
+	if (id->type == JSON_STRING)
+		json_string(w, id->u.str.s);
+	else if (id->u.i.neg)
+		json_s64(w, -(s64)id->u.i.mag);
+	else
+		json_u64(w, id->u.i.mag);
+}
+
+static bool send_writer(struct api_client *c, struct json_writer *w)
+{
+	struct err e;
+
+	if (json_writer_finish(w, &e)) {
+		warn("control socket: reply not sent: %s", e.msg);
+		return true;
+	}
+	return send_line(c, w->buf, w->len);
+}
+
+static bool send_error(struct api_client *c, enum api_error_class cls, const char *desc,
+		       const struct json_value *id)
+{
+	struct json_writer w;
+	bool alive;
+
+	json_writer_init(&w, 0);
+	json_object_begin(&w);
+	json_key(&w, "error");
+	json_object_begin(&w);
+	json_kv_string(&w, "class", error_class[cls]);
+	json_kv_string(&w, "desc", desc);
+	json_object_end(&w);
+	put_id(&w, id);
+	json_object_end(&w);
+	alive = send_writer(c, &w);
+	json_writer_free(&w);
+	return alive;
+}
+
+/* One request line: parse, check, run, reply.  False: client dropped. */
+static bool handle_request(struct api_client *c, const char *line, size_t len)
+{
+	static const char *const members[] = { "execute", "arguments", "id", NULL };
+	static const struct json_limits lim = {
+		.max_bytes = API_MAX_REQUEST, .max_depth = 16, .max_nodes = 4096,
+	};
+	const struct json_value *root, *args = NULL, *id;
+	const struct api_command *cmd;
+	struct api_request req;
+	struct json_writer w;
+	const char *name;
+	struct json_doc *doc;
+	struct err e = { "" };
+	enum api_error_class cls;
+	bool alive;
+
+	if (json_parse(line, len, &lim, &doc, NULL, &e))
+		return send_error(c, API_ERR_BAD_REQUEST, e.msg, NULL);
+	root = json_root(doc);
+	id = json_get(root, "id");
+	if (id && id->type != JSON_STRING && id->type != JSON_INT)
+		id = NULL;
+	if (root->type != JSON_OBJECT) {
+		alive = send_error(c, API_ERR_BAD_REQUEST, "a request is a JSON object", NULL);
+		goto out;
+	}
+	if (json_check_members(root, members, &e) ||
+	    json_get_string(root, "execute", &name, &e)) {
+		alive = send_error(c, API_ERR_BAD_REQUEST, e.msg, id);
+		goto out;
+	}
+	if (json_get(root, "id") && !id) {
+		alive = send_error(c, API_ERR_BAD_REQUEST, "id: expected a string or an integer", NULL);
+		goto out;
+	}
+	if (json_get(root, "arguments") && json_get_object(root, "arguments", &args, &e)) {
+		alive = send_error(c, API_ERR_BAD_REQUEST, e.msg, id);
+		goto out;
+	}
+	cmd = api_command__find(name);
+	if (!cmd) {
+		snprintf(e.msg, sizeof(e.msg), "%s: no such command (query-commands lists them)", name);
+		alive = send_error(c, API_ERR_UNKNOWN_COMMAND, e.msg, id);
+		goto out;
+	}
+	if (args && json_check_members(args, cmd->args ? cmd->args : (const char *const[]){ NULL },
+				       &e)) {
+		alive = send_error(c, API_ERR_BAD_ARGUMENT, e.msg, id);
+		goto out;
+	}
+	req = (struct api_request){ .name = name, .args = args, .ctl = c->srv->ctl, .srv = c->srv };
+	json_writer_init(&w, 0);
+	json_object_begin(&w);
+	json_key(&w, "return");
+	cls = cmd->run(&req, &w, &e);
+	if (cls != API_OK) {
+		json_writer_free(&w);
+		alive = send_error(c, cls, e.msg, id);
+		goto out;
+	}
+	put_id(&w, id);
+	json_object_end(&w);
+	alive = send_writer(c, &w);
+	json_writer_free(&w);
+out:
+	json_doc_free(doc);
+	return alive;
+}
+
+static void on_client(struct event_loop *loop, int fd, u32 events, void *opaque)
+{
+	struct api_client *c = opaque;
+	char buf[4096];
+	ssize_t n;
+
+	(void)loop;
+	(void)fd;
+	if ((events & EPOLLOUT) && !flush_client(c))
+		return;
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		drop_client(c);		/* gone, mid-request or not */
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] != '\n') {
+			if (c->discarding)
+				continue;
+			if (c->in_len == API_MAX_REQUEST) {
+				c->discarding = true;
+				snprintf(buf, sizeof(buf) - 1, "a request is at most %d bytes", API_MAX_REQUEST);
+				if (!send_error(c, API_ERR_TOO_LARGE, buf, NULL))
+					return;
+				continue;
+			}
+			c->in[c->in_len++] = buf[i];
+			continue;
+		}
+		if (c->discarding) {
+			c->discarding = false;
+			c->in_len = 0;
+			continue;
+		}
+		/* a blank line (or a lone CR) is no request */
+		if (c->in_len && c->in[c->in_len - 1] == '\r')
+			c->in_len--;
+		if (c->in_len && !handle_request(c, c->in, c->in_len))
+			return;
+		c->in_len = 0;
+	}
+}
+
+static void greet(struct api_client *c)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, 0);
+	json_object_begin(&w);
+	json_key(&w, "greeting");
+	json_object_begin(&w);
+	json_kv_string(&w, "name", "mirrorvm");
+	json_kv_string(&w, "version", MIRRORVM_VERSION);
+	json_kv_string(&w, "engine", c->srv->ctl->engine);
+	json_object_end(&w);
+	json_object_end(&w);
+	send_writer(c, &w);
+	json_writer_free(&w);
+}
+
+static void on_listen(struct event_loop *loop, int fd, u32 events, void *opaque)
+{
+	struct api_server *s = opaque;
+	struct api_client *c;
+	struct err e;
+	int cfd;
+
+	(void)events;
+	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd < 0)
+		return;
+	if (s->nr_clients >= API_MAX_CLIENTS) {
+		static const char busy[] =
+			"{\"error\": {\"class\": \"unavailable\", \"desc\": \"too many clients\"}}\n";
+
+		if (send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			(void)0;	/* it is closed either way */
+		close(cfd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->in = malloc(API_MAX_REQUEST + 1);
+	if (!c || !c->in || event_loop__add(loop, cfd, EPOLLIN, on_client, c, &e)) {
+		if (c)
+			free(c->in);
+		free(c);
+		close(cfd);
+		return;
+	}
+	c->srv = s;
+	c->fd = cfd;
+	c->next = s->clients;
+	s->clients = c;
+	s->nr_clients++;
+	greet(c);
+}
+
+/*
+ * @path may be replaced only when it is a socket of ours that nothing
+ * listens on (a mirrorvm that died); anything else is the user's.
+ */
+static int clear_stale(const char *path, struct err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, ret;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		return err_set(e, "--api-socket %s: %s", path, strerror(errno));
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return err_set(e, "--api-socket %s: exists and is not a socket; not replacing it", path);
+	if (st.st_uid != geteuid())
+		return err_set(e, "--api-socket %s: a socket of another user; not replacing it", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_set(e, "socket: %s", strerror(errno));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (!ret)
+		return err_set(e, "--api-socket %s: another process is listening on it", path);
+	if (errno != ECONNREFUSED)
+		return err_set(e, "--api-socket %s: %s", path, strerror(errno));
+	if (unlink(path))
+		return err_set(e, "--api-socket %s: cannot remove the stale socket: %s", path,
+			       strerror(errno));
+	return 0;
+}
+
+struct api_server *api__listen(const char *path, struct event_loop *loop,
+			       const struct vm_control *ctl, struct err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct api_server *s;
+	struct stat st;
+	mode_t old;
+	int ret;
+
+	if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
+		err_set(e, "--api-socket %s: a socket path is 1 to %zu bytes", path,
+			sizeof(sa.sun_path) - 1);
+		return NULL;
+	}
+	if (clear_stale(path, e))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	s->loop = loop;
+	s->ctl = ctl;
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->fd < 0) {
+		err_set(e, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* owner-only from the first moment it exists */
+	old = umask(0177);
+	ret = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret) {
+		err_set(e, "--api-socket %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (stat(path, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
+	if (listen(s->fd, API_MAX_CLIENTS) ||
+	    event_loop__add(loop, s->fd, EPOLLIN, on_listen, s, e)) {
+		if (!e->msg[0])
+			err_set(e, "--api-socket %s: listen: %s", path, strerror(errno));
+		unlink(path);
+		goto fail;
+	}
+	return s;
+fail:
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->path);
+	free(s);
+	return NULL;
+}
+
+void api__close(struct api_server *s)
+{
+	struct stat st;
+
+	if (!s)
+		return;
+	while (s->clients) {
+		struct api_client *c = s->clients;
+
+		if (flush_client(c))	/* the last replies, as far as they go */
+			drop_client(c);
+	}
+	event_loop__remove(s->loop, s->fd);
+	close(s->fd);
+	/* only the socket we made: someone may have replaced it since */
+	if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+		unlink(s->path);
+	free(s->path);
+	free(s);
+}
+
+void api__event(struct api_server *s, const char *name,
+		void (*data)(struct json_writer *w, void *arg), void *arg)
+{
+	struct api_client *c, *next;
+	struct json_writer w;
+	struct timeval tv;
+	struct err e;
+
+	if (!s || !s->clients)
+		return;
+	gettimeofday(&tv, NULL);
+	json_writer_init(&w, 0);
+	json_object_begin(&w);
+	json_kv_string(&w, "event", name);
+	json_key(&w, "data");
+	json_object_begin(&w);
+	if (data)
+		data(&w, arg);
+	json_object_end(&w);
+	json_key(&w, "timestamp");
+	json_object_begin(&w);
+	json_kv_u64(&w, "seconds", tv.tv_sec);
+	json_kv_u64(&w, "microseconds", tv.tv_usec);
+	json_object_end(&w);
+	json_object_end(&w);
+	if (!json_writer_finish(&w, &e)) {
+		for (c = s->clients; c; c = next) {
+			next = c->next;
+			send_line(c, w.buf, w.len);
+		}
+	}
+	json_writer_free(&w);
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the control socket may do to a KVM engine VM (struct vm_control):
+ * pause and resume it, end it, read its vCPUs' registers while paused.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "api.h"
+#include "kvm-vm.h"
+
+static int ctl_stop(void *opaque, struct err *e)
+{
+	return kvm_vm__pause(opaque, e);
+}
+
+static int ctl_cont(void *opaque, struct err *e)
+{
+	(void)e;
+	kvm_vm__resume(opaque);
+	return 0;
+}
+
+static bool ctl_paused(void *opaque)
+{
+	return kvm_vm__paused(opaque);
+}
+
+static void ctl_quit(void *opaque)
+{
+	kvm_vm__end(opaque, VM_END_QUIT, MVM_EXIT_OK);
+}
+
+static int ctl_query_cpus(void *opaque, struct json_writer *w, struct err *e)
+{
+	struct kvm_vm *vm = opaque;
+	unsigned int i;
+
+	json_array_begin(w);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_vcpu *v = &vm->vcpus[i];
+		struct kvm_regs r;
+
+		/* the vCPU is parked outside KVM_RUN: its registers are at rest */
+		if (ioctl(v->fd, KVM_GET_REGS, &r))
+			return err_set(e, "vCPU %u: KVM_GET_REGS: %s", i, strerror(errno));
+		json_object_begin(w);
+		json_kv_u64(w, "id", i);
+		json_kv_u64(w, "rip", r.rip);
+		json_kv_u64(w, "rsp", r.rsp);
+		json_kv_u64(w, "rflags", r.rflags);
+		json_kv_u64(w, "rax", r.rax);
+		json_kv_u64(w, "rbx", r.rbx);
+		json_kv_u64(w, "rcx", r.rcx);
+		json_kv_u64(w, "rdx", r.rdx);
+		json_object_end(w);
+	}
+	json_array_end(w);
+	return 0;
+}
+
+static int ctl_test_port(void *opaque, struct json_writer *w, struct err *e)
+{
+	struct kvm_vm *vm = opaque;
+
+	if (!vm->test_port.desc)
+		return err_set(e, "no test port");
+	return test_port__query(&vm->test_port, w);
+}
+
+void kvm_control__init(struct kvm_vm *vm, struct vm_control *ctl)
+{
+	*ctl = (struct vm_control){
+		.engine = "kvm",
+		.stop = ctl_stop,
+		.cont = ctl_cont,
+		.paused = ctl_paused,
+		.quit = ctl_quit,
+		.query_cpus = ctl_query_cpus,
+		.test_port = vm->test_port.desc ? ctl_test_port : NULL,
+		.vm = vm,
+	};
+}

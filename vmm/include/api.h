@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MIRRORVM_API_H
+#define MIRRORVM_API_H
+
+/*
+ * The control socket (mirrorvm run --api-socket PATH): newline-delimited
+ * JSON in the style of QMP.  A client sends
+ *
+ *	{"execute": "stop", "arguments": {...}, "id": 7}
+ *
+ * and gets {"return": {...}, "id": 7} or {"error": {"class": "...",
+ * "desc": "..."}, "id": 7}; asynchronous {"event": "STOP", "data": {...},
+ * "timestamp": {...}} lines may come in between.  docs/mirrorvm.1 (CONTROL
+ * SOCKET) documents every command, event and error class.
+ *
+ * The server runs on the VM's event loop; what it may do to the VM is a
+ * struct vm_control that the engine provides.  Adding a command: a row in
+ * api/commands.c, and a vm_control method if the engine must do something
+ * new (docs/architecture.md).
+ */
+#include "event-loop.h"
+#include "json.h"
+
+/* Largest request line the server reads; longer ones are refused. */
+#define API_MAX_REQUEST		(64 * 1024)
+/* Clients served at once; more are told so and closed. */
+#define API_MAX_CLIENTS		16
+
+/* What the control socket may do to the running VM (the engine's side). */
+struct vm_control {
+	const char *engine;
+	/* Pause every vCPU (completing in-flight exits) / let them run. */
+	int (*stop)(void *vm, struct err *e);
+	int (*cont)(void *vm, struct err *e);
+	bool (*paused)(void *vm);
+	/* Ends the VM as the "quit" command asks (exit status 0). */
+	void (*quit)(void *vm);
+	/* Registers of every vCPU, while paused: a JSON array into @w. */
+	int (*query_cpus)(void *vm, struct json_writer *w, struct err *e);
+	/* Test hook (MIRRORVM_TEST_DEVICES=1): the test port's counters. */
+	int (*test_port)(void *vm, struct json_writer *w, struct err *e);
+	void *vm;
+};
+
+struct api_server;
+
+/*
+ * Listens on @path (created 0600; an existing path is replaced only when
+ * it is a stale socket of this user's that nothing listens on) and serves
+ * clients on @loop.
+ */
+struct api_server *api__listen(const char *path, struct event_loop *loop,
+			       const struct vm_control *ctl, struct err *e);
+/* Closes every client and the socket, and removes it. */
+void api__close(struct api_server *s);
+/*
+ * Sends an event to every client: @data writes the members of the "data"
+ * object (NULL: an empty one).
+ */
+void api__event(struct api_server *s, const char *name,
+		void (*data)(struct json_writer *w, void *arg), void *arg);
+
+/* "mirrorvm ctl": the client (api/client.c). */
+int cmd_ctl(int argc, char **argv);
+
+#endif
