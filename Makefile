@@ -27,7 +27,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 BUILD    := build
 PREFIX   ?= /usr/local
 
-CORE_SRCS   := vmm/util.c vmm/spec.c vmm/cli.c vmm/layout.c vmm/kernel-image.c \
+CORE_SRCS   := vmm/util.c vmm/spec.c vmm/cli.c vmm/layout.c vmm/layout-json.c vmm/kernel-image.c \
                $(wildcard vmm/json.c vmm/fw/*.c vmm/platform/*.c vmm/hw/*.c)
 HOST_SRCS   := $(wildcard vmm/host/*.c)
 ENGINE_SRCS := $(wildcard vmm/engine/*.c vmm/engine/kvm/*.c vmm/api/*.c)

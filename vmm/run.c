@@ -28,6 +28,8 @@ static int dump_firmware(struct run *r, struct err *e)
 
 	if (!ret)
 		ret = fw__dump(&r->fw, r->opts.dump_dir, e);
+	if (!ret)
+		ret = layout__write_json(&r->lay, r->opts.dump_dir, e);
 	return ret;
 }
 

