@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The AML encoder (vmm/fw/aml.c):
+ * The AML encoder (vmm/fw/aml.c) and struct acpi_buf:
  * - every builder's bytes against what the real iasl makes of the same ASL:
  *   the ASL is in the comment above each expected array; regenerate with
  *   "tests/unit/aml-expect.sh < snippet.asl" (the snippet goes inside a
  *   DSDT DefinitionBlock and the 36-byte header is left out);
- * - the error contract of aml.h: bad arguments and failed allocations
- *   reach the root as -EINVAL or -ENOMEM, without a crash or, under ASan,
- *   a leak.
+ * - the error contract of aml.h and acpi.h: bad arguments and failed
+ *   allocations reach the root as -EINVAL or -ENOMEM, without a crash or,
+ *   under ASan, a leak.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "acpi.h"
 #include "aml.h"
 #include "unit.h"
 
@@ -282,6 +283,70 @@ static void test_alloc_failures(void)
 	alloc_failures(existing_tree, "dsdt.c's terms");
 }
 
+/* A package of @n DWords: about 5n bytes of AML. */
+static struct aml *dwords(unsigned int n)
+{
+	struct aml *pkg = aml_package(n);
+
+	while (n--)
+		aml_append(pkg, aml_int(0x12345678));
+	return aml_name("DWDS", pkg);
+}
+
+static void test_acpi_buf(void)
+{
+	struct acpi_buf b;
+	void *p;
+
+	/* a table built without failure */
+	acpi_buf_begin(&b, "TEST", 1);
+	memset(acpi_buf_append(&b, 8), 0xab, 8);
+	acpi_buf_append_aml(&b, aml_name("X", aml_int(7)));
+	CHECK(acpi_buf_end(&b) == 0, "end: %d", b.err);
+	CHECK(b.len == 36 + 8 + 7 && acpi_checksum(b.data, b.len) == 0, "%zu bytes", b.len);
+	CHECK(!memcmp(b.data + 44, "\x08X___\x0a\x07", 7), "AML appended");
+	acpi_buf_free(&b);
+
+	/* an AML error reaches acpi_buf_end() */
+	acpi_buf_begin(&b, "TEST", 1);
+	acpi_buf_append_aml(&b, aml_name("TOOLONG", aml_int(7)));
+	memset(acpi_buf_append(&b, 8), 0xab, 8);	/* harmless */
+	CHECK(acpi_buf_end(&b) == -EINVAL, "end: %d", b.err);
+	acpi_buf_free(&b);
+
+	/* the header cannot be allocated: stores still land somewhere */
+	nr_allocs = 0;
+	fail_from = 1;
+	fail_all_after = true;
+	acpi_buf_fail_alloc_hook = fail_nth;
+	acpi_buf_begin(&b, "TEST", 1);
+	CHECK(b.data && !b.len, "a failed buffer's data");
+	((struct acpi_table_header *)b.data)->revision = 2;	/* as madt.c does */
+	p = acpi_buf_append(&b, ACPI_BUF_SCRATCH);
+	CHECK(p, "a scratch area");
+	if (p)
+		memset(p, 0xab, ACPI_BUF_SCRATCH);
+	CHECK(!acpi_buf_append(&b, ACPI_BUF_SCRATCH + 1), "more than the scratch area");
+	acpi_buf_append_aml(&b, aml_name("X", aml_int(7)));
+	CHECK(acpi_buf_end(&b) == -ENOMEM, "end: %d", b.err);
+	acpi_buf_free(&b);
+
+	/* growing fails later: the same, and the first allocation is freed */
+	nr_allocs = 0;
+	fail_from = 2;
+	acpi_buf_begin(&b, "TEST", 1);
+	CHECK(!b.err, "the header fits");
+	acpi_buf_append_aml(&b, dwords(255));
+	CHECK(acpi_buf_end(&b) == -ENOMEM, "end: %d", b.err);
+	acpi_buf_free(&b);
+	acpi_buf_fail_alloc_hook = NULL;
+
+	/* never begun */
+	memset(&b, 0, sizeof(b));
+	CHECK(acpi_buf_end(&b) == -EINVAL, "end of nothing: %d", b.err);
+	acpi_buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(test_existing_builders);
@@ -289,5 +354,6 @@ int main(void)
 	RUN(test_bad_data);
 	RUN(test_bad_composition);
 	RUN(test_alloc_failures);
+	RUN(test_acpi_buf);
 	UNIT_DONE();
 }

@@ -25,8 +25,9 @@
  *   error reaches the root.  Appending something the grammar forbids there
  *   (an unfinished resource template) also fails the parent with -EINVAL;
  *   a package longer than PkgLength can encode fails it with -E2BIG.
- * - aml_err() reads a node's error; aml_serialize() returns it instead of
- *   bytes.  aml_free() frees any node, failed or not, and accepts NULL.
+ * - aml_err() reads a node's error; aml_serialize() (or acpi_buf_append_aml()
+ *   in acpi.h) returns it instead of bytes.  aml_free() frees any node,
+ *   failed or not, and accepts NULL.
  */
 struct aml {
 	u8 *body;
