@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AML encoding of the few terms the DSDT needs (ACPI 6.5 chapter 20).
- * Errors are sticky: see aml.h.
+ * AML encoding of the terms mirrorvm's DSDT needs (ACPI 6.5 chapter 20,
+ * resource descriptors from 6.4).  Errors are sticky: see aml.h.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,21 +22,61 @@
 #define AML_SCOPE_OP		0x10
 #define AML_BUFFER_OP		0x11
 #define AML_PACKAGE_OP		0x12
+#define AML_METHOD_OP		0x14
 #define AML_DUAL_NAME_PREFIX	0x2E
 #define AML_MULTI_NAME_PREFIX	0x2F
 #define AML_EXT_OP		0x5B
 #define AML_ROOT_CHAR		'\\'
 #define AML_PARENT_PREFIX	'^'
+#define AML_LOCAL0_OP		0x60
+#define AML_ARG0_OP		0x68
+#define AML_STORE_OP		0x70
+#define AML_ADD_OP		0x72
+#define AML_SUBTRACT_OP		0x74
+#define AML_INCREMENT_OP	0x75
+#define AML_DECREMENT_OP	0x76
+#define AML_SHIFT_LEFT_OP	0x79
+#define AML_AND_OP		0x7B
+#define AML_OR_OP		0x7D
+#define AML_DEREF_OF_OP		0x83
+#define AML_NOTIFY_OP		0x86
+#define AML_SIZE_OF_OP		0x87
+#define AML_INDEX_OP		0x88
+#define AML_LAND_OP		0x90
+#define AML_LOR_OP		0x91
+#define AML_LNOT_OP		0x92
+#define AML_LEQUAL_OP		0x93
+#define AML_LGREATER_OP		0x94
+#define AML_LLESS_OP		0x95
+#define AML_IF_OP		0xA0
+#define AML_ELSE_OP		0xA1
+#define AML_WHILE_OP		0xA2
+#define AML_RETURN_OP		0xA4
 #define AML_ONES_OP		0xFF
 /* second byte after AML_EXT_OP */
+#define AML_MUTEX_OP		0x01
+#define AML_ACQUIRE_OP		0x23
+#define AML_RELEASE_OP		0x27
+#define AML_OP_REGION_OP	0x80
+#define AML_FIELD_OP		0x81
 #define AML_DEVICE_OP		0x82
 
 /* PkgLength (20.2.4) holds at most 28 bits. */
 #define AML_PKGLEN_MAX		0x0FFFFFFFU
 
+/* Large resource items (6.4.3) */
+#define AML_RES_EXT_IRQ		0x89
+#define AML_RES_QWORD		0x8A
+#define AML_RES_TYPE_MEMORY	0
+
 /* What a node is, as far as aml_append() must know. */
 enum {
 	KIND_TERM,		/* any term or list of terms */
+	KIND_IF,		/* DefIfElse: an Else may follow */
+	KIND_ELSE,
+	KIND_FIELD,		/* DefField: takes field elements only */
+	KIND_FIELD_ELEM,	/* NamedField, ReservedField; bits = width */
+	KIND_FIELD_OFFSET,	/* Offset(); bits = the bit it moves to */
 	KIND_RESOURCES,		/* a template before aml_resource_end() */
 };
 
@@ -94,6 +134,24 @@ static void put(struct aml *a, const void *p, size_t n)
 static void put8(struct aml *a, u8 v)
 {
 	put(a, &v, 1);
+}
+
+static void le16(u8 *p, u16 v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void le32(u8 *p, u32 v)
+{
+	le16(p, v);
+	le16(p + 2, v >> 16);
+}
+
+static void le64(u8 *p, u64 v)
+{
+	le32(p, v);
+	le32(p + 4, v >> 32);
 }
 
 struct aml *aml_raw(void)
@@ -233,6 +291,16 @@ static void put_namestring(struct aml *a, const char *name)
 	}
 }
 
+/* NameSeg (20.2.2): where the grammar takes one segment, not a path. */
+static void put_nameseg(struct aml *a, const char *name)
+{
+	if (!name || strchr(name, '.') || *name == AML_ROOT_CHAR ||
+	    *name == AML_PARENT_PREFIX)
+		fail(a, -EINVAL);
+	else
+		put_namestring(a, name);
+}
+
 /* A term with its opcode and PkgLength, or a list of terms as it is. */
 static void put_term(struct aml *a, const struct aml *t)
 {
@@ -246,8 +314,16 @@ static void put_term(struct aml *a, const struct aml *t)
 /* What the grammar allows aml_append() to put where. */
 static bool may_append(const struct aml *parent, const struct aml *child)
 {
-	/* descriptors go in with aml_res_*(), out with aml_resource_end() */
-	return parent->kind != KIND_RESOURCES && child->kind != KIND_RESOURCES;
+	bool field_elem = child->kind == KIND_FIELD_ELEM ||
+			  child->kind == KIND_FIELD_OFFSET;
+
+	if (parent->kind == KIND_RESOURCES || child->kind == KIND_RESOURCES)
+		return false;	/* aml_res_*() and aml_resource_end() */
+	if ((parent->kind == KIND_FIELD) != field_elem)
+		return false;
+	if (child->kind == KIND_ELSE && parent->last_kind != KIND_IF)
+		return false;
+	return true;
 }
 
 struct aml *aml_append(struct aml *parent, struct aml *child)
@@ -273,7 +349,21 @@ struct aml *aml_append(struct aml *parent, struct aml *child)
 		aml_free(child);
 		return parent;
 	}
-	put_term(parent, child);
+	if (child->kind == KIND_FIELD_OFFSET) {
+		/* ASL's Offset () is a ReservedField up to there */
+		if (child->bits < parent->bits) {
+			fail(parent, -EINVAL);
+		} else if (child->bits > parent->bits) {
+			put8(parent, AML_NULL_NAME);
+			put_pkglen_value(parent, child->bits - parent->bits);
+		}
+		parent->bits = child->bits;
+	} else {
+		put_term(parent, child);
+		if (child->kind == KIND_FIELD_ELEM)
+			parent->bits += child->bits;
+	}
+	parent->last_kind = child->kind;
 	aml_free(child);
 	return parent;
 }
@@ -288,6 +378,9 @@ struct aml *aml_finish(struct aml *a)
 		return a;
 	out = aml_raw();
 	put_term(out, a);
+	/* An If stays an If, so that an Else may still follow it. */
+	if (!out->err && (a->kind == KIND_IF || a->kind == KIND_ELSE))
+		out->kind = a->kind;
 	aml_free(a);
 	return out;
 }
@@ -358,6 +451,7 @@ struct aml *aml_name(const char *name, struct aml *value)
 struct aml *aml_int(u64 v)
 {
 	struct aml *a = aml_raw();
+	u8 b[8];
 
 	if (v == 0) {
 		put8(a, AML_ZERO_OP);
@@ -370,13 +464,16 @@ struct aml *aml_int(u64 v)
 		put8(a, v);
 	} else if (v <= 0xffff) {
 		put8(a, AML_WORD_PREFIX);
-		put(a, &(u16){ v }, 2);
+		le16(b, v);
+		put(a, b, 2);
 	} else if (v <= 0xffffffffULL) {
 		put8(a, AML_DWORD_PREFIX);
-		put(a, &(u32){ v }, 4);
+		le32(b, v);
+		put(a, b, 4);
 	} else {
 		put8(a, AML_QWORD_PREFIX);
-		put(a, &v, 8);
+		le64(b, v);
+		put(a, b, 8);
 	}
 	return a;
 }
@@ -445,6 +542,385 @@ struct aml *aml_package(unsigned int count)
 	return a;
 }
 
+/* DefBuffer (20.2.5.4): BufferOp PkgLength BufferSize ByteList */
+struct aml *aml_buffer(size_t len, const u8 *data)
+{
+	struct aml *a = aml_pkg(AML_BUFFER_OP, 0, 1, KIND_TERM);
+
+	aml_append(a, aml_int(len));
+	if (data)
+		put(a, data, len);
+	return a;
+}
+
+struct aml *aml_ref(const char *name)
+{
+	struct aml *a = aml_raw();
+
+	put_namestring(a, name);
+	return a;
+}
+
+/* ArgObj (20.2.6.1): Arg0Op 0x68 to Arg6Op 0x6E */
+struct aml *aml_arg(unsigned int n)
+{
+	struct aml *a;
+
+	if (n > 6)
+		return &aml_invalid;
+	a = aml_raw();
+	put8(a, AML_ARG0_OP + n);
+	return a;
+}
+
+/* LocalObj (20.2.6.2): Local0Op 0x60 to Local7Op 0x67 */
+struct aml *aml_local(unsigned int n)
+{
+	struct aml *a;
+
+	if (n > 7)
+		return &aml_invalid;
+	a = aml_raw();
+	put8(a, AML_LOCAL0_OP + n);
+	return a;
+}
+
+/*
+ * DefMethod (20.2.5.2): MethodOp PkgLength NameString MethodFlags TermList.
+ * MethodFlags: ArgCount in bits 0-2, SerializeFlag in bit 3, SyncLevel 0.
+ */
+struct aml *aml_method(const char *name, unsigned int nargs, bool serialized)
+{
+	struct aml *a;
+
+	if (nargs > 7)
+		return &aml_invalid;
+	a = aml_pkg(AML_METHOD_OP, 0, 1, KIND_TERM);
+	put_namestring(a, name);
+	put8(a, nargs | (serialized ? 1U << 3 : 0));
+	return a;
+}
+
+/* MethodInvocation (20.2.5.4): NameString TermArgList */
+static struct aml *call(const char *name, struct aml **args, unsigned int n)
+{
+	struct aml *a = aml_raw();
+	unsigned int i;
+
+	put_namestring(a, name);
+	for (i = 0; i < n; i++)
+		aml_append(a, args[i]);
+	return a;
+}
+
+struct aml *aml_call0(const char *name)
+{
+	return call(name, NULL, 0);
+}
+
+struct aml *aml_call1(const char *name, struct aml *a1)
+{
+	return call(name, (struct aml *[]){ a1 }, 1);
+}
+
+struct aml *aml_call2(const char *name, struct aml *a1, struct aml *a2)
+{
+	return call(name, (struct aml *[]){ a1, a2 }, 2);
+}
+
+struct aml *aml_call3(const char *name, struct aml *a1, struct aml *a2,
+		      struct aml *a3)
+{
+	return call(name, (struct aml *[]){ a1, a2, a3 }, 3);
+}
+
+struct aml *aml_call4(const char *name, struct aml *a1, struct aml *a2,
+		      struct aml *a3, struct aml *a4)
+{
+	return call(name, (struct aml *[]){ a1, a2, a3, a4 }, 4);
+}
+
+/* A one-byte opcode followed by its operands. */
+static struct aml *op1(u8 op, struct aml *x)
+{
+	struct aml *a = aml_raw();
+
+	put8(a, op);
+	return aml_append(a, x);
+}
+
+static struct aml *op2(u8 op, struct aml *x, struct aml *y)
+{
+	return aml_append(op1(op, x), y);
+}
+
+/* Target (20.2.2): SuperName or NullName; NULL here means NullName. */
+static struct aml *op2_target(u8 op, struct aml *x, struct aml *y,
+			      struct aml *target)
+{
+	struct aml *a = op2(op, x, y);
+
+	if (target)
+		return aml_append(a, target);
+	put8(a, AML_NULL_NAME);
+	return a;
+}
+
+/* DefIfElse (20.2.5.3): IfOp PkgLength Predicate TermList DefElse */
+struct aml *aml_if(struct aml *predicate)
+{
+	return aml_append(aml_pkg(AML_IF_OP, 0, 1, KIND_IF), predicate);
+}
+
+/* DefElse (20.2.5.3): ElseOp PkgLength TermList */
+struct aml *aml_else(void)
+{
+	return aml_pkg(AML_ELSE_OP, 0, 1, KIND_ELSE);
+}
+
+/* DefWhile (20.2.5.3): WhileOp PkgLength Predicate TermList */
+struct aml *aml_while(struct aml *predicate)
+{
+	return aml_append(aml_pkg(AML_WHILE_OP, 0, 1, KIND_TERM), predicate);
+}
+
+/* DefNotify (20.2.5.3): NotifyOp NotifyObject NotifyValue */
+struct aml *aml_notify(struct aml *object, struct aml *value)
+{
+	return op2(AML_NOTIFY_OP, object, value);
+}
+
+/* DefRelease (20.2.5.3): ReleaseOp MutexObject */
+struct aml *aml_release(struct aml *mutex)
+{
+	struct aml *a = aml_raw();
+
+	put8(a, AML_EXT_OP);
+	put8(a, AML_RELEASE_OP);
+	return aml_append(a, mutex);
+}
+
+/* DefReturn (20.2.5.3): ReturnOp ArgObject */
+struct aml *aml_return(struct aml *value)
+{
+	return op1(AML_RETURN_OP, value);
+}
+
+/* DefStore (20.2.5.4): StoreOp TermArg SuperName */
+struct aml *aml_store(struct aml *value, struct aml *target)
+{
+	return op2(AML_STORE_OP, value, target);
+}
+
+/* DefLEqual (20.2.5.4): LequalOp Operand Operand */
+struct aml *aml_equal(struct aml *a, struct aml *b)
+{
+	return op2(AML_LEQUAL_OP, a, b);
+}
+
+/* DefLLess (20.2.5.4): LlessOp Operand Operand */
+struct aml *aml_lless(struct aml *a, struct aml *b)
+{
+	return op2(AML_LLESS_OP, a, b);
+}
+
+/* DefLGreater (20.2.5.4): LgreaterOp Operand Operand */
+struct aml *aml_lgreater(struct aml *a, struct aml *b)
+{
+	return op2(AML_LGREATER_OP, a, b);
+}
+
+/* DefLAnd (20.2.5.4): LandOp Operand Operand */
+struct aml *aml_land(struct aml *a, struct aml *b)
+{
+	return op2(AML_LAND_OP, a, b);
+}
+
+/* DefLOr (20.2.5.4): LorOp Operand Operand */
+struct aml *aml_lor(struct aml *a, struct aml *b)
+{
+	return op2(AML_LOR_OP, a, b);
+}
+
+/* DefLNot (20.2.5.4): LnotOp Operand */
+struct aml *aml_lnot(struct aml *a)
+{
+	return op1(AML_LNOT_OP, a);
+}
+
+/* DefAdd (20.2.5.4): AddOp Operand Operand Target */
+struct aml *aml_add(struct aml *a, struct aml *b, struct aml *target)
+{
+	return op2_target(AML_ADD_OP, a, b, target);
+}
+
+/* DefSubtract (20.2.5.4): SubtractOp Operand Operand Target */
+struct aml *aml_subtract(struct aml *a, struct aml *b, struct aml *target)
+{
+	return op2_target(AML_SUBTRACT_OP, a, b, target);
+}
+
+/* DefAnd (20.2.5.4): AndOp Operand Operand Target */
+struct aml *aml_and(struct aml *a, struct aml *b, struct aml *target)
+{
+	return op2_target(AML_AND_OP, a, b, target);
+}
+
+/* DefOr (20.2.5.4): OrOp Operand Operand Target */
+struct aml *aml_or(struct aml *a, struct aml *b, struct aml *target)
+{
+	return op2_target(AML_OR_OP, a, b, target);
+}
+
+/* DefShiftLeft (20.2.5.4): ShiftLeftOp Operand ShiftCount Target */
+struct aml *aml_shiftleft(struct aml *a, struct aml *count, struct aml *target)
+{
+	return op2_target(AML_SHIFT_LEFT_OP, a, count, target);
+}
+
+/* DefIncrement (20.2.5.4): IncrementOp SuperName */
+struct aml *aml_increment(struct aml *target)
+{
+	return op1(AML_INCREMENT_OP, target);
+}
+
+/* DefDecrement (20.2.5.4): DecrementOp SuperName */
+struct aml *aml_decrement(struct aml *target)
+{
+	return op1(AML_DECREMENT_OP, target);
+}
+
+/* DefDerefOf (20.2.5.4): DerefOfOp ObjReference */
+struct aml *aml_derefof(struct aml *ref)
+{
+	return op1(AML_DEREF_OF_OP, ref);
+}
+
+/* DefIndex (20.2.5.4): IndexOp BuffPkgStrObj IndexValue Target */
+struct aml *aml_index(struct aml *obj, struct aml *index)
+{
+	return op2_target(AML_INDEX_OP, obj, index, NULL);
+}
+
+/* DefSizeOf (20.2.5.4): SizeOfOp SuperName */
+struct aml *aml_sizeof(struct aml *obj)
+{
+	return op1(AML_SIZE_OF_OP, obj);
+}
+
+/* DefAcquire (20.2.5.4): AcquireOp MutexObject Timeout (WordData) */
+struct aml *aml_acquire(struct aml *mutex, u16 timeout)
+{
+	struct aml *a = aml_raw();
+	u8 t[2];
+
+	put8(a, AML_EXT_OP);
+	put8(a, AML_ACQUIRE_OP);
+	aml_append(a, mutex);
+	le16(t, timeout);
+	put(a, t, 2);
+	return a;
+}
+
+/* DefMutex (20.2.5.2): MutexOp NameString SyncFlags (SyncLevel 0-15) */
+struct aml *aml_mutex(const char *name, unsigned int sync_level)
+{
+	struct aml *a;
+
+	if (sync_level > 15)
+		return &aml_invalid;
+	a = aml_raw();
+	put8(a, AML_EXT_OP);
+	put8(a, AML_MUTEX_OP);
+	put_namestring(a, name);
+	put8(a, sync_level);
+	return a;
+}
+
+/*
+ * DefOpRegion (20.2.5.2): OpRegionOp NameString RegionSpace RegionOffset
+ * RegionLen, the last two as integers.
+ */
+struct aml *aml_operation_region(const char *name, enum aml_region_space space,
+				 u64 offset, u64 len)
+{
+	struct aml *a;
+
+	if ((unsigned int)space > 0xff)
+		return &aml_invalid;
+	a = aml_raw();
+	put8(a, AML_EXT_OP);
+	put8(a, AML_OP_REGION_OP);
+	put_namestring(a, name);
+	put8(a, space);
+	aml_append(a, aml_int(offset));
+	return aml_append(a, aml_int(len));
+}
+
+/*
+ * DefField (20.2.5.2): FieldOp PkgLength NameString FieldFlags FieldList.
+ * FieldFlags: AccessType bits 0-3, LockRule bit 4, UpdateRule bits 5-6.
+ */
+struct aml *aml_field(const char *region, enum aml_access_type access,
+		      enum aml_lock_rule lock, enum aml_update_rule update)
+{
+	struct aml *a;
+
+	if ((unsigned int)access > AML_BUFFER_ACC || (unsigned int)lock > AML_LOCK ||
+	    (unsigned int)update > AML_WRITE_AS_ZEROS)
+		return &aml_invalid;
+	a = aml_pkg(AML_EXT_OP, AML_FIELD_OP, 2, KIND_FIELD);
+	put_namestring(a, region);
+	put8(a, access | lock << 4 | update << 5);
+	return a;
+}
+
+static struct aml *field_elem(unsigned int bits, u8 kind)
+{
+	struct aml *a;
+
+	if (!bits || bits > AML_PKGLEN_MAX)
+		return &aml_invalid;
+	a = aml_raw();
+	if (!a->err) {
+		a->kind = kind;
+		a->bits = bits;
+	}
+	return a;
+}
+
+/* NamedField (20.2.5.2): NameSeg PkgLength, the length being the width in bits */
+struct aml *aml_named_field(const char *name, unsigned int bits)
+{
+	struct aml *a = field_elem(bits, KIND_FIELD_ELEM);
+
+	put_nameseg(a, name);
+	put_pkglen_value(a, bits);
+	return a;
+}
+
+/* ReservedField (20.2.5.2): 0x00 PkgLength */
+struct aml *aml_reserved_field(unsigned int bits)
+{
+	struct aml *a = field_elem(bits, KIND_FIELD_ELEM);
+
+	put8(a, AML_NULL_NAME);
+	put_pkglen_value(a, bits);
+	return a;
+}
+
+/* ASL's Offset () has no AML of its own: aml_append() makes the gap. */
+struct aml *aml_field_offset(unsigned int byte)
+{
+	struct aml *a = aml_raw();
+
+	if (!a->err) {
+		a->kind = KIND_FIELD_OFFSET;
+		a->bits = (u64)byte * 8;
+	}
+	return a;
+}
+
 /* The bytes of a ResourceTemplate are wrapped into a Buffer at the end. */
 struct aml *aml_resource_template(void)
 {
@@ -489,6 +965,90 @@ void aml_res_irq(struct aml *rt, u8 irq)
 		return;
 	}
 	put(rt, d, sizeof(d));
+}
+
+/*
+ * The valid combinations of an address space descriptor's _LEN, _MIF,
+ * _MAF, _MIN, _MAX and _GRA (6.4.3.5, "Valid Combination of Address Space
+ * Descriptor Fields"), as iasl enforces them.
+ */
+static bool address_ok(u8 flags, u64 gran, u64 min, u64 max, u64 len)
+{
+	bool mif = flags & AML_RES_MIN_FIXED, maf = flags & AML_RES_MAX_FIXED;
+
+	if (!min && !max && !len && !gran)
+		return false;	/* describes nothing (iasl: null descriptor) */
+	if (min > max || (len && len - 1 > max - min))
+		return false;	/* the window cannot hold the length */
+	if (gran & (gran + 1))
+		return false;	/* _GRA is 0 or a power of two minus one */
+	if (len) {
+		/* fixed size: fixed at both ends, or movable in steps of _GRA */
+		if (mif && maf)
+			return !gran && len - 1 == max - min;
+		return !mif && !maf && !(len & gran);
+	}
+	/* variable size: a fixed end must be aligned to _GRA */
+	if (mif && maf)
+		return false;
+	if (mif)
+		return !(min & gran);
+	if (maf)
+		return !((max + 1) & gran);
+	return true;
+}
+
+/*
+ * QWord Address Space Descriptor (6.4.3.5.1) of type memory: tag 0x8A,
+ * length 43, resource type, general flags, type specific flags (6.4.3.5.5),
+ * then _GRA, _MIN, _MAX, _TRA, _LEN; no resource source.
+ */
+void aml_res_qword_memory(struct aml *rt, u8 flags, u8 mem_flags, u64 gran,
+			  u64 min, u64 max, u64 trans, u64 len)
+{
+	u8 d[46] = { AML_RES_QWORD, 43, 0, AML_RES_TYPE_MEMORY, flags, mem_flags };
+
+	if (!res_ok(rt))
+		return;
+	if (flags > 0x0f || mem_flags > 0x3f ||
+	    !address_ok(flags, gran, min, max, len)) {
+		fail(rt, -EINVAL);
+		return;
+	}
+	le64(d + 6, gran);
+	le64(d + 14, min);
+	le64(d + 22, max);
+	le64(d + 30, trans);
+	le64(d + 38, len);
+	put(rt, d, sizeof(d));
+}
+
+/*
+ * Extended Interrupt Descriptor (6.4.3.6): tag 0x89, length, flags,
+ * interrupt table length, then 32-bit interrupt numbers; no resource
+ * source.
+ */
+void aml_res_interrupt(struct aml *rt, u8 flags, const u32 *irqs,
+		       unsigned int nr_irqs)
+{
+	u8 d[5], irq[4];
+	unsigned int i;
+
+	if (!res_ok(rt))
+		return;
+	if (flags > 0x1f || !irqs || !nr_irqs || nr_irqs > 255) {
+		fail(rt, -EINVAL);
+		return;
+	}
+	d[0] = AML_RES_EXT_IRQ;
+	le16(d + 1, 2 + 4 * nr_irqs);
+	d[3] = flags;
+	d[4] = nr_irqs;
+	put(rt, d, sizeof(d));
+	for (i = 0; i < nr_irqs; i++) {
+		le32(irq, irqs[i]);
+		put(rt, irq, sizeof(irq));
+	}
 }
 
 /* Closes @rt with an End Tag (6.4.2.9) and wraps it into a Buffer. */
