@@ -5,13 +5,19 @@
  *   the ASL is in the comment above each expected array; regenerate with
  *   "tests/unit/aml-expect.sh < snippet.asl" (the snippet goes inside a
  *   DSDT DefinitionBlock and the 36-byte header is left out);
+ * - the memory hot-unplug DSDT sketched in the design notes, compared with
+ *   iasl's compilation of the same ASL, disassembled with iasl -d and
+ *   compiled back (skipped, with a note, when iasl is not installed);
  * - the error contract of aml.h and acpi.h: bad arguments and failed
  *   allocations reach the root as -EINVAL or -ENOMEM, without a crash or,
  *   under ASan, a leak.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "acpi.h"
 #include "aml.h"
@@ -705,6 +711,395 @@ static void test_interrupt(void)
 	CHECK_BYTES(root, want);
 }
 
+/*
+ * The memory hot-unplug DSDT of the design notes (hot-unplug.md section 2)
+ * with two slots, built as the next issue will build it.  HOTPLUG_ASL is
+ * the same in ASL; iasl -on compiles it to the same bytes.
+ */
+#define NR_SLOTS	2
+#define SLOT_BASE	0x100000000ULL
+#define SLOT_LEN	0x40000000ULL
+#define GED_GSI		9
+
+static struct aml *lock_mhpc(void)
+{
+	return aml_acquire(aml_ref("MLCK"), 0xffff);
+}
+
+static struct aml *unlock_mhpc(void)
+{
+	return aml_release(aml_ref("MLCK"));
+}
+
+static struct aml *store_int(u64 v, const char *name)
+{
+	return aml_store(aml_int(v), aml_ref(name));
+}
+
+static struct aml *mhpc_slot(unsigned int i)
+{
+	u64 base = SLOT_BASE + i * SLOT_LEN;
+	struct aml *dev, *crs, *m;
+	char name[5];
+
+	snprintf(name, sizeof(name), "M%03u", i);
+	dev = aml_device(name);
+	aml_append(dev, aml_name("_HID", aml_eisaid("PNP0C80")));
+	aml_append(dev, aml_name("_UID", aml_int(i)));
+	aml_append(dev, aml_name("_PXM", aml_int(2 + i)));
+	crs = aml_resource_template();
+	aml_res_qword_memory(crs, AML_RES_CONSUMER | AML_RES_POS_DECODE |
+			     AML_RES_MIN_FIXED | AML_RES_MAX_FIXED,
+			     AML_MEM_CACHEABLE | AML_MEM_READ_WRITE,
+			     0, base, base + SLOT_LEN - 1, 0, SLOT_LEN);
+	aml_append(dev, aml_name("_CRS", aml_resource_end(crs)));
+	m = aml_method("_STA", 0, false);
+	aml_append(m, aml_return(aml_call1("MSTA", aml_int(i))));
+	aml_append(dev, m);
+	m = aml_method("_EJ0", 1, false);
+	aml_append(m, aml_call2("MEJ0", aml_int(i), aml_arg(0)));
+	aml_append(dev, m);
+	m = aml_method("_OST", 3, false);
+	aml_append(m, aml_call4("MOST", aml_int(i), aml_arg(0), aml_arg(1), aml_arg(2)));
+	aml_append(dev, m);
+	return dev;
+}
+
+static struct aml *mhpc(void)
+{
+	struct aml *dev = aml_device("MHPC");
+	struct aml *f, *m, *cond, *inner, *elseif, *loop;
+	unsigned int i;
+
+	aml_append(dev, aml_name("_HID", aml_string("PNP0A06")));
+	aml_append(dev, aml_name("_UID", aml_string("mirrorvm memory hotplug")));
+	aml_append(dev, aml_operation_region("HPMR", AML_SYSTEM_IO, 0x0a00, 0x18));
+	f = aml_field("HPMR", AML_BYTE_ACC, AML_NOLOCK, AML_WRITE_AS_ZEROS);
+	aml_append(f, aml_field_offset(0x14));
+	aml_append(f, aml_named_field("MES", 1));
+	aml_append(f, aml_named_field("MINS", 1));
+	aml_append(f, aml_named_field("MRMV", 1));
+	aml_append(f, aml_named_field("MEJ", 1));
+	aml_append(f, aml_named_field("MRSV", 4));
+	aml_append(dev, f);
+	f = aml_field("HPMR", AML_DWORD_ACC, AML_NOLOCK, AML_PRESERVE);
+	aml_append(f, aml_named_field("MSEL", 32));
+	aml_append(f, aml_named_field("MOEV", 32));
+	aml_append(f, aml_named_field("MOSC", 32));
+	aml_append(dev, f);
+	aml_append(dev, aml_operation_region("GPE0", AML_SYSTEM_IO, 0xafe0, 4));
+	f = aml_field("GPE0", AML_BYTE_ACC, AML_NOLOCK, AML_PRESERVE);
+	aml_append(f, aml_named_field("GSTS", 8));
+	aml_append(f, aml_field_offset(2));
+	aml_append(f, aml_named_field("GEN0", 8));
+	aml_append(dev, f);
+	aml_append(dev, aml_mutex("MLCK", 0));
+
+	m = aml_method("_INI", 0, false);
+	aml_append(m, store_int(0x08, "GEN0"));
+	aml_append(dev, m);
+
+	m = aml_method("MSTA", 1, false);
+	aml_append(m, lock_mhpc());
+	aml_append(m, aml_store(aml_arg(0), aml_ref("MSEL")));
+	aml_append(m, aml_store(aml_int(0), aml_local(0)));
+	cond = aml_if(aml_land(aml_equal(aml_ref("MRSV"), aml_int(0)), aml_ref("MES")));
+	aml_append(cond, aml_store(aml_int(0x0f), aml_local(0)));
+	aml_append(m, cond);
+	aml_append(m, unlock_mhpc());
+	aml_append(m, aml_return(aml_local(0)));
+	aml_append(dev, m);
+
+	m = aml_method("MEJ0", 2, false);
+	aml_append(m, lock_mhpc());
+	aml_append(m, aml_store(aml_arg(0), aml_ref("MSEL")));
+	aml_append(m, store_int(1, "MEJ"));
+	aml_append(m, unlock_mhpc());
+	aml_append(dev, m);
+
+	m = aml_method("MOST", 4, false);
+	aml_append(m, lock_mhpc());
+	aml_append(m, aml_store(aml_arg(0), aml_ref("MSEL")));
+	aml_append(m, aml_store(aml_arg(1), aml_ref("MOEV")));
+	aml_append(m, aml_store(aml_arg(2), aml_ref("MOSC")));
+	aml_append(m, unlock_mhpc());
+	aml_append(dev, m);
+
+	m = aml_method("MTFY", 2, false);
+	for (i = 0; i < NR_SLOTS; i++) {
+		char name[5];
+
+		snprintf(name, sizeof(name), "M%03u", i);
+		cond = aml_if(aml_equal(aml_arg(0), aml_int(i)));
+		aml_append(cond, aml_notify(aml_ref(name), aml_arg(1)));
+		aml_append(m, cond);
+	}
+	aml_append(dev, m);
+
+	m = aml_method("MSCN", 0, false);
+	aml_append(m, lock_mhpc());
+	aml_append(m, aml_store(aml_int(0), aml_local(0)));
+	loop = aml_while(aml_lless(aml_local(0), aml_int(NR_SLOTS)));
+	aml_append(loop, aml_store(aml_local(0), aml_ref("MSEL")));
+	cond = aml_if(aml_equal(aml_ref("MRSV"), aml_int(0)));
+	inner = aml_if(aml_ref("MINS"));
+	aml_append(inner, aml_call2("MTFY", aml_local(0), aml_int(1)));
+	aml_append(inner, store_int(1, "MINS"));
+	aml_append(cond, inner);
+	elseif = aml_else();
+	inner = aml_if(aml_ref("MRMV"));
+	aml_append(inner, aml_call2("MTFY", aml_local(0), aml_int(3)));
+	aml_append(inner, store_int(1, "MRMV"));
+	aml_append(elseif, inner);
+	aml_append(cond, elseif);
+	aml_append(loop, cond);
+	aml_append(loop, aml_increment(aml_local(0)));
+	aml_append(m, loop);
+	aml_append(m, unlock_mhpc());
+	aml_append(dev, m);
+
+	for (i = 0; i < NR_SLOTS; i++)
+		aml_append(dev, mhpc_slot(i));
+	return dev;
+}
+
+static struct aml *ged(void)
+{
+	static const u32 gsi = GED_GSI;
+	struct aml *dev = aml_device("GED0");
+	struct aml *crs = aml_resource_template();
+	struct aml *m = aml_method("_EVT", 1, false);
+	struct aml *cond = aml_if(aml_equal(aml_arg(0), aml_int(GED_GSI)));
+
+	aml_append(dev, aml_name("_HID", aml_string("ACPI0013")));
+	aml_append(dev, aml_name("_UID", aml_int(0)));
+	aml_res_interrupt(crs, AML_INT_CONSUMER | AML_INT_LEVEL | AML_INT_ACTIVE_HIGH |
+			  AML_INT_EXCLUSIVE, &gsi, 1);
+	aml_append(dev, aml_name("_CRS", aml_resource_end(crs)));
+	aml_append(cond, store_int(0x08, "\\_SB.MHPC.GSTS"));	/* clear before scan */
+	aml_append(cond, aml_call0("\\_SB.MHPC.MSCN"));
+	aml_append(m, cond);
+	aml_append(dev, m);
+	return dev;
+}
+
+static struct aml *hotplug_tree(void)
+{
+	struct aml *sb = aml_scope("\\_SB");
+
+	aml_append(sb, mhpc());
+	aml_append(sb, ged());
+	return sb;
+}
+
+static const char HOTPLUG_ASL[] =
+	"DefinitionBlock (\"\", \"DSDT\", 2, \"MIRVM \", \"MIRRORVM\", 1)\n"
+	"{\n"
+	"    Scope (\\_SB)\n"
+	"    {\n"
+	"        Device (MHPC)\n"
+	"        {\n"
+	"            Name (_HID, \"PNP0A06\")\n"
+	"            Name (_UID, \"mirrorvm memory hotplug\")\n"
+	"            OperationRegion (HPMR, SystemIO, 0x0A00, 0x18)\n"
+	"            Field (HPMR, ByteAcc, NoLock, WriteAsZeros)\n"
+	"            {\n"
+	"                Offset (0x14), MES, 1, MINS, 1, MRMV, 1, MEJ, 1, MRSV, 4\n"
+	"            }\n"
+	"            Field (HPMR, DWordAcc, NoLock, Preserve) { MSEL, 32, MOEV, 32, MOSC, 32 }\n"
+	"            OperationRegion (GPE0, SystemIO, 0xAFE0, 0x04)\n"
+	"            Field (GPE0, ByteAcc, NoLock, Preserve) { GSTS, 8, Offset (0x02), GEN0, 8 }\n"
+	"            Mutex (MLCK, 0x00)\n"
+	"            Method (_INI, 0, NotSerialized) { GEN0 = 0x08 }\n"
+	"            Method (MSTA, 1, NotSerialized)\n"
+	"            {\n"
+	"                Acquire (MLCK, 0xFFFF)\n"
+	"                MSEL = Arg0\n"
+	"                Local0 = Zero\n"
+	"                If (((MRSV == Zero) && MES)) { Local0 = 0x0F }\n"
+	"                Release (MLCK)\n"
+	"                Return (Local0)\n"
+	"            }\n"
+	"            Method (MEJ0, 2, NotSerialized)\n"
+	"            {\n"
+	"                Acquire (MLCK, 0xFFFF)\n"
+	"                MSEL = Arg0\n"
+	"                MEJ = One\n"
+	"                Release (MLCK)\n"
+	"            }\n"
+	"            Method (MOST, 4, NotSerialized)\n"
+	"            {\n"
+	"                Acquire (MLCK, 0xFFFF)\n"
+	"                MSEL = Arg0\n"
+	"                MOEV = Arg1\n"
+	"                MOSC = Arg2\n"
+	"                Release (MLCK)\n"
+	"            }\n"
+	"            Method (MTFY, 2, NotSerialized)\n"
+	"            {\n"
+	"                If ((Arg0 == Zero)) { Notify (M000, Arg1) }\n"
+	"                If ((Arg0 == One)) { Notify (M001, Arg1) }\n"
+	"            }\n"
+	"            Method (MSCN, 0, NotSerialized)\n"
+	"            {\n"
+	"                Acquire (MLCK, 0xFFFF)\n"
+	"                Local0 = Zero\n"
+	"                While ((Local0 < 0x02))\n"
+	"                {\n"
+	"                    MSEL = Local0\n"
+	"                    If ((MRSV == Zero))\n"
+	"                    {\n"
+	"                        If (MINS) { MTFY (Local0, One)  MINS = One }\n"
+	"                        ElseIf (MRMV) { MTFY (Local0, 0x03)  MRMV = One }\n"
+	"                    }\n"
+	"                    Local0++\n"
+	"                }\n"
+	"                Release (MLCK)\n"
+	"            }\n"
+	"            Device (M000)\n"
+	"            {\n"
+	"                Name (_HID, EisaId (\"PNP0C80\"))\n"
+	"                Name (_UID, Zero)\n"
+	"                Name (_PXM, 0x02)\n"
+	"                Name (_CRS, ResourceTemplate ()\n"
+	"                {\n"
+	"                    QWordMemory (ResourceConsumer, PosDecode, MinFixed, MaxFixed, Cacheable, ReadWrite,\n"
+	"                        0x0, 0x100000000, 0x13FFFFFFF, 0x0, 0x40000000)\n"
+	"                })\n"
+	"                Method (_STA, 0, NotSerialized) { Return (MSTA (Zero)) }\n"
+	"                Method (_EJ0, 1, NotSerialized) { MEJ0 (Zero, Arg0) }\n"
+	"                Method (_OST, 3, NotSerialized) { MOST (Zero, Arg0, Arg1, Arg2) }\n"
+	"            }\n"
+	"            Device (M001)\n"
+	"            {\n"
+	"                Name (_HID, EisaId (\"PNP0C80\"))\n"
+	"                Name (_UID, One)\n"
+	"                Name (_PXM, 0x03)\n"
+	"                Name (_CRS, ResourceTemplate ()\n"
+	"                {\n"
+	"                    QWordMemory (ResourceConsumer, PosDecode, MinFixed, MaxFixed, Cacheable, ReadWrite,\n"
+	"                        0x0, 0x140000000, 0x17FFFFFFF, 0x0, 0x40000000)\n"
+	"                })\n"
+	"                Method (_STA, 0, NotSerialized) { Return (MSTA (One)) }\n"
+	"                Method (_EJ0, 1, NotSerialized) { MEJ0 (One, Arg0) }\n"
+	"                Method (_OST, 3, NotSerialized) { MOST (One, Arg0, Arg1, Arg2) }\n"
+	"            }\n"
+	"        }\n"
+	"        Device (GED0)\n"
+	"        {\n"
+	"            Name (_HID, \"ACPI0013\")\n"
+	"            Name (_UID, Zero)\n"
+	"            Name (_CRS, ResourceTemplate ()\n"
+	"            {\n"
+	"                Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive) { 9 }\n"
+	"            })\n"
+	"            Method (_EVT, 1, NotSerialized)\n"
+	"            {\n"
+	"                If ((Arg0 == 0x09))\n"
+	"                {\n"
+	"                    \\_SB.MHPC.GSTS = 0x08\n"
+	"                    \\_SB.MHPC.MSCN ()\n"
+	"                }\n"
+	"            }\n"
+	"        }\n"
+	"    }\n"
+	"}\n";
+
+/* Runs a shell command (printf-style); returns its exit status, or -1. */
+static int __attribute__((format(printf, 1, 2))) shell(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Compares the AML of two tables (after their headers). */
+static bool same_aml(const u8 *a, size_t alen, const u8 *b, size_t blen)
+{
+	size_t h = sizeof(struct acpi_table_header);
+
+	return alen == blen && alen >= h && !memcmp(a + h, b + h, alen - h);
+}
+
+static void iasl_checks(const char *dir, const struct acpi_buf *dsdt)
+{
+	struct err e;
+	char path[512];
+	u8 *aml = NULL;
+	size_t len = 0;
+
+	/* (1) iasl -on compiles the same ASL to the same bytes */
+	snprintf(path, sizeof(path), "%s/ref.asl", dir);
+	CHECK(!write_file(path, HOTPLUG_ASL, strlen(HOTPLUG_ASL), &e), "%s", e.msg);
+	CHECK(shell("cd %s && iasl -on ref.asl > ref.log 2>&1", dir) == 0,
+	      "iasl refused the reference ASL (see %s/ref.log)", dir);
+	snprintf(path, sizeof(path), "%s/ref.aml", dir);
+	if (!read_file(path, &aml, &len, &e)) {
+		CHECK(same_aml(aml, len, dsdt->data, dsdt->len),
+		      "the DSDT differs from iasl's compilation of HOTPLUG_ASL");
+		if (!same_aml(aml, len, dsdt->data, dsdt->len)) {
+			dump("got", dsdt->data, dsdt->len);
+			dump("iasl", aml, len);
+		}
+		free(aml);
+	}
+
+	/* (2) iasl -d reads it without complaint ... */
+	snprintf(path, sizeof(path), "%s/DSDT.dat", dir);
+	CHECK(!write_file(path, dsdt->data, dsdt->len, &e), "%s", e.msg);
+	CHECK(shell("cd %s && iasl -d DSDT.dat > dis.log 2>&1", dir) == 0,
+	      "iasl -d failed (see %s/dis.log)", dir);
+	CHECK(shell("grep -qiE 'error|warning|invalid|\\*\\*\\*\\*' %s/dis.log %s/DSDT.dsl",
+		    dir, dir) == 1, "iasl -d complained (see %s)", dir);
+	/* (3) ... and its output compiles back, to the same bytes */
+	CHECK(shell("cd %s && iasl -on DSDT.dsl > asm.log 2>&1 && grep -q ' 0 Errors, 0 Warnings' asm.log",
+		    dir) == 0, "the disassembly does not compile back (see %s/asm.log)", dir);
+	snprintf(path, sizeof(path), "%s/DSDT.aml", dir);
+	if (!read_file(path, &aml, &len, &e)) {
+		CHECK(same_aml(aml, len, dsdt->data, dsdt->len),
+		      "iasl -d and back changed the bytes");
+		free(aml);
+	}
+}
+
+static void test_hotplug_dsdt(void)
+{
+	struct acpi_buf b;
+	char dir[] = "/tmp/test-aml.XXXXXX";
+	int failed;
+
+	acpi_buf_begin(&b, "DSDT", 2);
+	acpi_buf_append_aml(&b, hotplug_tree());
+	CHECK(acpi_buf_end(&b) == 0, "acpi_buf_end: %d", b.err);
+	if (b.err)
+		return;
+	CHECK(acpi_checksum(b.data, b.len) == 0, "checksum");
+	CHECK(((struct acpi_table_header *)b.data)->length == b.len, "length");
+
+	if (shell("command -v iasl > /dev/null") != 0) {
+		printf("  SKIP iasl checks: iasl not installed (apt-get install acpica-tools)\n");
+		acpi_buf_free(&b);
+		return;
+	}
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		acpi_buf_free(&b);
+		return;
+	}
+	failed = unit_failed_checks;
+	iasl_checks(dir, &b);
+	/* keep the evidence when something failed */
+	if (failed == unit_failed_checks)
+		shell("rm -rf %s", dir);
+	acpi_buf_free(&b);
+}
+
 static const char *const bad_names[] = {
 	"", "ABCDE", "abcd", "1ABC", "A-B", "AB..CD", "AB.", ".AB", "^",
 	"\\^A", "\\\\A", "A B", "^\\A", "_SB.TOOLONG",
@@ -1016,6 +1411,7 @@ static void alloc_failures(struct aml *(*build)(void), const char *what)
 static void test_alloc_failures(void)
 {
 	alloc_failures(existing_tree, "dsdt.c's terms");
+	alloc_failures(hotplug_tree, "the hot-unplug DSDT");
 }
 
 /* A package of @n DWords: about 5n bytes of AML. */
@@ -1099,6 +1495,7 @@ int main(void)
 	RUN(test_derefof_index);
 	RUN(test_qword_memory);
 	RUN(test_interrupt);
+	RUN(test_hotplug_dsdt);
 	RUN(test_bad_names);
 	RUN(test_bad_data);
 	RUN(test_bad_composition);
