@@ -227,17 +227,36 @@ static_assert(sizeof(struct acpi_table_slit) == 44, "SLIT");
 /*
  * A growable table under construction: begin() writes the header, the
  * caller appends subtables, end() fills in length and checksum.
+ *
+ * Errors are sticky, so a builder appends and fills in without checking
+ * each step, and checks once, at the end:
+ * - When acpi_buf_append() cannot grow the buffer it records -ENOMEM and
+ *   drops the table: from then on @data points at a shared scratch area
+ *   of ACPI_BUF_SCRATCH bytes, @len is 0, and every append returns that
+ *   area zeroed, so stores through either land somewhere harmless.  An
+ *   append larger than the area returns NULL on a failed buffer: check it.
+ * - acpi_buf_append_aml() records the AML tree's own error (see aml.h).
+ * - acpi_buf_end() returns 0, or the first error (-ENOMEM, -EINVAL,
+ *   -E2BIG) without touching anything.  acpi_buf_free() frees any buffer.
  */
 struct acpi_buf {
 	u8 *data;
 	size_t len;
 	size_t cap;
+	int err;		/* 0, or the first -errno: sticky */
 };
 
+#define ACPI_BUF_SCRATCH	4096
+
+struct aml;
 void acpi_buf_begin(struct acpi_buf *b, const char *sig, u8 revision);
 void *acpi_buf_append(struct acpi_buf *b, size_t len);
-void acpi_buf_end(struct acpi_buf *b);
+/* Appends the serialised @aml (see aml.h) and frees it. */
+void acpi_buf_append_aml(struct acpi_buf *b, struct aml *aml);
+int acpi_buf_end(struct acpi_buf *b);
 void acpi_buf_free(struct acpi_buf *b);
+/* Fault injection for the unit tests, as aml_fail_alloc_hook in aml.h. */
+extern bool (*acpi_buf_fail_alloc_hook)(void);
 u8 acpi_checksum(const void *p, size_t len);
 
 struct layout;
