@@ -8,6 +8,7 @@
 #include "unit.h"
 #include "helpers.h"
 #include "acpi.h"
+#include "aml.h"
 #include "bootparams.h"
 #include "fw.h"
 
@@ -337,6 +338,43 @@ static void test_max_sizes_fit(void)
 	CHECK(table("APIC") && table("APIC")->len == 44 + 255 * 8 + 12 + 10 + 6, "MADT size");
 }
 
+/* An allocation that fails while a table is built is an error, never a table. */
+static unsigned int allocs_left;
+
+static bool fail_after(void)
+{
+	if (!allocs_left)
+		return true;
+	allocs_left--;
+	return false;
+}
+
+static void test_allocation_failures(void)
+{
+	struct err e = { "" };
+	unsigned int n, failed = 0, built = 0;
+
+	CHECK(build_layout(FLAGS_3NODE, &cfg, &lay, &e) == 0, "%s", e.msg);
+	for (n = 0; n < 200; n++) {
+		int ret;
+
+		allocs_left = n;
+		aml_fail_alloc_hook = fail_after;
+		acpi_buf_fail_alloc_hook = fail_after;
+		ret = fw__build(&lay, NULL, &fw, &e);
+		aml_fail_alloc_hook = NULL;
+		acpi_buf_fail_alloc_hook = NULL;
+		if (ret) {
+			failed++;
+			CHECK(strstr(e.msg, "out of memory"), "allocation %u: %s", n, e.msg);
+		} else {
+			built++;
+		}
+	}
+	CHECK(failed > 0 && built > 0, "%u builds failed, %u succeeded", failed, built);
+	CHECK(fw__build(&lay, NULL, &fw, &e) == 0, "a build after the failures: %s", e.msg);
+}
+
 int main(void)
 {
 	RUN(test_checksums_and_lengths);
@@ -349,5 +387,6 @@ int main(void)
 	RUN(test_zero_page);
 	RUN(test_efi_system_table);
 	RUN(test_max_sizes_fit);
+	RUN(test_allocation_failures);
 	UNIT_DONE();
 }

@@ -6,6 +6,7 @@
  * configuration table name it); the XSDT is built last, from the tables
  * placed before it, so adding a table is one more append.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,9 +51,12 @@ static int place(struct acpi_area *a, const char *sig, const void *data, size_t 
 	return 0;
 }
 
-/* Places a finished table; @link: the XSDT lists it. */
-static int add_table(struct acpi_area *a, struct acpi_buf *b, bool link, u64 *gpa,
-		     struct err *e)
+/*
+ * Places a finished table (@built: its builder's result, an error it
+ * recorded while building); @link: the XSDT lists it.
+ */
+static int add_table(struct acpi_area *a, struct acpi_buf *b, int built, bool link,
+		     u64 *gpa, struct err *e)
 {
 	char sig[5] = "";
 	u64 addr;
@@ -60,6 +64,12 @@ static int add_table(struct acpi_area *a, struct acpi_buf *b, bool link, u64 *gp
 
 	if (b->len >= 4)
 		memcpy(sig, b->data, 4);
+	if (built) {
+		acpi_buf_free(b);
+		return err_set(e, "ACPI table %s: %s", sig[0] ? sig : "?",
+			       built == -ENOMEM ? "out of memory" : built == -E2BIG ?
+			       "too large for its encoding" : "invalid contents");
+	}
 	ret = place(a, sig, b->data, b->len, link, &addr, e);
 	acpi_buf_free(b);
 	if (ret)
@@ -70,7 +80,7 @@ static int add_table(struct acpi_area *a, struct acpi_buf *b, bool link, u64 *gp
 }
 
 /* The XSDT lists every table placed before it that asked to be listed. */
-static void build_xsdt(struct acpi_buf *b, const struct acpi_area *a)
+static int build_xsdt(struct acpi_buf *b, const struct acpi_area *a)
 {
 	unsigned int i;
 
@@ -79,7 +89,7 @@ static void build_xsdt(struct acpi_buf *b, const struct acpi_area *a)
 	for (i = 0; i < a->nr; i++)
 		if (a->tables[i].in_xsdt)
 			memcpy(acpi_buf_append(b, 8), &a->tables[i].addr, 8);
-	acpi_buf_end(b);
+	return acpi_buf_end(b);
 }
 
 static void build_rsdp(struct acpi_table_rsdp *rsdp, u64 xsdt_addr)
@@ -106,30 +116,18 @@ int fw_acpi_build(const struct layout *lay, u8 *area, u64 *rsdp_addr,
 	/* The RSDP's place first; its bytes once the XSDT's address is known. */
 	memset(&rsdp, 0, sizeof(rsdp));
 	ret = place(&a, "RSDP", &rsdp, sizeof(rsdp), false, rsdp_addr, e);
-	if (!ret) {
-		acpi_build_dsdt(&b, lay);
-		ret = add_table(&a, &b, false, &dsdt, e);
-	}
-	if (!ret) {
-		acpi_build_fadt(&b, dsdt);
-		ret = add_table(&a, &b, true, NULL, e);
-	}
-	if (!ret) {
-		acpi_build_madt(&b, lay);
-		ret = add_table(&a, &b, true, NULL, e);
-	}
-	if (!ret) {
-		acpi_build_srat(&b, lay);
-		ret = add_table(&a, &b, true, NULL, e);
-	}
-	if (!ret) {
-		acpi_build_slit(&b, lay);
-		ret = add_table(&a, &b, true, NULL, e);
-	}
-	if (!ret) {
-		build_xsdt(&b, &a);
-		ret = add_table(&a, &b, false, &xsdt, e);
-	}
+	if (!ret)
+		ret = add_table(&a, &b, acpi_build_dsdt(&b, lay), false, &dsdt, e);
+	if (!ret)
+		ret = add_table(&a, &b, acpi_build_fadt(&b, dsdt), true, NULL, e);
+	if (!ret)
+		ret = add_table(&a, &b, acpi_build_madt(&b, lay), true, NULL, e);
+	if (!ret)
+		ret = add_table(&a, &b, acpi_build_srat(&b, lay), true, NULL, e);
+	if (!ret)
+		ret = add_table(&a, &b, acpi_build_slit(&b, lay), true, NULL, e);
+	if (!ret)
+		ret = add_table(&a, &b, build_xsdt(&b, &a), false, &xsdt, e);
 	if (!ret) {
 		build_rsdp(&rsdp, xsdt);
 		memcpy(fw_area_ptr(area, *rsdp_addr), &rsdp, sizeof(rsdp));

@@ -11,7 +11,7 @@
 #include "device.h"
 #include "platform.h"
 
-void acpi_build_dsdt(struct acpi_buf *b, const struct layout *lay)
+int acpi_build_dsdt(struct acpi_buf *b, const struct layout *lay)
 {
 	struct aml *root = aml_raw();
 	struct aml *sb = aml_scope("\\_SB");
@@ -34,7 +34,6 @@ void acpi_build_dsdt(struct acpi_buf *b, const struct layout *lay)
 	aml_append(root, aml_name("\\_S5", s5));
 
 	acpi_buf_begin(b, "DSDT", 2);
-	memcpy(acpi_buf_append(b, root->len), root->body, root->len);
-	aml_free(root);
-	acpi_buf_end(b);
+	acpi_buf_append_aml(b, root);	/* records the tree's error, if any */
+	return acpi_buf_end(b);
 }

@@ -18,7 +18,7 @@ static void io_gas(struct acpi_generic_address *g, u16 port)
 	g->address = port;
 }
 
-void acpi_build_fadt(struct acpi_buf *b, u64 dsdt_addr)
+int acpi_build_fadt(struct acpi_buf *b, u64 dsdt_addr)
 {
 	struct acpi_table_fadt *f;
 
@@ -37,5 +37,5 @@ void acpi_build_fadt(struct acpi_buf *b, u64 dsdt_addr)
 	io_gas(&f->sleep_control, MVM_CTL_PORT);
 	io_gas(&f->sleep_status, MVM_SLEEP_STATUS_PORT);
 	memcpy(&f->hypervisor_id, "MIRRORVM", 8);
-	acpi_buf_end(b);
+	return acpi_buf_end(b);
 }

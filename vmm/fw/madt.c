@@ -21,7 +21,7 @@ static void add_override(struct acpi_buf *b, u8 irq, u32 gsi, u16 flags)
 	iso->inti_flags = flags;
 }
 
-void acpi_build_madt(struct acpi_buf *b, const struct layout *lay)
+int acpi_build_madt(struct acpi_buf *b, const struct layout *lay)
 {
 	struct acpi_table_madt *madt;
 	struct acpi_madt_io_apic *io;
@@ -73,5 +73,5 @@ void acpi_build_madt(struct acpi_buf *b, const struct layout *lay)
 	nmi->inti_flags = 0;
 	nmi->lint = 1;
 
-	acpi_buf_end(b);
+	return acpi_buf_end(b);
 }

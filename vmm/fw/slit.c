@@ -3,7 +3,7 @@
 #include "acpi.h"
 #include "layout.h"
 
-void acpi_build_slit(struct acpi_buf *b, const struct layout *lay)
+int acpi_build_slit(struct acpi_buf *b, const struct layout *lay)
 {
 	struct acpi_table_slit *slit;
 	unsigned int i, j;
@@ -18,5 +18,5 @@ void acpi_build_slit(struct acpi_buf *b, const struct layout *lay)
 		for (j = 0; j < lay->nr_nodes; j++)
 			d[i * lay->nr_nodes + j] = i == j ? SLIT_LOCAL_DISTANCE
 							  : SLIT_REMOTE_DISTANCE;
-	acpi_buf_end(b);
+	return acpi_buf_end(b);
 }

@@ -7,7 +7,7 @@
 #include "acpi.h"
 #include "layout.h"
 
-void acpi_build_srat(struct acpi_buf *b, const struct layout *lay)
+int acpi_build_srat(struct acpi_buf *b, const struct layout *lay)
 {
 	struct acpi_table_srat *srat;
 	unsigned int cpu, i;
@@ -44,5 +44,5 @@ void acpi_build_srat(struct acpi_buf *b, const struct layout *lay)
 		if (lay->nodes[r->node].hotplug)
 			m->flags |= ACPI_SRAT_MEM_HOT_PLUGGABLE;
 	}
-	acpi_buf_end(b);
+	return acpi_buf_end(b);
 }
