@@ -621,7 +621,7 @@ def main():
     ap.add_argument("--only", choices=["l0", "nested"])
     ap.add_argument("--keep", help="keep the work directory (initramfs, L1 console log) here")
     ap.add_argument("--cases", help="comma-separated L2 case names (debugging)")
-    ap.add_argument("--timeout", type=int, default=600, help="seconds for the whole L1 run")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds for the whole L1 run")
     args = ap.parse_args()
     work = args.keep or tempfile.mkdtemp(prefix="mirrorvm-nested.")
     os.makedirs(work, exist_ok=True)

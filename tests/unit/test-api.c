@@ -208,6 +208,26 @@ static void *client(void *arg)
 		if (fds[i] >= 0)
 			close(fds[i]);
 
+	/* mirrorvm ctl's client, events arriving before its reply included */
+	{
+		static char text[4096];
+		char *args[] = { "unused=1" };
+		struct err e = { "" };
+		FILE *f = fmemopen(text, sizeof(text), "w");
+
+		CHECK(api__ctl(sock_path, "stop", 0, NULL, false, 5000, f, &e) == 0, "stop: %s", e.msg);
+		CHECK(api__ctl(sock_path, "query-status", 0, NULL, false, 5000, f, &e) == 0, "%s", e.msg);
+		CHECK(api__ctl(sock_path, "cont", 0, NULL, true, 5000, f, &e) == 0, "cont: %s", e.msg);
+		CHECK(api__ctl(sock_path, "cont", 1, args, true, 5000, f, &e) != 0 &&
+		      strstr(e.msg, "cont: bad-argument:"), "%s", e.msg);
+		CHECK(api__ctl(sock_path, "nope", 0, NULL, false, 5000, f, &e) != 0 &&
+		      strstr(e.msg, "nope: unknown-command: nope: no such command"), "%s", e.msg);
+		fclose(f);
+		CHECK(strstr(text, "status: paused\nengine: fake\n") &&
+		      strstr(text, "{\"return\": {}, \"id\": 1}\n"), "%s", text);
+		CHECK(api__ctl("/nonexistent/sock", "stop", 0, NULL, false, 5000, stdout, &e) != 0 &&
+		      strstr(e.msg, "is mirrorvm running with --api-socket"), "%s", e.msg);
+	}
 	EXPECT(fd, "{\"execute\": \"quit\"}\n", "{\"return\": {}}");
 	CHECK(vm.quits == 1, "quit reached the VM");
 	close(fd);

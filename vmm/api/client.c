@@ -72,20 +72,23 @@ static void shift_line(char *buf, size_t *have)
 }
 
 /* KEY=VALUE arguments as a JSON object. */
-static int write_args(struct json_writer *w, int argc, char **argv, struct err *e)
+static int write_args(struct json_writer *w, int argc, char *const *argv, struct err *e)
 {
 	int i;
 
 	json_object_begin(w);
 	for (i = 0; i < argc; i++) {
-		char *eq = strchr(argv[i], '='), *end;
+		const char *eq = strchr(argv[i], '=');
+		char *end;
 		unsigned long long v;
 
-		if (!eq || eq == argv[i])
+		char key[256];
+
+		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(key))
 			return err_set(e, "'%s': arguments are KEY=VALUE", argv[i]);
-		*eq = '\0';
-		json_key(w, argv[i]);
-		*eq = '=';
+		memcpy(key, argv[i], eq - argv[i]);
+		key[eq - argv[i]] = '\0';
+		json_key(w, key);
 		errno = 0;
 		v = strtoull(eq + 1, &end, 0);
 		if (eq[1] && eq[1] != '-' && eq[1] != '+' && !*end && !errno)
@@ -100,7 +103,7 @@ static int write_args(struct json_writer *w, int argc, char **argv, struct err *
 }
 
 /* A reply's value as indented "key: value" lines. */
-static void print_value(const struct json_value *v, int depth)
+static void print_value(FILE *out, const struct json_value *v, int depth)
 {
 	const struct json_value *k;
 
@@ -108,37 +111,37 @@ static void print_value(const struct json_value *v, int depth)
 	case JSON_OBJECT:
 	case JSON_ARRAY:
 		if (depth >= 0)
-			putchar('\n');
+			fputc('\n', out);
 		json_for_each(k, v) {
-			printf("%*s", 2 * (depth + 1), "");
+			fprintf(out, "%*s", 2 * (depth + 1), "");
 			if (v->type == JSON_OBJECT)
-				printf("%s:", k->key);
+				fprintf(out, "%s:", k->key);
 			else
-				printf("-");
+				fprintf(out, "-");
 			if (k->type != JSON_OBJECT && k->type != JSON_ARRAY)
-				putchar(' ');
-			print_value(k, depth + 1);
+				fputc(' ', out);
+			print_value(out, k, depth + 1);
 		}
 		return;
 	case JSON_STRING:
-		printf("%s\n", v->u.str.s);
+		fprintf(out, "%s\n", v->u.str.s);
 		return;
 	case JSON_INT:
 		if (v->u.i.neg)
-			printf("-%llu\n", (unsigned long long)v->u.i.mag);
+			fprintf(out, "-%llu\n", (unsigned long long)v->u.i.mag);
 		else
-			printf("%llu\n", (unsigned long long)v->u.i.mag);
+			fprintf(out, "%llu\n", (unsigned long long)v->u.i.mag);
 		return;
 	case JSON_BOOL:
-		printf("%s\n", v->u.b ? "true" : "false");
+		fprintf(out, "%s\n", v->u.b ? "true" : "false");
 		return;
 	default:
-		printf("null\n");
+		fprintf(out, "null\n");
 	}
 }
 
-static int ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
-	       int timeout_ms, struct err *e)
+int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
+	     int timeout_ms, FILE *out, struct err *e)
 {
 	static const struct json_limits lim = {
 		.max_bytes = 16 << 20, .max_depth = 32, .max_nodes = 1 << 20,
@@ -189,11 +192,13 @@ static int ctl(const char *path, const char *cmd, int argc, char **argv, bool ra
 			rc = -errno;
 	}
 	while (!rc) {
+		size_t len;
+
 		rc = read_line(fd, buf, cap, &have, deadline);
 		if (rc)
 			break;
-		*(char *)memchr(buf, '\n', have) = '\0';
-		if (json_parse(buf, strlen(buf), &lim, &doc, NULL, e)) {
+		len = (char *)memchr(buf, '\n', have) - buf;
+		if (json_parse(buf, len, &lim, &doc, NULL, e)) {
 			rc = -EPROTO;
 			break;
 		}
@@ -206,7 +211,7 @@ static int ctl(const char *path, const char *cmd, int argc, char **argv, bool ra
 			continue;
 		}
 		if (raw)
-			printf("%s\n", buf);
+			fprintf(out, "%.*s\n", (int)len, buf);
 		if (err) {
 			const char *cls = "?", *desc = "?";
 
@@ -214,7 +219,7 @@ static int ctl(const char *path, const char *cmd, int argc, char **argv, bool ra
 			json_get_string(err, "desc", &desc, NULL);
 			rc = err_set(e, "%s: %s: %s", cmd, cls, desc);
 		} else if (!raw) {
-			print_value(ret, -1);
+			print_value(out, ret, -1);
 		}
 		(void)id;
 		json_doc_free(doc);
@@ -266,7 +271,8 @@ int cmd_ctl(int argc, char **argv)
 		ctl_usage(stderr);
 		return 1;
 	}
-	if (ctl(argv[i], argv[i + 1], argc - i - 2, argv + i + 2, raw, timeout_ms, &e)) {
+	if (api__ctl(argv[i], argv[i + 1], argc - i - 2, argv + i + 2, raw, timeout_ms, stdout,
+		     &e)) {
 		fprintf(stderr, "mirrorvm: ctl: %s\n", e.msg);
 		return 1;
 	}

@@ -62,5 +62,12 @@ void api__event(struct api_server *s, const char *name,
 
 /* "mirrorvm ctl": the client (api/client.c). */
 int cmd_ctl(int argc, char **argv);
+/*
+ * One request (@cmd with KEY=VALUE @argv) to the socket at @path; its
+ * reply on @out, as JSON with @raw, else as text.  0, or -errno with @e
+ * set (the server's error class and description when it refused).
+ */
+int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
+	     int timeout_ms, FILE *out, struct err *e);
 
 #endif
