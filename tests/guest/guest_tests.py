@@ -208,8 +208,13 @@ def test_movable_node(g):
              "--node", "id=1,size=1G,hotplug=on", "--node", "id=2,size=1G,hotplug=on"]
     m = Model(flags)
     name = "movable_node"
-    if not boot(g, name, flags, "movable_node mvm.probe=zones,blocks,offline:1,offline:2,blocks"):
+    if not boot(g, name, flags, "movable_node mvm.probe=zones,blocks,offline:1,offline:2,blocks "
+                "mvm.exec=ls,/sys/bus/platform/drivers/acpi-ged"):
         return
+    # hotplug nodes come with a Generic Event Device; Linux's GED driver binds
+    report(any("ACPI0013:00" in l for l in g.lines) and "EXEC status=0" in g.lines,
+           f"{name}: Linux's GED driver binds the Generic Event Device",
+           f"{[l for l in g.lines if 'ACPI' in l or 'EXEC' in l]}")
     zones = zones_by_node(g)
     for n in m.nodes:
         nid = n["id"]

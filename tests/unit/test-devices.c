@@ -299,6 +299,31 @@ static void test_ports(void)
 	platform_down();
 }
 
+/* The GED's event block: level interrupt while an enabled event is pending. */
+static void test_ged(void)
+{
+	struct device *g;
+
+	platform_up();
+	g = &devs[row("GED0") - platform_devices];
+	CHECK(in(MVM_GPE0_PORT, 1) == 0 && in(MVM_GPE0_PORT + 2, 1) == 0, "idle");
+	ged__raise(g, 3);
+	CHECK(in(MVM_GPE0_PORT, 1) == 0x08 && seen.irq_level[MVM_GED_GSI] == 0,
+	      "pending, not enabled: no interrupt");
+	out(MVM_GPE0_PORT + 2, 0x08, 1);
+	CHECK(seen.irq_level[MVM_GED_GSI] == 1, "enabling a pending event raises the line");
+	ged__raise(g, 9);
+	CHECK(in(MVM_GPE0_PORT, 2) == 0x0208, "bit 9 in the second status byte");
+	out(MVM_GPE0_PORT, 0x01, 1);
+	CHECK(in(MVM_GPE0_PORT, 1) == 0x08 && seen.irq_level[MVM_GED_GSI] == 1,
+	      "writing 1 to another bit clears only that one");
+	out(MVM_GPE0_PORT, 0x0008, 2);
+	CHECK(in(MVM_GPE0_PORT, 2) == 0x0200 && seen.irq_level[MVM_GED_GSI] == 0,
+	      "cleared; bit 9 is pending but not enabled: line low");
+	CHECK(in(MVM_GPE0_PORT, 4) == 0x00080200, "status and enable, one dword");
+	platform_down();
+}
+
 /* The shared decoders both engines use. */
 static void test_endings(void)
 {
@@ -329,6 +354,7 @@ int main(void)
 	RUN(test_uart_transmit);
 	RUN(test_uart_receive);
 	RUN(test_ports);
+	RUN(test_ged);
 	RUN(test_endings);
 	UNIT_DONE();
 }

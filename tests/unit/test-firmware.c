@@ -152,9 +152,20 @@ static void test_madt(void)
 			CHECK(((const struct acpi_madt_io_apic *)p)->address == IOAPIC_ADDR, "ioapic");
 			ioapics++;
 			break;
-		case ACPI_MADT_TYPE_INTERRUPT_OVERRIDE:
+		case ACPI_MADT_TYPE_INTERRUPT_OVERRIDE: {
+			const struct acpi_madt_interrupt_override *o = (const void *)p;
+
+			/* the PIT's IRQ 0 on pin 2; the GED's level, active-high GSI 9 */
+			if (isos == 0)
+				CHECK(o->source_irq == 0 && o->global_irq == 2 && o->inti_flags == 0,
+				      "PIT override");
+			else
+				CHECK(o->source_irq == 9 && o->global_irq == 9 && o->inti_flags == 0xd,
+				      "GED override %u -> %u flags %x", o->source_irq, o->global_irq,
+				      o->inti_flags);
 			isos++;
 			break;
+		}
 		case ACPI_MADT_TYPE_LOCAL_APIC_NMI:
 			nmis++;
 			break;
@@ -163,8 +174,13 @@ static void test_madt(void)
 		}
 		p += h->length;
 	}
-	CHECK(lapics == 5 && ioapics == 1 && isos == 1 && nmis == 1, "%u %u %u %u",
+	/* FLAGS_3NODE has a hotplug node, so a GED and its override */
+	CHECK(lapics == 5 && ioapics == 1 && isos == 2 && nmis == 1, "%u %u %u %u",
 	      lapics, ioapics, isos, nmis);
+	/* without hotplug nodes no GED: the PIT's override alone */
+	CHECK(setup("--memory 1G") == 0, "setup");
+	t = table("APIC");
+	CHECK(t && t->len == 44 + 8 + 12 + 10 + 6, "MADT without a GED: %u bytes", t ? t->len : 0);
 }
 
 static void test_srat(void)

@@ -201,6 +201,9 @@ static const char *qemu_role(const struct device_model *m)
 		return "status";
 	if (m == &pvpanic)
 		return "panic";
+	/* the pc machine's PIIX4 has its GPE0 block there, and its SCI on 9 */
+	if (m == &ged)
+		return "piix4";
 	return NULL;
 }
 
@@ -208,8 +211,8 @@ static void device_args(struct qemu_run *q, const struct platform_device *d)
 {
 	const char *role = qemu_role(d->model);
 
-	if (!role)
-		return;		/* refused by qemu_check() */
+	if (!role || !strcmp(role, "piix4"))
+		return;		/* refused by qemu_check() / QEMU's own */
 	arg(q, "-chardev");
 	if (d->model == &serial_8250) {
 		arg(q, "pipe,id=%s,path=%s/con", role, q->dir);

@@ -101,6 +101,9 @@ extern const struct device_model serial_8250;
 extern const struct device_model pvpanic;
 extern const struct device_model control_port;
 extern const struct device_model status_port;
+extern const struct device_model ged;
+/* Latches GED event @bit and raises its interrupt (hw/ged.c). */
+void ged__raise(struct device *dev, unsigned int bit);
 
 /* Test hook (MIRRORVM_TEST_DEVICES=1; no table row): hw/test-port.c. */
 struct json_writer;

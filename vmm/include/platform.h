@@ -82,6 +82,14 @@
 /* A byte written here ends mirrorvm with that exit status. */
 #define MVM_STATUS_PORT		0x602
 /*
+ * The Generic Event Device's event block (hw/ged.c): a GPE block where
+ * QEMU's PIIX4 has its GPE0, so one DSDT fits both engines, and the GED's
+ * interrupt, level-triggered, where QEMU's pc machine has its ACPI SCI.
+ */
+#define MVM_GPE0_PORT		0xAFE0
+#define MVM_GED_GSI		9
+
+/*
  * A test hook, not part of the platform: the KVM engine's test port
  * (hw/test-port.c) with MIRRORVM_TEST_DEVICES=1.
  */
