@@ -71,6 +71,16 @@ bool idset_empty(const struct idset *s)
 	return idset_count(s) == 0;
 }
 
+int idset_first(const struct idset *s)
+{
+	int id;
+
+	for (id = 0; id < IDSET_MAX; id++)
+		if (idset_has(s, id))
+			return id;
+	return -1;
+}
+
 int idset_last(const struct idset *s)
 {
 	int i;

@@ -5,7 +5,7 @@
  *   backing=anon       MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE (default)
  *   backing=memfd      memfd_create + ftruncate + MAP_SHARED
  *   backing=hugetlb2m  memfd_create(MFD_HUGETLB|MFD_HUGE_2MB), same for 1g
- *   host-nodes,policy  mbind(2) before any page is touched
+ *   host-nodes,policy  mbind(2) (libnuma) before any page is touched
  *   prefault=on        MADV_POPULATE_WRITE after mbind, 1 GiB chunks on up
  *                      to nproc threads
  *
@@ -13,15 +13,14 @@
  * missing host node or too few huge pages is one clear error before any
  * memory is mapped.  MIRRORVM_HOST_ROOT points the sysfs reads at fixtures.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <numaif.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,11 +40,9 @@
 #define MADV_POPULATE_WRITE	23
 #endif
 
-/* include/uapi/linux/mempolicy.h */
-#define MPOL_PREFERRED		1
-#define MPOL_BIND		2
-#define MPOL_INTERLEAVE		3
+#ifndef MPOL_PREFERRED_MANY	/* numaif.h of libnuma before 2.0.15 */
 #define MPOL_PREFERRED_MANY	5
+#endif
 
 #define PREFAULT_CHUNK		SZ_1G
 #define PROGRESS_MIN		(4 * SZ_1G)
@@ -65,25 +62,7 @@ u64 backing__page_size(enum mem_backing b)
 /* The host's NUMA nodes, as "0-1,3" (or "none"). */
 static void host_nodes(struct idset *set, char *buf, size_t len)
 {
-	char dir[512];
-	struct dirent *de;
-	DIR *d;
-
-	memset(set, 0, sizeof(*set));
-	snprintf(dir, sizeof(dir), "%s/sys/devices/system/node", hostfs_root());
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		char *end;
-		unsigned long id;
-
-		if (strncmp(de->d_name, "node", 4) || de->d_name[4] < '0' || de->d_name[4] > '9')
-			continue;
-		id = strtoul(de->d_name + 4, &end, 10);
-		if (!*end && id < IDSET_MAX)
-			idset_add(set, id);
-	}
-	if (d)
-		closedir(d);
+	host_numa__nodes(set);
 	if (idset_empty(set))
 		snprintf(buf, len, "none (no /sys/devices/system/node/node*)");
 	else
@@ -218,6 +197,35 @@ static int check_huge_on_nodes(const struct layout *lay, const struct mem_slot *
 	return 0;
 }
 
+/*
+ * A node bound to host nodes that have less memory in all than the node's
+ * size can never be backed whole: say so (memory is only taken as the
+ * guest touches it, so a guest that stays small still runs).
+ */
+static void warn_host_node_sizes(const struct layout_node *n)
+{
+	const struct node_host *nc = &n->host;
+	long long total = 0, size, free;
+	char list[256], s1[32];
+	unsigned int id;
+
+	if (!nc->has_host_nodes || nc->policy != POLICY_BIND)
+		return;
+	for (id = 0; id < IDSET_MAX; id++) {
+		if (!idset_has(&nc->host_nodes, id))
+			continue;
+		size = host_numa__node_size(id, &free);
+		if (size < 0)
+			return;		/* unknown: nothing to say */
+		total += size;
+	}
+	if ((u64)total >= n->size)
+		return;
+	idset_format(&nc->host_nodes, list, sizeof(list));
+	warn("node %u: size=%s bound to host-nodes=%s, which have %llu MiB in all: the guest cannot use all of it",
+	     n->id, fmt_size(n->size, s1), list, (unsigned long long)total >> 20);
+}
+
 int backing__check(const struct layout *lay, const struct mem_slot *slots,
 		   unsigned int nr, bool host_mirrored_reliable, struct err *e)
 {
@@ -228,6 +236,7 @@ int backing__check(const struct layout *lay, const struct mem_slot *slots,
 		ret = check_host_nodes(&lay->nodes[i], e);
 		if (ret)
 			return ret;
+		warn_host_node_sizes(&lay->nodes[i]);
 	}
 	ret = check_huge(lay, slots, nr, host_mirrored_reliable, BACKING_HUGETLB2M, e);
 	if (!ret)
@@ -244,21 +253,12 @@ int backing__check(const struct layout *lay, const struct mem_slot *slots,
 int backing__bind(const struct layout_node *n, void *hva, u64 size, struct err *e)
 {
 	const struct node_host *nc = &n->host;
-	unsigned long mask[IDSET_MAX / (8 * sizeof(unsigned long))];
-	int mode, first = -1;
-	unsigned int id;
+	struct idset first = { { 0 } };
 	char list[256];
+	int mode, ret;
 
 	if (!nc->has_host_nodes)
 		return 0;
-	memset(mask, 0, sizeof(mask));
-	for (id = 0; id < IDSET_MAX; id++) {
-		if (!idset_has(&nc->host_nodes, id))
-			continue;
-		mask[id / (8 * sizeof(unsigned long))] |= 1UL << (id % (8 * sizeof(unsigned long)));
-		if (first < 0)
-			first = id;
-	}
 	switch (nc->policy) {
 	case POLICY_PREFERRED:
 		mode = idset_count(&nc->host_nodes) > 1 ? MPOL_PREFERRED_MANY : MPOL_PREFERRED;
@@ -270,21 +270,21 @@ int backing__bind(const struct layout_node *n, void *hva, u64 size, struct err *
 		mode = MPOL_BIND;
 		break;
 	}
-	if (syscall(SYS_mbind, hva, size, mode, mask, IDSET_MAX + 1, 0) == 0)
+	ret = host_numa__mbind(hva, size, mode, &nc->host_nodes);
+	if (!ret)
 		return 0;
-	if (mode == MPOL_PREFERRED_MANY && errno == EINVAL) {
+	if (mode == MPOL_PREFERRED_MANY && ret == -EINVAL) {
 		/* Before Linux 5.15: prefer the first node only. */
-		memset(mask, 0, sizeof(mask));
-		mask[first / (8 * sizeof(unsigned long))] |= 1UL << (first % (8 * sizeof(unsigned long)));
-		if (syscall(SYS_mbind, hva, size, MPOL_PREFERRED, mask, IDSET_MAX + 1, 0) == 0) {
+		idset_add(&first, idset_first(&nc->host_nodes));
+		if (!host_numa__mbind(hva, size, MPOL_PREFERRED, &first)) {
 			warn("node %u: policy=preferred with several host nodes needs Linux 5.15; preferring host node %d only",
-			     n->id, first);
+			     n->id, idset_first(&nc->host_nodes));
 			return 0;
 		}
 	}
 	idset_format(&nc->host_nodes, list, sizeof(list));
 	return err_set(e, "node %u: mbind(host-nodes=%s, policy=%s): %s", n->id, list,
-		       policy_name(nc->policy), strerror(errno));
+		       policy_name(nc->policy), strerror(-ret));
 }
 
 static void *map_anon(u64 size, struct err *e)

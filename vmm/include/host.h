@@ -15,6 +15,13 @@ int hostfs_read_str(const char *path, char *buf, size_t len);
 long hostfs_read_long(const char *path);		/* -1 when unreadable */
 bool hostfs_exists(const char *path);
 
+/* The host's NUMA nodes (numa.c: libnuma, or the fixtures under the root). */
+void host_numa__nodes(struct idset *set);
+/* Bytes of host node @node and its free bytes (*@free); -1 when unknown. */
+long long host_numa__node_size(unsigned int node, long long *free);
+/* mbind(2) of [@addr, @addr + @len) to @nodes with MPOL_* @mode: 0 or -errno. */
+int host_numa__mbind(void *addr, u64 len, int mode, const struct idset *nodes);
+
 enum host_mirror_method {
 	HOST_MIRROR_NONE,	/* no mirrored memory, or no way to reach it */
 	HOST_MIRROR_MFD,	/* kvm-patches: memfd_create(MFD_MIRROR) */

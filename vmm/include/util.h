@@ -73,6 +73,8 @@ unsigned int idset_count(const struct idset *s);
 bool idset_empty(const struct idset *s);
 /* Highest member, or -1 when empty. */
 int idset_last(const struct idset *s);
+/* Lowest member, or -1 when empty. */
+int idset_first(const struct idset *s);
 /* Formats as "0-3,6"; returns the length (snprintf-like). */
 int idset_format(const struct idset *s, char *buf, size_t len);
 
