@@ -13,9 +13,12 @@
 #           the platform's devices and endings: no engine, no host, no XML
 #   host    the host's NUMA, huge pages, mirrored memory, placement report
 #   engine  the engines (QEMU, KVM)
-#   xml     the libvirt converter (libxml2)
+#   xml     the libvirt converter (libxml2), a plugin: build/mirrorvm-xml.so,
+#           loaded only by the commands that need it (xml-plugin.h), so that
+#           "mirrorvm run" does not pay for libxml2 and ICU at every start
 # Unit tests of the core link the core library alone, so firmware or layout
-# code that reaches into an engine fails to link.
+# code that reaches into an engine fails to link.  The executables export
+# their symbols (--export-dynamic) and take the whole core, for the plugin.
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
@@ -33,7 +36,7 @@ HOST_SRCS   := $(wildcard vmm/host/*.c)
 ENGINE_SRCS := $(wildcard vmm/engine/*.c vmm/engine/kvm/*.c vmm/api/*.c)
 XML_SRCS    := $(wildcard vmm/xml/*.c)
 APP_SRCS    := vmm/main.c vmm/run.c
-LAYERS      := core host engine xml
+LAYERS      := core host engine
 
 core_SRCS   := $(CORE_SRCS)
 host_SRCS   := $(HOST_SRCS)
@@ -46,8 +49,11 @@ objs = $(patsubst %.c,$(BUILD)/$(2)/%.o,$(1))
 
 ALL_LIBS     := $(foreach l,$(LAYERS),$(call lib,$(l),obj))
 ALL_SAN_LIBS := $(foreach l,$(LAYERS),$(call lib,$(l),obj-san))
-# Link order: a layer before the layers it uses.
-LINK_LIBS     = $(call lib,xml,$(1)) $(call lib,engine,$(1)) $(call lib,host,$(1)) $(call lib,core,$(1))
+# Link order: a layer before the layers it uses; all of the core, whose
+# functions the XML plugin calls.
+LINK_LIBS     = $(call lib,engine,$(1)) $(call lib,host,$(1)) \
+		-Wl,--whole-archive $(call lib,core,$(1)) -Wl,--no-whole-archive
+EXPORT       := -Wl,--export-dynamic
 
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 # Unit tests that must build from the core library alone.
@@ -57,7 +63,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%) \
 
 .PHONY: all check check-unit check-nested clean install static
 
-all: $(BUILD)/mirrorvm $(BUILD)/mirrorvm-san
+all: $(BUILD)/mirrorvm $(BUILD)/mirrorvm-san $(BUILD)/mirrorvm-xml.so $(BUILD)/mirrorvm-xml-san.so
 
 define layer_rules
 $(call lib,$(1),obj): $(call objs,$($(1)_SRCS),obj)
@@ -69,12 +75,22 @@ $(call lib,$(1),obj-san): $(call objs,$($(1)_SRCS),obj-san)
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
-$(BUILD)/mirrorvm: $(call objs,$(APP_SRCS),obj) $(ALL_LIBS)
-	$(CC) -o $@ $(call objs,$(APP_SRCS),obj) $(call LINK_LIBS,obj) $(XML_LIBS) $(LDLIBS)
+$(BUILD)/mirrorvm: $(call objs,$(APP_SRCS) vmm/xml-loader.c,obj) $(ALL_LIBS)
+	$(CC) $(EXPORT) -o $@ $(call objs,$(APP_SRCS) vmm/xml-loader.c,obj) $(call LINK_LIBS,obj) $(LDLIBS)
 
-$(BUILD)/mirrorvm-san: $(call objs,$(APP_SRCS),obj-san) $(ALL_SAN_LIBS)
-	$(CC) $(SANFLAGS) -o $@ $(call objs,$(APP_SRCS),obj-san) $(call LINK_LIBS,obj-san) \
-		$(XML_LIBS) $(LDLIBS)
+$(BUILD)/mirrorvm-san: $(call objs,$(APP_SRCS) vmm/xml-loader.c,obj-san) $(ALL_SAN_LIBS)
+	$(CC) $(SANFLAGS) $(EXPORT) -o $@ $(call objs,$(APP_SRCS) vmm/xml-loader.c,obj-san) \
+		$(call LINK_LIBS,obj-san) $(LDLIBS)
+
+# The XML plugin: position-independent, only its plugin struct exported.
+XML_PIC := -fPIC -fvisibility=hidden
+$(BUILD)/mirrorvm-xml.so: $(call objs,$(XML_SRCS),obj)
+	$(CC) -shared -o $@ $^ $(XML_LIBS)
+
+$(BUILD)/mirrorvm-xml-san.so: $(call objs,$(XML_SRCS),obj-san)
+	$(CC) $(SANFLAGS) -shared -o $@ $^ $(XML_LIBS)
+
+$(BUILD)/obj-san/vmm/xml-loader.o: CFLAGS += -DXML_PLUGIN_NAME='"mirrorvm-xml-san.so"'
 
 # mirrorvm-static: everything but the libvirt XML converter (see nostatic-xml.c).
 # libnuma.a links its network-affinity code too, whose getaddrinfo() the
@@ -86,19 +102,19 @@ $(BUILD)/mirrorvm-static: $(STATIC_OBJS) $(call lib,engine,obj) $(call lib,host,
 	$(CC) -static -o $@ $(STATIC_OBJS) $(call lib,engine,obj) $(call lib,host,obj) \
 		$(call lib,core,obj) $(LDLIBS)
 
-$(BUILD)/obj/vmm/xml/%.o: vmm/xml/%.c
+$(BUILD)/obj/vmm/xml/%.o: vmm/xml/%.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(XML_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(XML_CFLAGS) $(XML_PIC) -c -o $@ $<
 
-$(BUILD)/obj-san/vmm/xml/%.o: vmm/xml/%.c
+$(BUILD)/obj-san/vmm/xml/%.o: vmm/xml/%.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(XML_CFLAGS) $(SANFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(XML_CFLAGS) $(XML_PIC) $(SANFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj-san/%.o: %.c
+$(BUILD)/obj-san/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(SANFLAGS) -c -o $@ $<
 
@@ -128,8 +144,9 @@ check: all $(UNIT_BINS) $(BUILD)/mirrorvm-static
 check-nested: all $(BUILD)/mirrorvm-static
 	tests/nested/run.sh
 
-install: $(BUILD)/mirrorvm
+install: $(BUILD)/mirrorvm $(BUILD)/mirrorvm-xml.so
 	install -D -m 0755 $(BUILD)/mirrorvm $(DESTDIR)$(PREFIX)/bin/mirrorvm
+	install -D -m 0644 $(BUILD)/mirrorvm-xml.so $(DESTDIR)$(PREFIX)/lib/mirrorvm/mirrorvm-xml.so
 	install -D -m 0644 docs/mirrorvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/mirrorvm.1
 
 clean:

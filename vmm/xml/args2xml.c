@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "commands.h"
+#include "xml-plugin.h"
 #include "domain-xml.h"
 #include "layout.h"
 
@@ -257,7 +257,7 @@ static void args2xml_usage(FILE *out)
 	      "See docs/mirrorvm-xml.md.\n", out);
 }
 
-int cmd_args2xml(int argc, char **argv)
+int xml_cmd_args2xml(int argc, char **argv)
 {
 	struct vm_spec spec;
 	struct run_opts opts;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
+#include "xml-plugin.h"
 #include "domain-xml.h"
 #include "layout.h"
 
@@ -177,7 +177,7 @@ out:
 	return ret;
 }
 
-int domain_xml__run_loader(const char *path, struct vm_spec *spec, struct err *e)
+int xml_load_run_spec(const char *path, struct vm_spec *spec, struct err *e)
 {
 	return domain_xml__load_spec(path, false, spec, e);
 }

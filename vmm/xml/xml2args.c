@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "xml-plugin.h"
 #include "domain-xml.h"
 
 static void put_quoted(const char *s, FILE *out)
@@ -43,7 +43,7 @@ static void xml2args_usage(FILE *out)
 	      "listed in one warning on stderr; see docs/mirrorvm-xml.md.\n", out);
 }
 
-int cmd_xml2args(int argc, char **argv)
+int xml_cmd_xml2args(int argc, char **argv)
 {
 	struct flag_list f = { 0 };
 	struct vm_spec spec;
