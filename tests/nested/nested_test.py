@@ -222,8 +222,8 @@ def check_pause_linux(text, where):
     beats = [int(l.split()[-1]) for l in text.replace("\r", "").splitlines()
              if l.startswith("PT-LINUX-OUT HEARTBEAT ")]
     rc = re.search(r"PT-LINUX rc=(\d+)", text)
-    report(beats == list(range(1, 61)) and rc and rc.group(1) == "0",
-           f"{where}: Linux L2 resumes every time: heartbeats 1..60 once each, in order, clean poweroff",
+    report(beats == list(range(1, 101)) and rc and rc.group(1) == "0",
+           f"{where}: Linux L2 resumes every time: heartbeats 1..100 once each, in order, clean poweroff",
            f"rc {rc.group(1) if rc else None}; {len(beats)} beats, first bad at "
            f"{next((i for i, b in enumerate(beats) if b != i + 1), None)}")
 

@@ -6,7 +6,7 @@
 # for nested_test.py to check: runs under bash at L0 and busybox sh in L1.
 #   tiny:  the tiny guest counting to the test port (MIRRORVM_TEST_DEVICES);
 #          registers and port counters while paused, then quit.
-#   linux: a Linux guest printing HEARTBEAT 1..N (mvm.heartbeat=N); no
+#   linux: a Linux guest printing HEARTBEAT 1..100 (mvm.heartbeat=N); no
 #          console output while paused, every beat once, in order.
 mvm=$1 mode=$2
 sock=/tmp/mvm-pause-$$.sock
@@ -46,12 +46,13 @@ tiny)
 linux)
 	kernel=$3 initrd=$4 cycles=${5:-5}
 	"$mvm" run --engine kvm --kernel "$kernel" --initrd "$initrd" --memory 512M \
-		--cmdline "console=ttyS0 quiet loglevel=4 mvm.heartbeat=60 mvm.end=poweroff" \
+		--cmdline "console=ttyS0 quiet loglevel=4 mvm.heartbeat=100 mvm.end=poweroff" \
 		--api-socket "$sock" </dev/null >/tmp/pt-$$.out 2>/tmp/pt-$$.err &
 	pid=$!
 	wait_socket
 	i=0
-	while ! grep -q "HEARTBEAT 5$" /tmp/pt-$$.out 2>/dev/null && [ $i -lt 900 ]; do
+	# the console's lines end in CR LF
+	while ! tr -d '\r' < /tmp/pt-$$.out 2>/dev/null | grep -qx "HEARTBEAT 5" && [ $i -lt 900 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
 	i=0

@@ -713,7 +713,7 @@ static void test_interrupt(void)
 
 /*
  * The memory hot-unplug DSDT of the design notes (hot-unplug.md section 2)
- * with two slots, built as the next issue will build it.  HOTPLUG_ASL is
+ * with two slots, as memory hot-unplug builds it.  HOTPLUG_ASL is
  * the same in ASL; iasl -on compiles it to the same bytes.
  */
 #define NR_SLOTS	2

@@ -2,8 +2,7 @@
 /*
  * The Generic Event Device (ACPI 6.5 5.6.9, _HID ACPI0013): how a
  * HW-reduced platform tells the guest that something happened, here that
- * memory may be plugged or unplugged (the memory hot-unplug issue adds the
- * sources).  Linux's GED driver (drivers/acpi/evged.c) requests the
+ * memory may be plugged or unplugged (event sources call ged__raise()).  Linux's GED driver (drivers/acpi/evged.c) requests the
  * interrupt in _CRS and runs _EVT on it.
  *
  * The events are latched in a 4-byte GPE block at MVM_GPE0_PORT, the
