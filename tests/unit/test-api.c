@@ -194,20 +194,6 @@ static void *client(void *arg)
 	close(i);
 	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "\"running\"");
 
-	/* at most API_MAX_CLIENTS at once; the next is told and closed */
-	for (i = 0; i < API_MAX_CLIENTS; i++)
-		fds[i] = -1;
-	for (i = 0; i < API_MAX_CLIENTS - 1; i++) {
-		fds[i] = client_connect();
-		CHECK(fds[i] >= 0 && get_line(fds[i], buf, sizeof(buf)), "client %d", i);
-	}
-	fds[i] = client_connect();
-	CHECK(fds[i] >= 0 && get_line(fds[i], buf, sizeof(buf)) && strstr(buf, "too many clients"),
-	      "client over the limit: %s", buf);
-	for (i = 0; i < API_MAX_CLIENTS; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-
 	/* mirrorvm ctl's client, events arriving before its reply included */
 	{
 		static char text[4096];
@@ -228,6 +214,20 @@ static void *client(void *arg)
 		CHECK(api__ctl("/nonexistent/sock", "stop", 0, NULL, false, 5000, stdout, &e) != 0 &&
 		      strstr(e.msg, "is mirrorvm running with --api-socket"), "%s", e.msg);
 	}
+	/* at most API_MAX_CLIENTS at once; the next is told and closed */
+	for (i = 0; i < API_MAX_CLIENTS; i++)
+		fds[i] = -1;
+	for (i = 0; i < API_MAX_CLIENTS - 1; i++) {
+		fds[i] = client_connect();
+		CHECK(fds[i] >= 0 && get_line(fds[i], buf, sizeof(buf)), "client %d", i);
+	}
+	fds[i] = client_connect();
+	CHECK(fds[i] >= 0 && get_line(fds[i], buf, sizeof(buf)) && strstr(buf, "too many clients"),
+	      "client over the limit: %s", buf);
+	for (i = 0; i < API_MAX_CLIENTS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+
 	EXPECT(fd, "{\"execute\": \"quit\"}\n", "{\"return\": {}}");
 	CHECK(vm.quits == 1, "quit reached the VM");
 	close(fd);

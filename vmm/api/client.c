@@ -184,8 +184,12 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
 			     strerror(errno), path);
 		goto out;
 	}
-	/* the greeting first */
+	/* the greeting first (or why there is none: too many clients) */
 	rc = read_line(fd, buf, cap, &have, deadline);
+	if (!rc && !memcmp(buf, "{\"error\"", 9)) {
+		rc = err_set(e, "%s: %.*s", path, (int)((char *)memchr(buf, '\n', have) - buf), buf);
+		goto out;
+	}
 	if (!rc) {
 		shift_line(buf, &have);
 		if (send(fd, w.buf, w.len, MSG_NOSIGNAL) != (ssize_t)w.len)

@@ -494,7 +494,7 @@ static int qemu_run(const struct vm_image *vm, struct err *e)
 		q.dir[0] = '\0';
 		return err_set(e, "cannot create a temporary directory: %s", strerror(errno));
 	}
-	reset_stub_build(rom, FW_ZERO_PAGE, k->info.entry32);
+	reset_stub__build(rom, FW_ZERO_PAGE, k->info.entry32);
 	ret = write_in_dir(&q, "bios.bin", rom, sizeof(rom), e);
 	if (!ret)
 		ret = write_in_dir(&q, "firmware.bin", vm->fw->area, sizeof(vm->fw->area), e);

@@ -20,7 +20,7 @@
 
 static void put32(u8 *p, u32 v) { memcpy(p, &v, 4); }
 
-void reset_stub_build(u8 *rom, u32 zero_page, u32 entry32)
+void reset_stub__build(u8 *rom, u32 zero_page, u32 entry32)
 {
 	static const u64 gdt[4] = {
 		0,

@@ -104,7 +104,7 @@ static void build_rsdp(struct acpi_table_rsdp *rsdp, u64 xsdt_addr)
 	rsdp->extended_checksum = acpi_checksum(rsdp, sizeof(*rsdp));
 }
 
-int fw_acpi_build(const struct layout *lay, u8 *area, u64 *rsdp_addr,
+int fw__acpi(const struct layout *lay, u8 *area, u64 *rsdp_addr,
 		  struct fw_table **tables, unsigned int *nr_tables, struct err *e)
 {
 	struct acpi_area a = { .area = area, .next = FW_ACPI };
@@ -117,15 +117,15 @@ int fw_acpi_build(const struct layout *lay, u8 *area, u64 *rsdp_addr,
 	memset(&rsdp, 0, sizeof(rsdp));
 	ret = place(&a, "RSDP", &rsdp, sizeof(rsdp), false, rsdp_addr, e);
 	if (!ret)
-		ret = add_table(&a, &b, acpi_build_dsdt(&b, lay), false, &dsdt, e);
+		ret = add_table(&a, &b, acpi__build_dsdt(&b, lay), false, &dsdt, e);
 	if (!ret)
-		ret = add_table(&a, &b, acpi_build_fadt(&b, dsdt), true, NULL, e);
+		ret = add_table(&a, &b, acpi__build_fadt(&b, dsdt), true, NULL, e);
 	if (!ret)
-		ret = add_table(&a, &b, acpi_build_madt(&b, lay), true, NULL, e);
+		ret = add_table(&a, &b, acpi__build_madt(&b, lay), true, NULL, e);
 	if (!ret)
-		ret = add_table(&a, &b, acpi_build_srat(&b, lay), true, NULL, e);
+		ret = add_table(&a, &b, acpi__build_srat(&b, lay), true, NULL, e);
 	if (!ret)
-		ret = add_table(&a, &b, acpi_build_slit(&b, lay), true, NULL, e);
+		ret = add_table(&a, &b, acpi__build_slit(&b, lay), true, NULL, e);
 	if (!ret)
 		ret = add_table(&a, &b, build_xsdt(&b, &a), false, &xsdt, e);
 	if (!ret) {

@@ -11,7 +11,7 @@
 #include "device.h"
 #include "platform.h"
 
-int acpi_build_dsdt(struct acpi_buf *b, const struct layout *lay)
+int acpi__build_dsdt(struct acpi_buf *b, const struct layout *lay)
 {
 	struct aml *root = aml_raw();
 	struct aml *sb = aml_scope("\\_SB");

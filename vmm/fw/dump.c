@@ -55,7 +55,7 @@ static int dump_e820(const struct fw_image *img, const char *path, struct err *e
 
 static int dump_efi(const struct fw_image *img, const char *path, struct err *e)
 {
-	u64 total = 0, mirrored = 0;
+	u64 total = 0, reliable = 0;
 	FILE *f = fopen(path, "w");
 	unsigned int i;
 
@@ -69,7 +69,7 @@ static int dump_efi(const struct fw_image *img, const char *path, struct err *e)
 
 		total += size;
 		if (d->attribute & EFI_MEMORY_MORE_RELIABLE)
-			mirrored += size;
+			reliable += size;
 		fprintf(f, "mem%02u: %-12s [mem 0x%016llx-0x%016llx] attr 0x%016llx%s%s\n", i,
 			efi_name(d->type), (unsigned long long)d->phys_addr,
 			(unsigned long long)(d->phys_addr + size - 1),
@@ -77,9 +77,9 @@ static int dump_efi(const struct fw_image *img, const char *path, struct err *e)
 			d->attribute & EFI_MEMORY_RUNTIME ? " RUNTIME" : "",
 			d->attribute & EFI_MEMORY_MORE_RELIABLE ? " MORE_RELIABLE" : "");
 	}
-	/* The line Linux prints from efi_find_mirror(). */
+	/* The line Linux prints from efi_find_mirror(), in its words. */
 	fprintf(f, "# Memory: %lluM/%lluM mirrored memory\n",
-		(unsigned long long)(mirrored >> 20), (unsigned long long)(total >> 20));
+		(unsigned long long)(reliable >> 20), (unsigned long long)(total >> 20));
 	if (fclose(f))
 		return err_set(e, "cannot write %s", path);
 	return 0;

@@ -14,7 +14,7 @@ static u32 e820_type(enum fw_mem_type t)
 	}
 }
 
-int fw_e820_build(const struct fw_mem_piece *pieces, unsigned int nr,
+int fw__e820(const struct fw_mem_piece *pieces, unsigned int nr,
 		  struct e820_entry *e820, unsigned int *nr_e820, struct err *e)
 {
 	unsigned int i, n = 0;

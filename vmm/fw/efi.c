@@ -169,7 +169,7 @@ static int build_memmap(u8 *area, const struct fw_mem_piece *pieces, unsigned in
 	return 0;
 }
 
-int fw_efi_build(u8 *area, const struct fw_mem_piece *pieces, unsigned int nr,
+int fw__efi(u8 *area, const struct fw_mem_piece *pieces, unsigned int nr,
 		 u64 rsdp_addr, unsigned int *nr_desc, struct err *e)
 {
 	/* Layout of the runtime data page. */

@@ -18,7 +18,7 @@ static void io_gas(struct acpi_generic_address *g, u16 port)
 	g->address = port;
 }
 
-int acpi_build_fadt(struct acpi_buf *b, u64 dsdt_addr)
+int acpi__build_fadt(struct acpi_buf *b, u64 dsdt_addr)
 {
 	struct acpi_table_fadt *f;
 

@@ -25,17 +25,17 @@ int fw__build(const struct layout *lay, const struct boot_info *boot,
 
 	fw__free(img);
 	memset(img, 0, sizeof(*img));
-	ret = fw_memmap_build(lay, img->pieces, &img->nr_pieces, e);
+	ret = fw__memmap(lay, img->pieces, &img->nr_pieces, e);
 	if (!ret)
-		ret = fw_e820_build(img->pieces, img->nr_pieces, img->e820, &img->nr_e820, e);
+		ret = fw__e820(img->pieces, img->nr_pieces, img->e820, &img->nr_e820, e);
 	if (!ret)
-		ret = fw_acpi_build(lay, img->area, &img->rsdp_addr, &img->tables,
+		ret = fw__acpi(lay, img->area, &img->rsdp_addr, &img->tables,
 				   &img->nr_tables, e);
 	if (!ret)
-		ret = fw_efi_build(img->area, img->pieces, img->nr_pieces, img->rsdp_addr,
+		ret = fw__efi(img->area, img->pieces, img->nr_pieces, img->rsdp_addr,
 				   &img->nr_efi_desc, e);
 	if (!ret)
-		ret = fw_zero_page_build(img->area, boot, img->e820, img->nr_e820,
+		ret = fw__zero_page(img->area, boot, img->e820, img->nr_e820,
 					 img->rsdp_addr, img->nr_efi_desc, e);
 	return ret;
 }

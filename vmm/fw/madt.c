@@ -21,7 +21,7 @@ static void add_override(struct acpi_buf *b, u8 irq, u32 gsi, u16 flags)
 	iso->inti_flags = flags;
 }
 
-int acpi_build_madt(struct acpi_buf *b, const struct layout *lay)
+int acpi__build_madt(struct acpi_buf *b, const struct layout *lay)
 {
 	struct acpi_table_madt *madt;
 	struct acpi_madt_io_apic *io;

@@ -63,7 +63,7 @@ static int add_split(const struct layout *lay, struct fw_mem_piece *p, unsigned 
 	return 0;
 }
 
-int fw_memmap_build(const struct layout *lay, struct fw_mem_piece *pieces,
+int fw__memmap(const struct layout *lay, struct fw_mem_piece *pieces,
 		    unsigned int *nr, struct err *e)
 {
 	unsigned int i, f;

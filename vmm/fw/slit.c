@@ -3,7 +3,7 @@
 #include "acpi.h"
 #include "layout.h"
 
-int acpi_build_slit(struct acpi_buf *b, const struct layout *lay)
+int acpi__build_slit(struct acpi_buf *b, const struct layout *lay)
 {
 	struct acpi_table_slit *slit;
 	unsigned int i, j;

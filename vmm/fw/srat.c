@@ -7,7 +7,7 @@
 #include "acpi.h"
 #include "layout.h"
 
-int acpi_build_srat(struct acpi_buf *b, const struct layout *lay)
+int acpi__build_srat(struct acpi_buf *b, const struct layout *lay)
 {
 	struct acpi_table_srat *srat;
 	unsigned int cpu, i;

@@ -14,7 +14,7 @@ static void put16(u8 *zp, unsigned int off, u16 v) { memcpy(zp + off, &v, 2); }
 static void put32(u8 *zp, unsigned int off, u32 v) { memcpy(zp + off, &v, 4); }
 static void put64(u8 *zp, unsigned int off, u64 v) { memcpy(zp + off, &v, 8); }
 
-int fw_zero_page_build(u8 *area, const struct boot_info *boot,
+int fw__zero_page(u8 *area, const struct boot_info *boot,
 		       const struct e820_entry *e820, unsigned int nr_e820,
 		       u64 rsdp_addr, unsigned int nr_efi_desc, struct err *e)
 {

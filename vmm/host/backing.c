@@ -122,16 +122,16 @@ static int check_huge(const struct layout *lay, const struct mem_slot *slots,
 		return 0;
 	snprintf(dir, sizeof(dir), "/sys/kernel/mm/hugepages/hugepages-%llukB",
 		 (unsigned long long)(page >> 10));
-	if (!hostfs_exists(dir))
+	if (!hostfs__exists(dir))
 		return err_set(e, "node %s: backing=%s: this host kernel has no %s huge pages (no %s)",
 			       nodes, backing_name(b), fmt_size(page, s), dir);
 	snprintf(path, sizeof(path), "%s/nr_hugepages", dir);
-	total = MAX(hostfs_read_long(path), 0L);
+	total = MAX(hostfs__read_long(path), 0L);
 	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
-	have = MAX(hostfs_read_long(path), 0L);
+	have = MAX(hostfs__read_long(path), 0L);
 	/* Pages other mappings reserved but did not fault in yet are taken. */
 	snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
-	have = MAX(have - MAX(hostfs_read_long(path), 0L), 0L);
+	have = MAX(have - MAX(hostfs__read_long(path), 0L), 0L);
 	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
 	if ((u64)have < need)
 		return err_set(e, "node %s: backing=%s needs %llu free %s huge pages, the host has %ld (%s); reserve more as root: echo %llu > %s/nr_hugepages",
@@ -179,7 +179,7 @@ static int check_huge_on_nodes(const struct layout *lay, const struct mem_slot *
 			snprintf(path, sizeof(path),
 				 "/sys/devices/system/node/node%u/hugepages/hugepages-%llukB/free_hugepages",
 				 h, (unsigned long long)(page >> 10));
-			free = hostfs_read_long(path);
+			free = hostfs__read_long(path);
 			if (free < 0)
 				continue;
 			known = true;

@@ -10,24 +10,24 @@
 
 #include "host.h"
 
-const char *hostfs_root(void)
+const char *hostfs__root(void)
 {
 	const char *r = getenv("MIRRORVM_HOST_ROOT");
 
 	return r ? r : "";
 }
 
-void hostfs_path(char *buf, size_t len, const char *path)
+void hostfs__path(char *buf, size_t len, const char *path)
 {
-	snprintf(buf, len, "%s%s", hostfs_root(), path);
+	snprintf(buf, len, "%s%s", hostfs__root(), path);
 }
 
-int hostfs_read_str(const char *path, char *buf, size_t len)
+int hostfs__read_str(const char *path, char *buf, size_t len)
 {
 	char full[512];
 	FILE *f;
 
-	hostfs_path(full, sizeof(full), path);
+	hostfs__path(full, sizeof(full), path);
 	f = fopen(full, "r");
 	if (!f)
 		return -1;
@@ -38,19 +38,19 @@ int hostfs_read_str(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-long hostfs_read_long(const char *path)
+long hostfs__read_long(const char *path)
 {
 	char buf[64];
 
-	if (hostfs_read_str(path, buf, sizeof(buf)))
+	if (hostfs__read_str(path, buf, sizeof(buf)))
 		return -1;
 	return strtol(buf, NULL, 10);
 }
 
-bool hostfs_exists(const char *path)
+bool hostfs__exists(const char *path)
 {
 	char full[512];
 
-	hostfs_path(full, sizeof(full), path);
+	hostfs__path(full, sizeof(full), path);
 	return access(full, F_OK) == 0;
 }

@@ -47,7 +47,7 @@ static void read_sysfs_ranges(struct host_mirror *hm)
 	char path[512], line[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/sys/kernel/mm/mirror/ranges", hostfs_root());
+	snprintf(path, sizeof(path), "%s/sys/kernel/mm/mirror/ranges", hostfs__root());
 	f = fopen(path, "r");
 	if (!f)
 		return;
@@ -126,7 +126,7 @@ static bool cmdline_has(const char *word)
 	bool found = false;
 	char *tok, *save = NULL;
 
-	snprintf(path, sizeof(path), "%s/proc/cmdline", hostfs_root());
+	snprintf(path, sizeof(path), "%s/proc/cmdline", hostfs__root());
 	f = fopen(path, "r");
 	if (!f)
 		return false;
@@ -176,7 +176,7 @@ void host_mirror__detect(struct host_mirror *hm)
 		hm->nr_ranges = 0;
 		return;
 	}
-	huge = hostfs_read_long(HUGE_1G_DIR "/free_hugepages");
+	huge = hostfs__read_long(HUGE_1G_DIR "/free_hugepages");
 	if (huge <= 0) {
 		snprintf(hm->why, sizeof(hm->why),
 			 "host runs kernelcore=mirror with %lluM mirrored, but has no free 1 GiB huge pages: boot it with hugepagesz=1G hugepages=N so they come from mirrored kernel memory",

@@ -33,7 +33,7 @@ void numa_warn(int num, char *fmt, ...)
 
 static bool fixtures(void)
 {
-	return hostfs_root()[0] != '\0';
+	return hostfs__root()[0] != '\0';
 }
 
 static void nodes_from_sysfs(struct idset *set)
@@ -42,7 +42,7 @@ static void nodes_from_sysfs(struct idset *set)
 	struct dirent *de;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/sys/devices/system/node", hostfs_root());
+	snprintf(dir, sizeof(dir), "%s/sys/devices/system/node", hostfs__root());
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		char *end;

@@ -34,10 +34,10 @@ static void load_blocks(struct host_blocks *hb)
 	struct dirent *de;
 
 	memset(hb, 0, sizeof(*hb));
-	if (hostfs_read_str("/sys/devices/system/memory/block_size_bytes", buf, sizeof(buf)))
+	if (hostfs__read_str("/sys/devices/system/memory/block_size_bytes", buf, sizeof(buf)))
 		return;
 	hb->block_size = strtoull(buf, NULL, 16);
-	snprintf(path, sizeof(path), "%s/sys/devices/system/memory", hostfs_root());
+	snprintf(path, sizeof(path), "%s/sys/devices/system/memory", hostfs__root());
 	d = opendir(path);
 	if (!d || !hb->block_size) {
 		if (d)
@@ -69,14 +69,14 @@ static void load_blocks(struct host_blocks *hb)
 		if (sscanf(de->d_name, "memory%u", &id) != 1)
 			continue;
 		snprintf(path, sizeof(path), "/sys/devices/system/memory/%s/valid_zones", de->d_name);
-		if (!hostfs_read_str(path, buf, sizeof(buf))) {
+		if (!hostfs__read_str(path, buf, sizeof(buf))) {
 			/* online blocks list their zone; "none" spans two zones */
 			if (!strncmp(buf, "Movable", 7))
 				hb->zone[id] = 'M';
 			else if (!strncmp(buf, "Normal", 6) || !strncmp(buf, "DMA", 3))
 				hb->zone[id] = strstr(buf, "Movable") ? '?' : 'K';
 		}
-		snprintf(path, sizeof(path), "%s/sys/devices/system/memory/%s", hostfs_root(), de->d_name);
+		snprintf(path, sizeof(path), "%s/sys/devices/system/memory/%s", hostfs__root(), de->d_name);
 		bd = opendir(path);
 		if (!bd)
 			continue;

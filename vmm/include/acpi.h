@@ -260,10 +260,10 @@ extern bool (*acpi_buf_fail_alloc_hook)(void);
 u8 acpi_checksum(const void *p, size_t len);
 
 struct layout;
-int acpi_build_madt(struct acpi_buf *b, const struct layout *lay);
-int acpi_build_srat(struct acpi_buf *b, const struct layout *lay);
-int acpi_build_slit(struct acpi_buf *b, const struct layout *lay);
-int acpi_build_fadt(struct acpi_buf *b, u64 dsdt_addr);
-int acpi_build_dsdt(struct acpi_buf *b, const struct layout *lay);
+int acpi__build_madt(struct acpi_buf *b, const struct layout *lay);
+int acpi__build_srat(struct acpi_buf *b, const struct layout *lay);
+int acpi__build_slit(struct acpi_buf *b, const struct layout *lay);
+int acpi__build_fadt(struct acpi_buf *b, u64 dsdt_addr);
+int acpi__build_dsdt(struct acpi_buf *b, const struct layout *lay);
 
 #endif

@@ -86,6 +86,6 @@ void term__restore(void);
 
 /* The reset-vector stub for QEMU's -bios: enters the 32-bit boot protocol. */
 #define RESET_STUB_SIZE	RESET_ROM_SIZE
-void reset_stub_build(u8 *rom, u32 zero_page, u32 entry32);
+void reset_stub__build(u8 *rom, u32 zero_page, u32 entry32);
 
 #endif

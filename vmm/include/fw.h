@@ -31,7 +31,7 @@ struct fw_mem_piece {
 #define FW_MAX_PIECES	(2 * (MAX_RELIABLE + MAX_NODES) + 16)
 
 /* Splits the layout's RAM into typed pieces, cut at every reliable edge. */
-int fw_memmap_build(const struct layout *lay, struct fw_mem_piece *pieces,
+int fw__memmap(const struct layout *lay, struct fw_mem_piece *pieces,
 		    unsigned int *nr, struct err *e);
 
 #define E820_MAX_ZEROPAGE	128
@@ -117,15 +117,15 @@ int fw__dump(const struct fw_image *img, const char *dir, struct err *e);
  * The stages, each in its own file, each taking what it needs and
  * returning what it produced (fw.c runs them in order).
  */
-int fw_e820_build(const struct fw_mem_piece *pieces, unsigned int nr,
+int fw__e820(const struct fw_mem_piece *pieces, unsigned int nr,
 		  struct e820_entry *e820, unsigned int *nr_e820, struct err *e);
 /* Appends the ACPI tables to the ACPI area; the XSDT last, the RSDP first. */
-int fw_acpi_build(const struct layout *lay, u8 *area, u64 *rsdp_addr,
+int fw__acpi(const struct layout *lay, u8 *area, u64 *rsdp_addr,
 		  struct fw_table **tables, unsigned int *nr_tables, struct err *e);
 /* UEFI system table and runtime services naming @rsdp_addr, the EFI map. */
-int fw_efi_build(u8 *area, const struct fw_mem_piece *pieces, unsigned int nr,
+int fw__efi(u8 *area, const struct fw_mem_piece *pieces, unsigned int nr,
 		 u64 rsdp_addr, unsigned int *nr_desc, struct err *e);
-int fw_zero_page_build(u8 *area, const struct boot_info *boot,
+int fw__zero_page(u8 *area, const struct boot_info *boot,
 		       const struct e820_entry *e820, unsigned int nr_e820,
 		       u64 rsdp_addr, unsigned int nr_efi_desc, struct err *e);
 

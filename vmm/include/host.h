@@ -9,11 +9,11 @@
  * that lie in mirrored ranges, and where guest memory really ended up.
  */
 /* The host's /proc and /sys, under MIRRORVM_HOST_ROOT when tests set it. */
-const char *hostfs_root(void);
-void hostfs_path(char *buf, size_t len, const char *path);
-int hostfs_read_str(const char *path, char *buf, size_t len);
-long hostfs_read_long(const char *path);		/* -1 when unreadable */
-bool hostfs_exists(const char *path);
+const char *hostfs__root(void);
+void hostfs__path(char *buf, size_t len, const char *path);
+int hostfs__read_str(const char *path, char *buf, size_t len);
+long hostfs__read_long(const char *path);		/* -1 when unreadable */
+bool hostfs__exists(const char *path);
 
 /* The host's NUMA nodes (numa.c: libnuma, or the fixtures under the root). */
 void host_numa__nodes(struct idset *set);
