@@ -71,6 +71,11 @@ if [ -n "$kernel" ]; then
 	"$top/scripts/extract-vmlinux.sh" "$kernel" "$work/vmlinux"
 	expect "the qemu engine refuses a vmlinux ELF, names the way out" 1 "boots bzImages only" -- \
 		run --engine qemu --kernel "$work/vmlinux"
+	# a file name QEMU's argument buffer cannot hold is refused, never cut
+	deep="$work/$(head -c 200 /dev/zero | tr '\0' d)/$(head -c 200 /dev/zero | tr '\0' e)"
+	mkdir -p "$deep" && echo x > "$deep/$(head -c 200 /dev/zero | tr '\0' f)"
+	expect "qemu engine: an argument too long for QEMU's command line" 1 "the QEMU command line does not fit" -- \
+		run --engine qemu --qemu-accel tcg --kernel "$kernel" --initrd "$deep/$(head -c 200 /dev/zero | tr '\0' f)"
 	long=$(head -c 5000 /dev/zero | tr '\0' 'x')
 	expect "command line too long" 1 "--cmdline" -- run --engine qemu --kernel "$kernel" --cmdline "$long"
 else

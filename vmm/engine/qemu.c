@@ -35,6 +35,7 @@ struct qemu_run {
 	char *argv[MAX_ARGS];
 	int argc;
 	char bufs[MAX_ARGS][512];
+	bool too_long;			/* an argument did not fit: refuse, never cut */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -49,12 +50,17 @@ static void arg(struct qemu_run *q, const char *fmt, ...)
 static void arg(struct qemu_run *q, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
-	if (q->argc >= MAX_ARGS - 1)
-		die("QEMU command line too long");
+	if (q->argc >= MAX_ARGS - 1) {
+		q->too_long = true;
+		return;
+	}
 	va_start(ap, fmt);
-	vsnprintf(q->bufs[q->argc], sizeof(q->bufs[0]), fmt, ap);
+	n = vsnprintf(q->bufs[q->argc], sizeof(q->bufs[0]), fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(q->bufs[0]))
+		q->too_long = true;
 	q->argv[q->argc] = q->bufs[q->argc];
 	q->argc++;
 	q->argv[q->argc] = NULL;
@@ -266,7 +272,7 @@ static int build_args(struct qemu_run *q, const struct vm_image *vm, bool use_kv
 		if (platform_device__present(&platform_devices[i], vm->lay))
 			device_args(q, &platform_devices[i]);
 	arg(q, "-no-reboot");
-	return 0;
+	return q->too_long ? -E2BIG : 0;
 }
 
 /* -accel kvm when it can boot Linux here (or is asked for), else TCG. */
@@ -514,7 +520,11 @@ static int qemu_run(const struct vm_image *vm, struct err *e)
 		ret = con_in;
 	if (ret)
 		goto out;
-	build_args(&q, vm, use_kvm);
+	if (build_args(&q, vm, use_kvm)) {
+		ret = err_set(e, "the QEMU command line does not fit (an argument over %zu bytes, such as a long file name, or more than %d arguments)",
+			      sizeof(q.bufs[0]) - 1, MAX_ARGS - 1);
+		goto out;
+	}
 	if (getenv("MIRRORVM_SHOW_QEMU")) {
 		fprintf(stderr, "mirrorvm: qemu command:");
 		for (i = 0; i < q.argc; i++)
