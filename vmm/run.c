@@ -44,6 +44,7 @@ static int run_guest(struct run *r, struct err *e)
 
 	if (!eng)
 		return -EINVAL;
+	startup_mark("engine selected");
 	ret = eng->check(&r->lay, &r->opts, spec__cmdline(&r->spec), &r->plan, e);
 	if (ret)
 		return ret;
@@ -53,15 +54,18 @@ static int run_guest(struct run *r, struct err *e)
 	if (r->opts.placement_report && !(eng->caps & ENGINE_CAP_PLACEMENT))
 		warn("--placement-report %s: the %s engine cannot measure where guest memory lies; no report (use --engine kvm)",
 		     r->opts.placement_report, eng->name);
+	startup_mark("engine check");
 	ret = kernel_image__prepare(&r->spec, &r->lay, r->plan.cmdline_extra, &r->kernel, e);
 	if (ret)
 		return ret;
+	startup_mark("kernel image");
 	if (r->kernel.elf && !(eng->caps & ENGINE_CAP_ELF_KERNEL))
 		return err_set(e, "--kernel %s: the %s engine boots bzImages only (%s); use the bzImage or --engine kvm",
 			       r->kernel.path, eng->name, eng->no_elf);
 	ret = fw__build(&r->lay, &r->kernel.info, &r->fw, e);
 	if (ret)
 		return ret;
+	startup_mark("firmware");
 	return eng->run(&vm, e);
 }
 
@@ -71,6 +75,7 @@ int cmd_run(int argc, char **argv)
 	struct err e = { "" };
 	int ret;
 
+	startup_mark("main");
 	if (!r)
 		die("out of memory");
 	r->kernel.fd = -1;
@@ -82,6 +87,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!ret)
 		ret = layout__build(&r->spec, &r->lay, &e);
+	startup_mark("flags and layout");
 	if (!ret)
 		ret = r->opts.dump_dir ? dump_firmware(r, &e) : run_guest(r, &e);
 	if (ret < 0) {

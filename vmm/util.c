@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -44,6 +45,23 @@ void warn(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void startup_mark(const char *step)
+{
+	static int enabled = -1;
+	static struct timespec t0;
+	struct timespec t;
+
+	if (enabled < 0) {
+		enabled = getenv("MIRRORVM_DEBUG_STARTUP") != NULL;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+	}
+	if (!enabled)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	fprintf(stderr, "mirrorvm: startup +%.3f ms: %s\n",
+		(t.tv_sec - t0.tv_sec) * 1e3 + (t.tv_nsec - t0.tv_nsec) / 1e6, step);
 }
 
 void info(const char *fmt, ...)

@@ -92,6 +92,11 @@ const char *fmt_size(u64 v, char buf[32]);
 
 void __attribute__((format(printf, 1, 2), noreturn)) die(const char *fmt, ...);
 void __attribute__((format(printf, 1, 2))) warn(const char *fmt, ...);
+/*
+ * With MIRRORVM_DEBUG_STARTUP set, says on stderr how long after the
+ * process started (its first call) each step of the start-up ended.
+ */
+void startup_mark(const char *step);
 void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...);
 
 int write_file(const char *path, const void *buf, size_t len, struct err *e);

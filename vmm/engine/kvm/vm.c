@@ -216,12 +216,15 @@ int kvm_vm__create(struct kvm_vm **out, const struct vm_image *image, struct err
 	ret = open_kvm(vm, e);
 	if (!ret)
 		ret = setup_chips(vm, e);
+	startup_mark("kvm: VM, irqchip, PIT");
 	if (!ret)
 		ret = kvm_memory__setup(vm, e);
+	startup_mark("kvm: memory slots");
 	if (!ret)
 		ret = create_devices(vm, e);
 	if (!ret)
 		ret = kvm_vcpu__create_all(vm, e);
+	startup_mark("kvm: devices, vCPUs");
 	return ret;
 }
 
@@ -233,6 +236,7 @@ int kvm_vm__boot(struct kvm_vm *vm, struct err *e)
 		ret = kvm_entry__setup_memory(vm, e);
 	if (!ret)
 		ret = kvm_entry__setup_bsp(vm, &vm->vcpus[0], e);
+	startup_mark("kvm: images loaded, boot registers");
 	return ret;
 }
 
@@ -417,6 +421,7 @@ int kvm_vm__run(struct kvm_vm *vm, struct err *e)
 	if (ret)
 		goto out;
 	term__raw();
+	startup_mark("kvm: event loop; starting vCPUs");
 	ret = kvm_vcpu__start_all(vm, e);
 	if (!ret && event_loop__run(vm->loop))
 		kvm_vm__end(vm, VM_END_CRASH, MVM_EXIT_CRASH);
