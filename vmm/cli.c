@@ -59,7 +59,7 @@ static int parse_onoff(const char *key, const char *v, bool *out, struct err *e)
 }
 
 /* Keys of --node, in the order the help text and errors list them. */
-#define NODE_KEYS "id, size, cpus, mirror, hotplug, host-nodes, policy, backing, prefault"
+#define NODE_KEYS "id, size, cpus, mirror, hotplug, unplug-unit, host-nodes, policy, backing, prefault"
 
 /*
  * Splits "id=1,size=1G,cpus=0-3,6,mirror=on".  A list value may itself hold
@@ -122,6 +122,14 @@ static int parse_node(char *copy, char *lists[2], struct node_spec *node, struct
 			if (parse_onoff(key, val, &node->hotplug, e))
 				return -EINVAL;
 			node->keys |= NODE_KEY_HOTPLUG;
+		} else if (!strcmp(key, "unplug-unit")) {
+			if (node->keys & NODE_KEY_UNPLUG_UNIT)
+				return err_set(e, "unplug-unit given twice");
+			if (parse_size(val, &node->unplug_unit, &sub))
+				return err_set(e, "unplug-unit=%s: %s", val, sub.msg);
+			if (!node->unplug_unit)
+				return err_set(e, "unplug-unit=%s: must not be 0", val);
+			node->keys |= NODE_KEY_UNPLUG_UNIT;
 		} else if (!strcmp(key, "prefault")) {
 			if (node->keys & NODE_KEY_PREFAULT)
 				return err_set(e, "prefault given twice");
@@ -257,6 +265,8 @@ void run_usage(FILE *out)
 "       cpus=LIST         vCPUs of the node, e.g. 0-3,6 (unnamed CPUs go to node 0)\n"
 "       mirror=on|off     the whole node is reliable (EFI_MEMORY_MORE_RELIABLE)\n"
 "       hotplug=on|off    SRAT marks the node Hot Pluggable (block-size aligned)\n"
+"       unplug-unit=SIZE  what memory-unplug takes at a time from a hotplug node\n"
+"                         (a multiple of the memory block size; default one block)\n"
 "       host-nodes=LIST   host NUMA nodes backing the node\n"
 "       policy=bind|preferred|interleave   how host-nodes applies (default bind)\n"
 "       backing=anon|memfd|hugetlb2m|hugetlb1g   host memory type (default anon)\n"

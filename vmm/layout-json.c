@@ -31,6 +31,8 @@ static void node(struct json_writer *w, const struct layout *lay, const struct l
 	json_kv_u64(w, "size", n->size);
 	json_kv_bool(w, "reliable", n->reliable);
 	json_kv_bool(w, "hotplug", n->hotplug);
+	if (n->hotplug)
+		json_kv_u64(w, "unplug_unit", n->unplug_unit);
 	json_key(w, "cpus");
 	json_array_begin(w);
 	for (i = 0; i < lay->nr_cpus; i++)
@@ -82,6 +84,17 @@ int layout__json(const struct layout *lay, struct json_writer *w)
 	for (i = 0; i < lay->nr_reliable; i++)
 		range(w, lay->reliable[i].start, lay->reliable[i].size);
 	json_array_end(w);
+	json_key(w, "units");
+	json_array_begin(w);
+	for (i = 0; i < lay->nr_units; i++) {
+		json_object_begin(w);
+		json_kv_u64(w, "id", i);
+		json_kv_u64(w, "gpa", lay->units[i].gpa);
+		json_kv_u64(w, "size", lay->units[i].size);
+		json_kv_u64(w, "node", lay->units[i].node);
+		json_object_end(w);
+	}
+	json_array_end(w);
 	json_key(w, "slots");
 	json_array_begin(w);
 	for (i = 0; i < nr; i++) {
@@ -90,6 +103,10 @@ int layout__json(const struct layout *lay, struct json_writer *w)
 		json_kv_u64(w, "size", slots[i].size);
 		json_kv_u64(w, "node", slots[i].node);
 		json_kv_bool(w, "reliable", slots[i].reliable);
+		if (slots[i].unit)
+			json_kv_u64(w, "unit", slots[i].unit - 1);
+		else
+			json_kv_null(w, "unit");
 		json_object_end(w);
 	}
 	json_array_end(w);

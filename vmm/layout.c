@@ -235,11 +235,11 @@ static int check_reliable(const struct vm_spec *spec, struct layout *lay, struct
 static int check_hotplug(struct layout *lay, struct err *e)
 {
 	unsigned int i, k;
-	char s[32];
+	char s[32], t[32];
 
 	lay->block_size = layout__block_size(lay->ram_end);
 	for (i = 0; i < lay->nr_nodes; i++) {
-		const struct layout_node *n = &lay->nodes[i];
+		struct layout_node *n = &lay->nodes[i];
 
 		if (!n->hotplug)
 			continue;
@@ -254,6 +254,49 @@ static int check_hotplug(struct layout *lay, struct err *e)
 					       n->id, fmt_size(lay->block_size, s),
 					       (unsigned long long)r->start,
 					       (unsigned long long)(r->start + r->size));
+		}
+		if (!n->unplug_unit)
+			n->unplug_unit = lay->block_size;
+		if (!IS_ALIGNED(n->unplug_unit, lay->block_size))
+			return err_set(e, "--node id=%u: unplug-unit=%s is not a multiple of the guest's %s memory blocks",
+				       n->id, fmt_size(n->unplug_unit, s),
+				       fmt_size(lay->block_size, t));
+		for (k = n->first_ram; k < n->first_ram + n->nr_ram; k++) {
+			const struct ram_range *r = &lay->ram[k];
+
+			if (!IS_ALIGNED(r->start, n->unplug_unit) || !IS_ALIGNED(r->size, n->unplug_unit))
+				return err_set(e, "--node id=%u: unplug-unit=%s does not divide the node's RAM [0x%llx-0x%llx) into aligned units",
+					       n->id, fmt_size(n->unplug_unit, s),
+					       (unsigned long long)r->start,
+					       (unsigned long long)(r->start + r->size));
+		}
+	}
+	return 0;
+}
+
+/* Every hotplug node's RAM, cut into its units, in address order. */
+static int cut_units(struct layout *lay, struct err *e)
+{
+	unsigned int k;
+	char s[32];
+
+	for (k = 0; k < lay->nr_ram; k++) {
+		const struct ram_range *r = &lay->ram[k];
+		const struct layout_node *n = &lay->nodes[r->node];
+		u64 pos;
+
+		if (!n->hotplug)
+			continue;
+		for (pos = r->start; pos < r->start + r->size; pos += n->unplug_unit) {
+			struct unplug_unit *u;
+
+			if (lay->nr_units == MAX_UNITS)
+				return err_set(e, "--node id=%u: the hotplug nodes have more than %d unplug units of which the firmware can describe each; give them a larger unplug-unit= (now %s)",
+					       n->id, MAX_UNITS, fmt_size(n->unplug_unit, s));
+			u = &lay->units[lay->nr_units++];
+			u->gpa = pos;
+			u->size = n->unplug_unit;
+			u->node = n->id;
 		}
 	}
 	return 0;
@@ -288,6 +331,7 @@ int layout__build(const struct vm_spec *spec, struct layout *lay, struct err *e)
 		n->size = ns->size;
 		n->reliable = ns->reliable;
 		n->hotplug = ns->hotplug;
+		n->unplug_unit = ns->unplug_unit;
 		n->host = ns->host;
 		if (ns->keys & NODE_KEY_CPUS)
 			named[ns->id] = ns->cpus;
@@ -307,7 +351,9 @@ int layout__build(const struct vm_spec *spec, struct layout *lay, struct err *e)
 		return ret;
 	if ((ret = check_reliable(spec, lay, e)))
 		return ret;
-	return check_hotplug(lay, e);
+	if ((ret = check_hotplug(lay, e)))
+		return ret;
+	return cut_units(lay, e);
 }
 
 u64 layout__reliable_cut(const struct layout *lay, u64 pos, u64 end, bool *reliable)
@@ -329,6 +375,32 @@ u64 layout__reliable_cut(const struct layout *lay, u64 pos, u64 end, bool *relia
 	return cut;
 }
 
+u64 layout__unit_cut(const struct layout *lay, u64 pos, u64 end, unsigned int *unit)
+{
+	unsigned int j;
+
+	*unit = 0;
+	for (j = 0; j < lay->nr_units; j++) {
+		const struct unplug_unit *u = &lay->units[j];
+
+		if (pos >= u->gpa && pos < u->gpa + u->size) {
+			*unit = j + 1;
+			return MIN(end, u->gpa + u->size);
+		}
+		if (u->gpa > pos)
+			return MIN(end, u->gpa);	/* units are in address order */
+	}
+	return end;
+}
+
+const struct unplug_unit *layout__unit_at(const struct layout *lay, u64 gpa)
+{
+	unsigned int unit;
+
+	layout__unit_cut(lay, gpa, gpa + 1, &unit);
+	return unit ? &lay->units[unit - 1] : NULL;
+}
+
 unsigned int layout__slots(const struct layout *lay, struct mem_slot *out,
 			   unsigned int max)
 {
@@ -340,6 +412,7 @@ unsigned int layout__slots(const struct layout *lay, struct mem_slot *out,
 		while (pos < end && n < max) {
 			u64 cut = layout__reliable_cut(lay, pos, end, &out[n].reliable);
 
+			cut = layout__unit_cut(lay, pos, cut, &out[n].unit);
 			out[n].gpa = pos;
 			out[n].size = cut - pos;
 			out[n].node = lay->ram[i].node;

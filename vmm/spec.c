@@ -103,6 +103,9 @@ int spec__check_node(const struct node_spec *n, const char *where, struct err *e
 		return err_set(e, "%s: host-nodes= names no host node", where);
 	if (n->host.has_host_nodes && n->host.policy == POLICY_NONE)
 		return err_set(e, "%s: host-nodes= without a policy", where);
+	if ((n->keys & NODE_KEY_UNPLUG_UNIT) && !n->hotplug)
+		return err_set(e, "%s: unplug-unit= needs hotplug=on: only hotpluggable nodes are unplugged",
+			       where);
 	return 0;
 }
 
@@ -223,6 +226,8 @@ static int node_word(const struct node_spec *n, struct flag_list *f, struct err 
 		ADD(",backing=%s", backing_name(n->host.backing));
 	if (n->keys & NODE_KEY_PREFAULT)
 		ADD(",prefault=%s", n->host.prefault ? "on" : "off");
+	if (n->keys & NODE_KEY_UNPLUG_UNIT)
+		ADD(",unplug-unit=%s", fmt_size(n->unplug_unit, s));
 #undef ADD
 	if (len >= sizeof(node))
 		return err_set(e, "node %u: too many settings for one flag", n->id);

@@ -92,6 +92,35 @@ lay = json.load(open(sys.argv[1]))
 print(sum(len(n["ram"]) for n in lay["nodes"] if n["hotplug"]))
 PY
 )
+	# (4) each memory device's _CRS and _PXM are one of layout.json's units,
+	# inside an SRAT Hot Pluggable range of that proximity, and together
+	# the devices cover those ranges exactly
+	if units=$(python3 - "$out/DSDT.dsl" "$out/SRAT.dsl" "$out/layout.json" <<'PY'
+import json, re, sys
+dsl, srat, lay = open(sys.argv[1]).read(), open(sys.argv[2]).read(), json.load(open(sys.argv[3]))
+devs = []
+for m in re.finditer(r"Device \((M[0-9A-F]{3})\)(.*?)Method \(_STA", dsl, re.S):
+    body = m.group(2)
+    pxm = re.search(r"Name \(_PXM, (\w+)\)", body).group(1)
+    pxm = {"Zero": 0, "One": 1}.get(pxm) if pxm in ("Zero", "One") else int(pxm, 0)
+    lo = int(re.search(r"0x([0-9A-F]+), // Range Minimum", body).group(1), 16)
+    hi = int(re.search(r"0x([0-9A-F]+), // Range Maximum", body).group(1), 16)
+    ln = int(re.search(r"0x([0-9A-F]+), // Length", body).group(1), 16)
+    devs.append((lo, hi + 1, ln, pxm))
+hot = []
+for m in re.finditer(r"Proximity Domain : ([0-9A-F]+).*?Base Address : ([0-9A-F]+).*?Address Length : ([0-9A-F]+).*?Hot Pluggable : (\d)", srat, re.S):
+    if m.group(4) == "1":
+        b, l = int(m.group(2), 16), int(m.group(3), 16)
+        hot.append((b, b + l, int(m.group(1), 16)))
+units = [(u["gpa"], u["gpa"] + u["size"], u["size"], u["node"]) for u in lay["units"]]
+bad = [d for d in devs if d[1] - d[0] != d[2] or not any(h[0] <= d[0] and d[1] <= h[1] and h[2] == d[3] for h in hot)]
+covered = sum(d[1] - d[0] for d in devs) == sum(h[1] - h[0] for h in hot)
+if bad or not covered or sorted(devs) != sorted(units):
+    print(f"devices {devs[:4]}... vs units {units[:4]}... hot {hot} bad {bad[:3]}")
+    sys.exit(1)
+print(len(devs))
+PY
+); then ok "$name memory devices = units = SRAT hotplug ranges ($units)"; else ko "$name memory devices" "$units"; fi
 	got=$(grep -c 'Hot Pluggable : 1' "$out/SRAT.dsl")
 	if [ "$got" = "$want" ]; then ok "$name SRAT hotplug ranges ($got)"; else ko "$name SRAT hotplug ranges" "iasl shows $got, expected $want"; fi
 done < "$top/tests/fw/configs"

@@ -10,9 +10,12 @@
  *   OFFLINE node=N blocks=B ok=K failed=F
  *
  *   OFFLINE-RANGE start=0x.. size=0x.. blocks=B ok=K failed=F
+ *   MEMDEV name=PNP0C80:NN uid=U status=S blocks=B first=ID
+ *   MEMDEVS count=N
  *
  * Commands (argv): zones, blocks, nodes, offline:N, offline-range:START:SIZE,
- * exit:STATUS.
+ * memdevs (the ACPI memory devices Linux enumerated, their _STA and the
+ * memory blocks bound to them), exit:STATUS.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -214,6 +217,57 @@ static void offline_range(unsigned long long start, unsigned long long size)
 	       total, ok, failed);
 }
 
+static void memdevs(void)
+{
+	DIR *d = opendir("/sys/bus/acpi/devices");
+	struct dirent *de;
+	int count = 0;
+
+	while (d && (de = readdir(d))) {
+		char path[512], uid[64] = "?", sta[64] = "?";
+		int nblocks = 0, first = -1;
+		struct dirent *le;
+		DIR *dev;
+
+		if (strncmp(de->d_name, "PNP0C80:", 8))
+			continue;
+		count++;
+		snprintf(path, sizeof(path), "/sys/bus/acpi/devices/%s/uid", de->d_name);
+		read_str(path, uid, sizeof(uid));
+		snprintf(path, sizeof(path), "/sys/bus/acpi/devices/%s/status", de->d_name);
+		read_str(path, sta, sizeof(sta));
+		/* acpi_memhotplug links each bound block as physical_nodeN */
+		snprintf(path, sizeof(path), "/sys/bus/acpi/devices/%s", de->d_name);
+		dev = opendir(path);
+		while (dev && (le = readdir(dev))) {
+			char link[800], target[512];
+			ssize_t n;
+			const char *b;
+
+			if (strncmp(le->d_name, "physical_node", 13))
+				continue;
+			snprintf(link, sizeof(link), "%s/%s", path, le->d_name);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n < 0)
+				continue;
+			target[n] = '\0';
+			b = strstr(target, "/memory/memory");
+			if (!b)
+				continue;
+			nblocks++;
+			if (first < 0 || atoi(b + 14) < first)
+				first = atoi(b + 14);
+		}
+		if (dev)
+			closedir(dev);
+		printf("MEMDEV name=%s uid=%s status=%s blocks=%d first=%d\n", de->d_name, uid, sta,
+		       nblocks, first);
+	}
+	if (d)
+		closedir(d);
+	printf("MEMDEVS count=%d\n", count);
+}
+
 static void guest_exit(int status)
 {
 	fflush(stdout);
@@ -241,6 +295,8 @@ int main(int argc, char **argv)
 			blocks();
 		else if (!strcmp(c, "nodes"))
 			nodes();
+		else if (!strcmp(c, "memdevs"))
+			memdevs();
 		else if (!strncmp(c, "offline:", 8))
 			offline(atoi(c + 8));
 		else if (!strncmp(c, "offline-range:", 14)) {

@@ -5,10 +5,13 @@
  * ports and pvpanic, driven through a fake device context that records what
  * a device asked the VM to do; and the device table's own consistency.
  */
+#include <errno.h>
+
 #include "unit.h"
 #include "helpers.h"
 #include "acpi.h"
 #include "device.h"
+#include "mem-hotplug.h"
 #include "fw.h"
 #include "platform.h"
 
@@ -65,6 +68,8 @@ static const struct platform_device *row(const char *name)
 }
 
 /* The whole platform on one bus, as the KVM engine builds it. */
+static struct vm_spec cfg;
+static struct layout lay;
 static struct bus bus;
 static struct device devs[16];
 static unsigned int nr_devs;
@@ -324,6 +329,97 @@ static void test_ged(void)
 	platform_down();
 }
 
+/* ---- the memory hotplug registers ---- */
+
+static struct {
+	unsigned int ejected[8], nr_ejected;
+	u32 ost_unit, ost_event, ost_status;
+	unsigned int nr_ost;
+} mhp_seen;
+
+static void fake_ejected(void *opaque, unsigned int unit)
+{
+	(void)opaque;
+	if (mhp_seen.nr_ejected < 8)
+		mhp_seen.ejected[mhp_seen.nr_ejected++] = unit;
+}
+
+static void fake_ost(void *opaque, unsigned int unit, u32 event, u32 status)
+{
+	(void)opaque;
+	mhp_seen.ost_unit = unit;
+	mhp_seen.ost_event = event;
+	mhp_seen.ost_status = status;
+	mhp_seen.nr_ost++;
+}
+
+#define MHP(r)	(MVM_MEMHP_PORT + (r))
+
+static void test_mem_hotplug(void)
+{
+	static const struct mem_hotplug_backend backend = {
+		.ejected = fake_ejected, .ost = fake_ost,
+	};
+	struct err e = { "" };
+	struct device *m;
+
+	memset(&mhp_seen, 0, sizeof(mhp_seen));
+	CHECK(build_layout("--node id=0,size=1G --node id=1,size=512M,hotplug=on,unplug-unit=256M "
+			   "--node id=2,size=128M,hotplug=on", &cfg, &lay, &e) == 0, "%s", e.msg);
+	platform_up();
+	m = &devs[row("MHPC") - platform_devices];
+	/* without the layout the device has no unit: everything reads 0 */
+	CHECK(in(MHP(0x14), 1) == 0 && in(MHP(0), 4) == 0, "no units yet");
+	mem_hotplug__set_backend(m, &backend, &lay);
+
+	out(MHP(0), 1, 4);			/* select unit 1 */
+	CHECK(in(MHP(0x00), 4) == 0x50000000 && in(MHP(0x04), 4) == 0, "unit 1's address");
+	CHECK(in(MHP(0x08), 4) == 256 << 20 && in(MHP(0x0c), 4) == 0, "its size");
+	CHECK(in(MHP(0x10), 4) == 1, "its proximity (node 1)");
+	CHECK(in(MHP(0x14), 1) == 0x01, "enabled, no event, reserved bits 0");
+	out(MHP(0), 2, 4);
+	CHECK(in(MHP(0x10), 4) == 2 && in(MHP(0x00), 4) == 0x60000000, "unit 2 is node 2's");
+	out(MHP(0), 3, 4);			/* beyond the units */
+	CHECK(in(MHP(0x14), 1) == 0 && in(MHP(0), 4) == 0, "a selector beyond reads 0");
+	out(MHP(0x14), 0x08, 1);
+	CHECK(mhp_seen.nr_ejected == 0, "an eject beyond the units does nothing");
+	CHECK(in(MHP(0x18), 1) == 0xff, "past the block: all-ones (the bus)");
+
+	/* a removal request, as the engine makes it; the guest's scan */
+	CHECK(mem_hotplug__request_remove(m, 1) == 0, "request");
+	out(MHP(0), 1, 4);
+	CHECK(in(MHP(0x14), 1) == 0x05, "enabled + remove pending");
+	out(MHP(0x14), 0x0e, 1);		/* clear insert | clear remove | eject: one action */
+	CHECK(in(MHP(0x14), 1) == 0x05 && mhp_seen.nr_ejected == 0,
+	      "only the first action of a write (clear insert) is taken");
+	out(MHP(0x14), 0x0c, 1);
+	CHECK(in(MHP(0x14), 1) == 0x01 && mhp_seen.nr_ejected == 0, "clear remove, no eject");
+	/* _OST(3, 0x84): event, then status */
+	out(MHP(0x04), 3, 4);
+	out(MHP(0x08), 0x84, 4);
+	CHECK(mhp_seen.nr_ost == 1 && mhp_seen.ost_unit == 1 && mhp_seen.ost_event == 3 &&
+	      mhp_seen.ost_status == 0x84, "_OST captured");
+	/* _EJ0: disabled at once, the backend told once */
+	out(MHP(0x14), 0x08, 1);
+	CHECK(in(MHP(0x14), 1) == 0x00 && mhp_seen.nr_ejected == 1 && mhp_seen.ejected[0] == 1,
+	      "ejected");
+	out(MHP(0x14), 0x08, 1);
+	CHECK(mhp_seen.nr_ejected == 1, "a second eject of a disabled unit does nothing");
+	CHECK(!mem_hotplug__enabled(m, 1) && mem_hotplug__enabled(m, 0), "enabled states");
+	CHECK(mem_hotplug__request_remove(m, 1) == -ENOENT, "cannot remove an ejected unit");
+	/* re-plug: present again, insert pending until the guest clears it */
+	CHECK(mem_hotplug__insert(m, 1) == 0 && mem_hotplug__insert(m, 1) == -EEXIST, "insert");
+	CHECK(in(MHP(0x14), 1) == 0x03, "enabled + insert pending");
+	out(MHP(0x14), 0x02, 1);
+	CHECK(in(MHP(0x14), 1) == 0x01, "insert cleared");
+	/* a withdrawn request */
+	CHECK(mem_hotplug__request_remove(m, 0) == 0, "request 0");
+	mem_hotplug__cancel_remove(m, 0);
+	out(MHP(0), 0, 4);
+	CHECK(in(MHP(0x14), 1) == 0x01, "withdrawn");
+	platform_down();
+}
+
 /* The shared decoders both engines use. */
 static void test_endings(void)
 {
@@ -355,6 +451,7 @@ int main(void)
 	RUN(test_uart_receive);
 	RUN(test_ports);
 	RUN(test_ged);
+	RUN(test_mem_hotplug);
 	RUN(test_endings);
 	UNIT_DONE();
 }

@@ -355,39 +355,52 @@ static void test_max_sizes_fit(void)
 }
 
 /* An allocation that fails while a table is built is an error, never a table. */
-static unsigned int allocs_left;
+static unsigned int allocs_left, allocs_seen;
 
 static bool fail_after(void)
 {
+	allocs_seen++;
 	if (!allocs_left)
 		return true;
 	allocs_left--;
 	return false;
 }
 
+static int build_failing_after(unsigned int n, struct err *e)
+{
+	int ret;
+
+	allocs_left = n;
+	allocs_seen = 0;
+	aml_fail_alloc_hook = fail_after;
+	acpi_buf_fail_alloc_hook = fail_after;
+	ret = fw__build(&lay, NULL, &fw, e);
+	aml_fail_alloc_hook = NULL;
+	acpi_buf_fail_alloc_hook = NULL;
+	return ret;
+}
+
 static void test_allocation_failures(void)
 {
 	struct err e = { "" };
-	unsigned int n, failed = 0, built = 0;
+	unsigned int n, total, step, failed = 0;
 
 	CHECK(build_layout(FLAGS_3NODE, &cfg, &lay, &e) == 0, "%s", e.msg);
-	for (n = 0; n < 200; n++) {
-		int ret;
-
-		allocs_left = n;
-		aml_fail_alloc_hook = fail_after;
-		acpi_buf_fail_alloc_hook = fail_after;
-		ret = fw__build(&lay, NULL, &fw, &e);
-		aml_fail_alloc_hook = NULL;
-		acpi_buf_fail_alloc_hook = NULL;
-		if (ret) {
-			failed++;
-			CHECK(strstr(e.msg, "out of memory"), "allocation %u: %s", n, e.msg);
-		} else {
-			built++;
+	/* how many allocations a whole build makes */
+	CHECK(build_failing_after(~0U, &e) == 0, "%s", e.msg);
+	total = allocs_seen;
+	CHECK(total > 10, "%u allocations", total);
+	/* each of them failing (every step-th of a large build, and the last) */
+	step = total / 400 + 1;
+	for (n = 0; n < total; n += (n + step < total) ? step : MAX(total - 1 - n, 1U)) {
+		if (!build_failing_after(n, &e)) {
+			CHECK(0, "allocation %u of %u failed, yet the build succeeded", n, total);
+			break;
 		}
+		CHECK(strstr(e.msg, "out of memory"), "allocation %u: %s", n, e.msg);
+		failed++;
 	}
-	CHECK(failed > 0 && built > 0, "%u builds failed, %u succeeded", failed, built);
+	CHECK(failed > 0, "no build failed");
 	CHECK(fw__build(&lay, NULL, &fw, &e) == 0, "a build after the failures: %s", e.msg);
 }
 

@@ -96,12 +96,55 @@ static void test_hotplug_alignment_large(void)
 	CHECK(lay.block_size == 512 * SZ_1M, "%llx", (unsigned long long)lay.block_size);
 }
 
+/* Hotplug nodes cut into unplug units; slots and units never straddle. */
+static void test_unplug_units(void)
+{
+	struct mem_slot slots[MAX_SLOTS];
+	struct err e = { "" };
+	unsigned int i, nr, unit;
+
+	CHECK(build_layout("--node id=0,size=1G --node id=1,size=1G,hotplug=on,unplug-unit=256M "
+			   "--node id=2,size=2G,hotplug=on --mirror 64M@0x50000000", &cfg, &lay, &e) == 0,
+	      "%s", e.msg);
+	/* node 1 [1G,2G): 4 x 256M; node 2 [2G,3G)+[4G,5G): 16 x 128M */
+	CHECK(lay.nr_units == 20, "%u units", lay.nr_units);
+	CHECK(lay.units[0].gpa == SZ_1G && lay.units[0].size == 256 * SZ_1M && lay.units[0].node == 1,
+	      "first unit");
+	CHECK(lay.units[4].gpa == SZ_2G && lay.units[4].size == SZ_128M && lay.units[4].node == 2,
+	      "node 2's first unit");
+	CHECK(lay.units[12].gpa == SZ_4G, "the hole: unit 12 at 4G, %llx",
+	      (unsigned long long)lay.units[12].gpa);
+	CHECK(layout__unit_at(&lay, 0x50000000 + 5) == &lay.units[1], "unit at an address");
+	CHECK(!layout__unit_at(&lay, 0x1000), "node 0 has no unit");
+	CHECK(layout__unit_cut(&lay, 0, SZ_4G, &unit) == SZ_1G && unit == 0, "cut before the units");
+	nr = layout__slots(&lay, slots, MAX_SLOTS);
+	for (i = 0; i < nr; i++) {
+		const struct unplug_unit *u = slots[i].unit ? &lay.units[slots[i].unit - 1] : NULL;
+
+		CHECK(!u || (slots[i].gpa >= u->gpa && slots[i].gpa + slots[i].size <= u->gpa + u->size),
+		      "slot %u straddles its unit", i);
+		CHECK(!!u == (slots[i].node != 0), "slot %u's unit", i);
+	}
+	/* node 1's second unit is cut at the reliable range: 64M reliable + 192M */
+	CHECK(nr == 1 + 1 + 2 + 2 + 16, "%u slots", nr);
+}
+
 struct bad_case {
 	const char *flags;
 	const char *needle;	/* must appear in the message */
 };
 
 static const struct bad_case bad[] = {
+	{ "--node id=0,size=1G --node id=1,size=1G,unplug-unit=256M", "unplug-unit= needs hotplug=on" },
+	{ "--node id=0,size=1G --node id=1,size=1G,hotplug=on,unplug-unit=192M",
+	  "unplug-unit=192M is not a multiple of the guest's 128M memory blocks" },
+	{ "--node id=0,size=1G --node id=1,size=768M,hotplug=on,unplug-unit=512M",
+	  "unplug-unit=512M does not divide the node's RAM [0x40000000-0x70000000) into aligned units" },
+	{ "--node id=0,size=1G --node id=1,size=1G,hotplug=on,unplug-unit=0", "must not be 0" },
+	{ "--node id=0,size=1G --node id=1,size=1G,hotplug=on,unplug-unit=1G,unplug-unit=1G",
+	  "unplug-unit given twice" },
+	{ "--node id=0,size=1G --node id=1,size=40G,hotplug=on",
+	  "more than 256 unplug units" },
 	{ "--node id=0,size=1G,colour=red", "unknown key 'colour'" },
 	{ "--node id=0,size=1X", "unknown suffix" },
 	{ "--node id=0,size=1GB", "junk after the suffix" },
@@ -295,6 +338,7 @@ int main(void)
 	RUN(test_reliable_ranges_merge);
 	RUN(test_block_size_rule);
 	RUN(test_hotplug_alignment_large);
+	RUN(test_unplug_units);
 	RUN(test_rejections);
 	RUN(test_too_many_nodes);
 	RUN(test_flags_override);

@@ -210,6 +210,14 @@ static const char *qemu_role(const struct device_model *m)
 	/* the pc machine's PIIX4 has its GPE0 block there, and its SCI on 9 */
 	if (m == &ged)
 		return "piix4";
+	/*
+	 * Nothing: the pc machine without -m slots= has no memory hotplug
+	 * block at 0x0a00, reads there give all ones, and the AML takes
+	 * that for "no block": every unit's _STA is 0, its memory stays what
+	 * the e820 map made it, and nothing can be unplugged.
+	 */
+	if (m == &mem_hotplug)
+		return "absent";
 	return NULL;
 }
 
@@ -217,8 +225,8 @@ static void device_args(struct qemu_run *q, const struct platform_device *d)
 {
 	const char *role = qemu_role(d->model);
 
-	if (!role || !strcmp(role, "piix4"))
-		return;		/* refused by qemu_check() / QEMU's own */
+	if (!role || !strcmp(role, "piix4") || !strcmp(role, "absent"))
+		return;		/* refused by qemu_check() / QEMU's own / none */
 	arg(q, "-chardev");
 	if (d->model == &serial_8250) {
 		arg(q, "pipe,id=%s,path=%s/con", role, q->dir);

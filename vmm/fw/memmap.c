@@ -25,14 +25,14 @@ static const struct fixed_area fixed[] = {
 };
 
 static int add_piece(struct fw_mem_piece *p, unsigned int *nr, u64 start, u64 end,
-		     enum fw_mem_type type, bool reliable, struct err *e)
+		     enum fw_mem_type type, bool reliable, unsigned int unit, struct err *e)
 {
 	struct fw_mem_piece *last = *nr ? &p[*nr - 1] : NULL;
 
 	if (start >= end)
 		return 0;
 	if (last && last->start + last->size == start && last->type == type &&
-	    last->reliable == reliable) {
+	    last->reliable == reliable && last->unit == unit) {
 		last->size += end - start;
 		return 0;
 	}
@@ -43,18 +43,23 @@ static int add_piece(struct fw_mem_piece *p, unsigned int *nr, u64 start, u64 en
 	p[*nr].size = end - start;
 	p[*nr].type = type;
 	p[*nr].reliable = reliable;
+	p[*nr].unit = unit;
 	(*nr)++;
 	return 0;
 }
 
-/* Adds [start, end) of one type, cut where reliability changes. */
+/* Adds [start, end) of one type, cut where reliability or the unit changes. */
 static int add_split(const struct layout *lay, struct fw_mem_piece *p, unsigned int *nr,
 		     u64 start, u64 end, enum fw_mem_type type, struct err *e)
 {
 	while (start < end) {
+		unsigned int unit;
 		bool rel;
 		u64 cut = layout__reliable_cut(lay, start, end, &rel);
-		int ret = add_piece(p, nr, start, cut, type, rel, e);
+		int ret;
+
+		cut = layout__unit_cut(lay, start, cut, &unit);
+		ret = add_piece(p, nr, start, cut, type, rel, unit, e);
 
 		if (ret)
 			return ret;

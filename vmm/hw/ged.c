@@ -19,6 +19,7 @@
 #include "aml.h"
 #include "device.h"
 #include "layout.h"
+#include "mem-hotplug.h"
 #include "platform.h"
 
 #define GPE_STS		0	/* 2 bytes, write 1 to clear */
@@ -104,15 +105,10 @@ static void ged_destroy(struct device *dev)
 	free(g);
 }
 
-/* Events come from memory hotplug, so layouts with hotplug nodes have one. */
+/* Events come from memory hotplug: layouts with unplug units have one. */
 static bool ged_present(const struct layout *lay)
 {
-	unsigned int i;
-
-	for (i = 0; i < lay->nr_nodes; i++)
-		if (lay->nodes[i].hotplug)
-			return true;
-	return false;
+	return lay->nr_units > 0;
 }
 
 /*
@@ -128,6 +124,7 @@ static bool ged_present(const struct layout *lay)
  *				If (!(GSTS == 0xFF)) {		// all-ones: no GPE block
  *					Local0 = GSTS & GEN0	// pending, enabled
  *					GSTS = Local0		// clear what we take
+ *					If (Local0 & 0x08) { \_SB.MHPC.MSCN () }
  *				}
  *			}
  *		}
@@ -141,6 +138,7 @@ static int ged_aml(struct aml *sb, const struct platform_device *d, const struct
 	struct aml *evt = aml_method("_EVT", 1, true);
 	struct aml *ours = aml_if(aml_equal(aml_arg(0), aml_int(d->gsi)));
 	struct aml *there = aml_if(aml_lnot(aml_equal(aml_ref("GSTS"), aml_int(0xff))));
+	struct aml *mem;
 	u32 gsi = d->gsi;
 
 	(void)lay;
@@ -156,6 +154,10 @@ static int ged_aml(struct aml *sb, const struct platform_device *d, const struct
 	aml_append(dev, field);
 	aml_append(there, aml_and(aml_ref("GSTS"), aml_ref("GEN0"), aml_local(0)));
 	aml_append(there, aml_store(aml_local(0), aml_ref("GSTS")));
+	/* memory hotplug: the scan of hw/mem-hotplug.c, present with the GED */
+	mem = aml_if(aml_and(aml_local(0), aml_int(1U << GED_EVENT_MEMORY), NULL));
+	aml_append(mem, aml_call0("\\_SB.MHPC.MSCN"));
+	aml_append(there, mem);
 	aml_append(ours, there);
 	aml_append(evt, ours);
 	aml_append(dev, evt);

@@ -102,6 +102,7 @@ extern const struct device_model pvpanic;
 extern const struct device_model control_port;
 extern const struct device_model status_port;
 extern const struct device_model ged;
+extern const struct device_model mem_hotplug;
 /* Latches GED event @bit and raises its interrupt (hw/ged.c). */
 void ged__raise(struct device *dev, unsigned int bit);
 

@@ -26,9 +26,16 @@ struct fw_mem_piece {
 	u64 size;
 	enum fw_mem_type type;
 	bool reliable;
+	/*
+	 * Index + 1 of the unplug unit it lies in (0: none).  Pieces of
+	 * different units never merge, in the EFI map or in e820: Linux
+	 * removes a unit's /sys/firmware/memmap entry on unplug only when one
+	 * entry is exactly the unit.
+	 */
+	unsigned int unit;
 };
 
-#define FW_MAX_PIECES	(2 * (MAX_RELIABLE + MAX_NODES) + 16)
+#define FW_MAX_PIECES	(2 * (MAX_RELIABLE + MAX_NODES) + 16 + MAX_UNITS)
 
 /* Splits the layout's RAM into typed pieces, cut at every reliable edge. */
 int fw__memmap(const struct layout *lay, struct fw_mem_piece *pieces,

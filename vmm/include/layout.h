@@ -27,11 +27,26 @@ struct layout_node {
 	u64 size;
 	bool reliable;			/* the whole node (mirror=on) */
 	bool hotplug;
+	u64 unplug_unit;		/* hotplug nodes: the size of their units */
 	struct idset cpus;
 	unsigned int first_ram;		/* index into layout.ram */
 	unsigned int nr_ram;		/* 1, or 2 when split by the hole */
 	struct node_host host;		/* where its memory comes from */
 };
+
+/*
+ * A hotplug node's RAM cut into the pieces memory-unplug takes away and
+ * gives back one at a time: each is an ACPI memory device (PNP0C80), one
+ * e820 entry and its own KVM slots.
+ */
+struct unplug_unit {
+	u64 gpa;
+	u64 size;
+	unsigned int node;
+};
+
+/* ACPI device names M000..MFFF, and what the ACPI area holds of them. */
+#define MAX_UNITS	256
 
 struct layout {
 	unsigned int nr_nodes;
@@ -48,6 +63,8 @@ struct layout {
 	u64 block_size;		/* the guest's memory block size */
 	/* Whether reliable ranges must, may or need not be host mirrored. */
 	enum host_mirror_policy host_mirror;
+	struct unplug_unit units[MAX_UNITS];	/* in address order */
+	unsigned int nr_units;
 };
 
 /*
@@ -73,15 +90,23 @@ struct mem_slot {
 	u64 size;
 	unsigned int node;
 	bool reliable;
+	unsigned int unit;		/* index + 1 of its unplug unit, 0: none */
 };
 
-#define MAX_SLOTS	(2 * (MAX_RELIABLE + MAX_NODES) + 2)
+#define MAX_SLOTS	(2 * (MAX_RELIABLE + MAX_NODES) + 2 + MAX_UNITS)
 
 /*
  * Where [pos, end) next changes reliability: returns the first such address
  * (or @end) and says whether [pos, cut) is reliable.
  */
 u64 layout__reliable_cut(const struct layout *lay, u64 pos, u64 end, bool *reliable);
+/*
+ * Where [pos, end) next crosses an unplug unit's edge: returns it (or @end)
+ * and the index + 1 of the unit [pos, cut) lies in, 0 for none.
+ */
+u64 layout__unit_cut(const struct layout *lay, u64 pos, u64 end, unsigned int *unit);
+/* The unit holding guest-physical @gpa, or NULL. */
+const struct unplug_unit *layout__unit_at(const struct layout *lay, u64 gpa);
 unsigned int layout__slots(const struct layout *lay, struct mem_slot *out,
 			   unsigned int max);
 

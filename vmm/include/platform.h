@@ -88,6 +88,8 @@
  */
 #define MVM_GPE0_PORT		0xAFE0
 #define MVM_GED_GSI		9
+/* The memory hotplug registers (hw/mem-hotplug.c), where QEMU has its own. */
+#define MVM_MEMHP_PORT		0x0A00
 
 /*
  * A test hook, not part of the platform: the KVM engine's test port

@@ -41,6 +41,7 @@ enum node_key {
 	NODE_KEY_POLICY		= 1 << 4,
 	NODE_KEY_BACKING	= 1 << 5,
 	NODE_KEY_PREFAULT	= 1 << 6,
+	NODE_KEY_UNPLUG_UNIT	= 1 << 7,
 };
 
 /* Where a guest node's memory comes from on the host. */
@@ -58,6 +59,7 @@ struct node_spec {
 	struct idset cpus;		/* guest CPUs; with NODE_KEY_CPUS */
 	bool reliable;			/* mirror=on: the whole node is reliable */
 	bool hotplug;			/* SRAT Hot Pluggable */
+	u64 unplug_unit;		/* with NODE_KEY_UNPLUG_UNIT; else the block size */
 	struct node_host host;
 	unsigned int keys;		/* enum node_key */
 };

@@ -17,6 +17,7 @@ const struct platform_device platform_devices[] = {
 	{ "CTLP", BUS_PIO, MVM_CTL_PORT,     2,   NO_GSI,   &control_port },
 	{ "STSP", BUS_PIO, MVM_STATUS_PORT,  1,   NO_GSI,   &status_port },
 	{ "GED0", BUS_PIO, MVM_GPE0_PORT,    4,   MVM_GED_GSI, &ged },
+	{ "MHPC", BUS_PIO, MVM_MEMHP_PORT,   0x18, NO_GSI,  &mem_hotplug },
 };
 
 const unsigned int nr_platform_devices = ARRAY_SIZE(platform_devices);
