@@ -119,6 +119,7 @@ static bool ged_present(const struct layout *lay)
  *			Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive) { 9 } })
  *		OperationRegion (GPE0, SystemIO, 0xAFE0, 0x04)
  *		Field (GPE0, ByteAcc, NoLock, Preserve) { GSTS, 8, Offset (2), GEN0, 8 }
+ *		Method (_INI) { GEN0 = 0x08 }	// the events _EVT handles
  *		Method (_EVT, 1, Serialized) {
  *			If (Arg0 == 9) {
  *				If (!(GSTS == 0xFF)) {		// all-ones: no GPE block
@@ -138,6 +139,7 @@ static int ged_aml(struct aml *sb, const struct platform_device *d, const struct
 	struct aml *evt = aml_method("_EVT", 1, true);
 	struct aml *ours = aml_if(aml_equal(aml_arg(0), aml_int(d->gsi)));
 	struct aml *there = aml_if(aml_lnot(aml_equal(aml_ref("GSTS"), aml_int(0xff))));
+	struct aml *ini = aml_method("_INI", 0, false);
 	struct aml *mem;
 	u32 gsi = d->gsi;
 
@@ -152,6 +154,12 @@ static int ged_aml(struct aml *sb, const struct platform_device *d, const struct
 	aml_append(field, aml_field_offset(GPE_EN));
 	aml_append(field, aml_named_field("GEN0", 8));
 	aml_append(dev, field);
+	/*
+	 * A HW-reduced OS never touches a GPE block: the firmware enables the
+	 * events it handles itself, when ACPICA initializes the device.
+	 */
+	aml_append(ini, aml_store(aml_int(1U << GED_EVENT_MEMORY), aml_ref("GEN0")));
+	aml_append(dev, ini);
 	aml_append(there, aml_and(aml_ref("GSTS"), aml_ref("GEN0"), aml_local(0)));
 	aml_append(there, aml_store(aml_local(0), aml_ref("GSTS")));
 	/* memory hotplug: the scan of hw/mem-hotplug.c, present with the GED */
