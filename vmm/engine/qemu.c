@@ -511,7 +511,7 @@ static int qemu_run(const struct vm_image *vm, struct err *e)
 	reset_stub__build(rom, FW_ZERO_PAGE, k->info.entry32);
 	ret = write_in_dir(&q, "bios.bin", rom, sizeof(rom), e);
 	if (!ret)
-		ret = write_in_dir(&q, "firmware.bin", vm->fw->area, sizeof(vm->fw->area), e);
+		ret = write_in_dir(&q, "firmware.bin", vm->fw->area, FW_SIZE, e);
 	if (!ret)
 		ret = write_kernel(&q, k, e);
 	for (i = 0; !ret && i < 3; i++) {

@@ -88,7 +88,12 @@ struct fw_table {
  * Only fw__build() writes it; engines and dumps only read it.
  */
 struct fw_image {
-	u8 area[FW_SIZE];		/* guest bytes of [FW_BASE, FW_END) */
+	/*
+	 * Guest bytes of [FW_BASE, FW_END), FW_SIZE of them: a mapping of its
+	 * own, zero from the kernel, so that only the pages the builder
+	 * writes are ever faulted in (fw__nonzero_pages() finds them).
+	 */
+	u8 *area;
 	u64 rsdp_addr;
 	struct fw_table *tables;	/* in the order placed, RSDP first */
 	unsigned int nr_tables;
@@ -117,6 +122,12 @@ static inline const void *fw_ptr(const struct fw_image *img, u64 gpa)
 int fw__build(const struct layout *lay, const struct boot_info *boot,
 	      struct fw_image *img, struct err *e);
 void fw__free(struct fw_image *img);
+/*
+ * Whether page @i (4 KiB) of the built area may hold something other than
+ * zeros: false for pages the builder never touched, which an engine need
+ * not copy into fresh guest memory.
+ */
+bool fw__page_written(const struct fw_image *img, unsigned int i);
 /* --dump-firmware: ACPI tables as SIG.dat, e820.txt, efi-memmap.txt. */
 int fw__dump(const struct fw_image *img, const char *dir, struct err *e);
 

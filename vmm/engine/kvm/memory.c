@@ -202,8 +202,12 @@ int kvm_memory__load_images(struct kvm_vm *vm, struct err *e)
 	struct err sub;
 	unsigned int i;
 
-	if (kvm_memory__write(vm, FW_BASE, vm->image->fw->area, FW_SIZE, &sub))
-		return err_set(e, "firmware area: %s", sub.msg);
+	/* guest memory is fresh: the pages the builder never wrote are zero already */
+	for (i = 0; i < FW_SIZE / SZ_4K; i++)
+		if (fw__page_written(vm->image->fw, i) &&
+		    kvm_memory__write(vm, FW_BASE + (u64)i * SZ_4K,
+				      vm->image->fw->area + (u64)i * SZ_4K, SZ_4K, &sub))
+			return err_set(e, "firmware area: %s", sub.msg);
 	/*
 	 * The kernel goes from the file straight into guest RAM: one copy,
 	 * and no kernel-sized buffer in mirrorvm (a vmlinux is ~60 MB).
