@@ -61,7 +61,7 @@ CORE_TESTS := test-layout test-firmware test-boot test-console test-aml test-jso
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%) \
              $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests-san/%)
 
-.PHONY: all check check-unit check-nested clean install static
+.PHONY: all check check-unit check-nested clean install static bench-print-static
 
 all: $(BUILD)/mirrorvm $(BUILD)/mirrorvm-san $(BUILD)/mirrorvm-xml.so $(BUILD)/mirrorvm-xml-san.so
 
@@ -96,11 +96,16 @@ $(BUILD)/obj-san/vmm/xml-loader.o: CFLAGS += -DXML_PLUGIN_NAME='"mirrorvm-xml-sa
 # libnuma.a links its network-affinity code too, whose getaddrinfo() the
 # static link warns about; mirrorvm never calls it.
 STATIC_OBJS := $(call objs,$(APP_SRCS) vmm/nostatic-xml.c,obj)
+# Everything the static link takes, in order (scripts/bench-startup.sh
+# relinks it with its own shim: make bench-print-static).
+STATIC_INPUTS := $(STATIC_OBJS) $(call lib,engine,obj) $(call lib,host,obj) $(call lib,core,obj)
 static: $(BUILD)/mirrorvm-static
 
-$(BUILD)/mirrorvm-static: $(STATIC_OBJS) $(call lib,engine,obj) $(call lib,host,obj) $(call lib,core,obj)
-	$(CC) -static -o $@ $(STATIC_OBJS) $(call lib,engine,obj) $(call lib,host,obj) \
-		$(call lib,core,obj) $(LDLIBS)
+$(BUILD)/mirrorvm-static: $(STATIC_INPUTS)
+	$(CC) -static -o $@ $(STATIC_INPUTS) $(LDLIBS)
+
+bench-print-static:
+	@echo $(STATIC_INPUTS) $(LDLIBS)
 
 $(BUILD)/obj/vmm/xml/%.o: vmm/xml/%.c Makefile
 	@mkdir -p $(dir $@)

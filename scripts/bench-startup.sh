@@ -96,16 +96,15 @@ cflags="-O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE"
 	gcc $cflags -static -o "$bench/kvm-floor" tests/bench/kvm-floor.c \
 		"$bench/first-run-shim-wrap.o" -Wl,--wrap=ioctl
 }
-# mirrorvm-static relinked with the shim: the Makefile's own object list.
-# shellcheck disable=SC2016  # make expands it
-static_objs=$(printf 'bench-print-objs:\n\t@echo $(STATIC_OBJS)\n' |
-	make -s --no-print-directory -f Makefile -f - bench-print-objs 2>/dev/null || true)
-# shellcheck disable=SC2086  # a list of objects
-if [ -n "$static_objs" ] && gcc -static -o "$bench/mirrorvm-static" $static_objs \
-	"$bench/first-run-shim-wrap.o" -Wl,--wrap=ioctl -pthread 2>"$work/static.err"; then
+# mirrorvm-static relinked with the shim: the Makefile's own link inputs
+# (objects, the layer libraries, the libraries they need).
+static_inputs=$(make -s --no-print-directory bench-print-static 2>/dev/null || true)
+# shellcheck disable=SC2086  # a list of objects and libraries
+if [ -n "$static_inputs" ] && gcc -static -o "$bench/mirrorvm-static" \
+	"$bench/first-run-shim-wrap.o" -Wl,--wrap=ioctl $static_inputs 2>"$work/static.err"; then
 	:
 else
-	echo "bench-startup: no mirrorvm-static row: relinking the Makefile's STATIC_OBJS failed" >&2
+	echo "bench-startup: no mirrorvm-static row: relinking the Makefile's static link inputs failed" >&2
 	cat "$work/static.err" >&2 2>/dev/null || true
 	rm -f "$bench/mirrorvm-static"
 fi
