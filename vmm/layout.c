@@ -3,6 +3,7 @@
  * Flags -> guest-physical layout.  Every rule a Linux guest would otherwise
  * bend silently is checked here and reported with the flag that broke it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,6 +400,94 @@ const struct unplug_unit *layout__unit_at(const struct layout *lay, u64 gpa)
 
 	layout__unit_cut(lay, gpa, gpa + 1, &unit);
 	return unit ? &lay->units[unit - 1] : NULL;
+}
+
+/* "0x80000000, 0x88000000, ..." : the unit edges around @pos, for an error. */
+static void unit_edges_near(const struct layout *lay, u64 pos, char *buf, size_t len)
+{
+	unsigned int i, first = 0, n = 0;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < lay->nr_units; i++)
+		if (lay->units[i].gpa + lay->units[i].size <= pos)
+			first = i;
+	first = first >= 2 ? first - 2 : 0;
+	for (i = first; i < lay->nr_units && n < 6 && used < len; i++, n++) {
+		const struct unplug_unit *u = &lay->units[i];
+
+		used += snprintf(buf + used, len - used, "%s0x%llx-0x%llx (unit %u)", n ? ", " : "",
+				 (unsigned long long)u->gpa, (unsigned long long)(u->gpa + u->size), i);
+	}
+	if (i < lay->nr_units && used < len)
+		snprintf(buf + used, len - used, ", ...");
+}
+
+int layout__select_units(const struct layout *lay, const struct unit_selector *sel,
+			 bool *units, struct err *e)
+{
+	char edges[512], s[32];
+	unsigned int i, n = 0;
+	u64 end, covered = 0;
+
+	memset(units, 0, MAX_UNITS * sizeof(*units));
+	if (!lay->nr_units)
+		return err_set(e, "no node is hotplug=on: nothing can be unplugged");
+	switch (sel->by) {
+	case SELECT_NODE:
+		for (i = 0; i < lay->nr_nodes; i++)
+			if (lay->nodes[i].id == sel->node)
+				break;
+		if (i == lay->nr_nodes)
+			return err_set(e, "node %llu: no such node", (unsigned long long)sel->node);
+		if (!lay->nodes[i].hotplug)
+			return err_set(e, "node %llu is not hotplug=on: its memory cannot be unplugged",
+				       (unsigned long long)sel->node);
+		for (i = 0; i < lay->nr_units; i++)
+			if (lay->units[i].node == sel->node) {
+				units[i] = true;
+				n++;
+			}
+		return n;
+	case SELECT_UNIT:
+		if (sel->unit >= lay->nr_units)
+			return err_set(e, "unit %llu: no such unit (units 0-%u)",
+				       (unsigned long long)sel->unit, lay->nr_units - 1);
+		units[sel->unit] = true;
+		return 1;
+	case SELECT_RANGE:
+		end = sel->start + sel->size;
+		if (!sel->size || end < sel->start)
+			return err_set(e, "start 0x%llx, size 0x%llx: not a range",
+				       (unsigned long long)sel->start, (unsigned long long)sel->size);
+		for (i = 0; i < lay->nr_units; i++) {
+			const struct unplug_unit *u = &lay->units[i];
+
+			if (u->gpa >= end || u->gpa + u->size <= sel->start)
+				continue;
+			if (u->gpa < sel->start || u->gpa + u->size > end) {
+				unit_edges_near(lay, u->gpa < sel->start ? sel->start : end, edges,
+						sizeof(edges));
+				return err_set(e, "[0x%llx-0x%llx) cuts unit %u [0x%llx-0x%llx) (unplug-unit=%s): a range must be whole units; unit edges there: %s",
+					       (unsigned long long)sel->start, (unsigned long long)end, i,
+					       (unsigned long long)u->gpa,
+					       (unsigned long long)(u->gpa + u->size),
+					       fmt_size(u->size, s), edges);
+			}
+			units[i] = true;
+			covered += u->size;
+			n++;
+		}
+		if (covered != sel->size) {
+			unit_edges_near(lay, sel->start, edges, sizeof(edges));
+			memset(units, 0, MAX_UNITS * sizeof(*units));
+			return err_set(e, "[0x%llx-0x%llx): %s of it is not in any unplug unit; unit edges there: %s",
+				       (unsigned long long)sel->start, (unsigned long long)end,
+				       fmt_size(sel->size - covered, s), edges[0] ? edges : "none");
+		}
+		return n;
+	}
+	return err_set(e, "bad selector");
 }
 
 unsigned int layout__slots(const struct layout *lay, struct mem_slot *out,

@@ -129,6 +129,63 @@ static void test_unplug_units(void)
 	CHECK(nr == 1 + 1 + 2 + 2 + 16, "%u slots", nr);
 }
 
+/* What memory-unplug and memory-plug may name: nodes, units, whole-unit ranges. */
+static void test_select_units(void)
+{
+	static bool units[MAX_UNITS];
+	struct unit_selector sel;
+	struct err e = { "" };
+	unsigned int i, n;
+
+	CHECK(build_layout("--node id=0,size=1G --node id=1,size=1G,hotplug=on,unplug-unit=256M "
+			   "--node id=2,size=2G,hotplug=on", &cfg, &lay, &e) == 0, "%s", e.msg);
+	sel = (struct unit_selector){ .by = SELECT_NODE, .node = 2 };
+	CHECK(layout__select_units(&lay, &sel, units, &e) == 16, "node 2: %s", e.msg);
+	for (i = 0, n = 0; i < lay.nr_units; i++)
+		n += units[i] && lay.units[i].node == 2;
+	CHECK(n == 16 && !units[0], "node 2's units only");
+	sel = (struct unit_selector){ .by = SELECT_UNIT, .unit = 3 };
+	CHECK(layout__select_units(&lay, &sel, units, &e) == 1 && units[3] && !units[2], "unit 3");
+	/* [1G+256M, 1G+768M): units 1 and 2 of node 1 */
+	sel = (struct unit_selector){ .by = SELECT_RANGE, .start = SZ_1G + 256 * SZ_1M,
+				      .size = 512 * SZ_1M };
+	CHECK(layout__select_units(&lay, &sel, units, &e) == 2 && units[1] && units[2] && !units[3],
+	      "whole units: %s", e.msg);
+	/* a range across two nodes' units is fine when it is whole units */
+	sel = (struct unit_selector){ .by = SELECT_RANGE, .start = SZ_1G + 768 * SZ_1M,
+				      .size = 256 * SZ_1M + SZ_128M };
+	CHECK(layout__select_units(&lay, &sel, units, &e) == 2 && units[3] && units[4], "%s", e.msg);
+
+	sel = (struct unit_selector){ .by = SELECT_NODE, .node = 0 };
+	CHECK(layout__select_units(&lay, &sel, units, &e) < 0 &&
+	      strstr(e.msg, "node 0 is not hotplug=on"), "%s", e.msg);
+	sel = (struct unit_selector){ .by = SELECT_NODE, .node = 5 };
+	CHECK(layout__select_units(&lay, &sel, units, &e) < 0 && strstr(e.msg, "node 5: no such node"),
+	      "%s", e.msg);
+	sel = (struct unit_selector){ .by = SELECT_UNIT, .unit = 20 };
+	CHECK(layout__select_units(&lay, &sel, units, &e) < 0 &&
+	      strstr(e.msg, "unit 20: no such unit (units 0-19)"), "%s", e.msg);
+	/* half a unit: the error names the unit and lists the edges there */
+	sel = (struct unit_selector){ .by = SELECT_RANGE, .start = SZ_1G, .size = SZ_128M };
+	CHECK(layout__select_units(&lay, &sel, units, &e) < 0 &&
+	      strstr(e.msg, "cuts unit 0 [0x40000000-0x50000000) (unplug-unit=256M): a range must be whole units") &&
+	      strstr(e.msg, "0x40000000-0x50000000 (unit 0), 0x50000000-0x60000000 (unit 1)"),
+	      "%s", e.msg);
+	for (i = 0; i < MAX_UNITS; i++)
+		CHECK(!units[i], "a refused selection selects nothing (unit %u)", i);
+	/* memory outside every unit */
+	sel = (struct unit_selector){ .by = SELECT_RANGE, .start = 0, .size = SZ_1G };
+	CHECK(layout__select_units(&lay, &sel, units, &e) < 0 &&
+	      strstr(e.msg, "1G of it is not in any unplug unit"), "%s", e.msg);
+	sel = (struct unit_selector){ .by = SELECT_RANGE, .start = ~0ULL - 5, .size = 10 };
+	CHECK(layout__select_units(&lay, &sel, units, &e) < 0 && strstr(e.msg, "not a range"),
+	      "%s", e.msg);
+	CHECK(build_layout("--node id=0,size=1G", &cfg, &lay, &e) == 0, "%s", e.msg);
+	sel = (struct unit_selector){ .by = SELECT_UNIT, .unit = 0 };
+	CHECK(layout__select_units(&lay, &sel, units, &e) < 0 &&
+	      strstr(e.msg, "no node is hotplug=on"), "%s", e.msg);
+}
+
 struct bad_case {
 	const char *flags;
 	const char *needle;	/* must appear in the message */
@@ -339,6 +396,7 @@ int main(void)
 	RUN(test_block_size_rule);
 	RUN(test_hotplug_alignment_large);
 	RUN(test_unplug_units);
+	RUN(test_select_units);
 	RUN(test_rejections);
 	RUN(test_too_many_nodes);
 	RUN(test_flags_override);

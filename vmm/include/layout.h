@@ -110,6 +110,21 @@ const struct unplug_unit *layout__unit_at(const struct layout *lay, u64 gpa);
 unsigned int layout__slots(const struct layout *lay, struct mem_slot *out,
 			   unsigned int max);
 
+/* Which unplug units a hot-(un)plug request names. */
+struct unit_selector {
+	enum { SELECT_NODE, SELECT_UNIT, SELECT_RANGE } by;
+	u64 node;		/* SELECT_NODE: every unit of a hotplug node */
+	u64 unit;		/* SELECT_UNIT: one unit, by index */
+	u64 start, size;	/* SELECT_RANGE: whole units covering exactly this */
+};
+/*
+ * Marks the units @sel names in @units[MAX_UNITS] and returns how many,
+ * or -EINVAL with @e saying why (no such node, not a hotplug node, a
+ * range that cuts a unit: the message lists the unit edges near it).
+ */
+int layout__select_units(const struct layout *lay, const struct unit_selector *sel,
+			 bool *units, struct err *e);
+
 /* The layout as a JSON object (layout-json.c), and DIR/layout.json. */
 struct json_writer;
 int layout__json(const struct layout *lay, struct json_writer *w);
