@@ -11,6 +11,7 @@
 #include "unit.h"
 #include "helpers.h"
 #include "host.h"
+#include "json.h"
 #include "backing.h"
 
 static char fixdir[] = "/tmp/mirrorvm-host-XXXXXX";
@@ -92,6 +93,29 @@ static void test_detect_this_host(void)
 		      "NONE must not map");
 }
 
+/* Whether member @key of node @id in placement report @text is @want. */
+static bool node_is(const char *text, unsigned int id, const char *key, u64 want)
+{
+	static const struct json_limits lim = { 1 << 20, 16, 1 << 16 };
+	const struct json_value *nodes, *n;
+	struct json_doc *doc;
+	struct err e;
+	bool ok = false;
+	u64 v, nid;
+
+	if (json_parse(text, strlen(text), &lim, &doc, NULL, &e))
+		return false;
+	if (!json_get_array(json_root(doc), "nodes", &nodes, &e)) {
+		json_for_each(n, nodes) {
+			if (!json_get_u64(n, "id", &nid, &e) && nid == id &&
+			    !json_get_u64(n, key, &v, &e))
+				ok = v == want;
+		}
+	}
+	json_doc_free(doc);
+	return ok;
+}
+
 static void test_placement_report(void)
 {
 	static struct vm_spec cfg;
@@ -135,17 +159,30 @@ static void test_placement_report(void)
 	}
 	CHECK(read_file(path, &buf, &len, &e) == 0, "%s", e.msg);
 	json = (char *)buf;
-	CHECK(strstr(json, "\"id\": 0, \"guest_bytes\": 8388608, \"reliable_bytes\": 4194304, "
-			   "\"resident_bytes\": 3145728, \"reliable_resident_bytes\": 1048576"),
-	      "%s", json);
-	CHECK(strstr(json, "\"id\": 1, \"guest_bytes\": 4194304, \"reliable_bytes\": 0, "
-			   "\"resident_bytes\": 0"), "%s", json);
+	CHECK(node_is(json, 0, "guest_bytes", 8388608) && node_is(json, 0, "reliable_bytes", 4194304) &&
+	      node_is(json, 0, "resident_bytes", 3145728) &&
+	      node_is(json, 0, "reliable_resident_bytes", 1048576) &&
+	      node_is(json, 0, "unplugged_bytes", 0), "node 0: %s", json);
+	CHECK(node_is(json, 1, "guest_bytes", 4194304) && node_is(json, 1, "reliable_bytes", 0) &&
+	      node_is(json, 1, "resident_bytes", 0), "node 1: %s", json);
 	CHECK(strstr(json, "\"why\": \"test \\\"quoted\\\"\""), "escaping: %s", json);
 	CHECK(strstr(json, "\"vmm_overhead_bytes\": "), "overhead");
 	if (geteuid() == 0) {
 		CHECK(strstr(json, "\"pfns_visible\": true"), "%s", json);
-		CHECK(strstr(json, "\"mirrored_bytes\": 1048576"), "%s", json);
+		CHECK(node_is(json, 0, "mirrored_bytes", 1048576), "%s", json);
 	}
+	free(buf);
+	/* a hot-unplugged slot: not scanned, counted as unplugged */
+	{
+		struct ram_mapping all[3] = { ram[0], ram[1],
+			{ { 8 << 20, 4 << 20, 1, false }, b, false, true } };
+
+		CHECK(placement__report(&lay, &hm, all, 3, path, &e) == 0, "%s", e.msg);
+	}
+	CHECK(read_file(path, &buf, &len, &e) == 0, "%s", e.msg);
+	json = (char *)buf;
+	CHECK(node_is(json, 1, "guest_bytes", 0) && node_is(json, 1, "unplugged_bytes", 4194304) &&
+	      node_is(json, 0, "resident_bytes", 3145728), "unplugged: %s", json);
 	free(buf);
 	munmap(a, 8 << 20);
 	munmap(b, 4 << 20);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "json.h"
 
 #define PM_PRESENT	(1ULL << 63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
@@ -170,41 +171,32 @@ static const char *method_name(enum host_mirror_method m)
 	return m == HOST_MIRROR_MFD ? "mfd_mirror" : m == HOST_MIRROR_HUGETLB1G ? "hugetlb1g" : "none";
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-int placement__report(const struct layout *lay, const struct host_mirror *hm,
-		      const struct ram_mapping *ram, unsigned int nr, const char *path,
-		      struct err *e)
+int placement__json(const struct layout *lay, const struct host_mirror *hm,
+		    const struct ram_mapping *ram, unsigned int nr, struct json_writer *w,
+		    struct err *e)
 {
 	static struct node_stats st[MAX_NODES];
 	struct host_blocks hb;
-	u64 rss_guest = 0, rss;
+	u64 rss_guest = 0, rss, unplugged[MAX_NODES] = { 0 };
 	unsigned int i, n, h;
 	int pagemap, ret = 0;
 	bool pfns = false;
-	FILE *f;
+	char name[16];
 
 	memset(st, 0, sizeof(st));
 	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (pagemap < 0)
-		return err_set(e, "--placement-report: /proc/self/pagemap: %s", strerror(errno));
+		return err_set(e, "placement report: /proc/self/pagemap: %s", strerror(errno));
 	load_blocks(&hb);
 	for (i = 0; i < nr && !ret; i++) {
 		struct node_stats *s = &st[ram[i].slot.node];
 		u64 before = s->resident;
 
+		/* hot-unplugged: no memory there (an inaccessible reservation) */
+		if (ram[i].unplugged) {
+			unplugged[ram[i].slot.node] += ram[i].slot.size;
+			continue;
+		}
 		ret = scan_slot(pagemap, &ram[i], hm, &hb, s, e);
 		/* hugetlb pages do not count in VmRSS */
 		if (!(ram[i].host_mirrored && hm->method == HOST_MIRROR_HUGETLB1G) &&
@@ -220,61 +212,96 @@ int placement__report(const struct layout *lay, const struct host_mirror *hm,
 	if (ret)
 		goto out;
 
+	for (n = 0; n < lay->nr_nodes; n++)
+		pfns |= st[n].pfn_seen;
+	json_object_begin(w);
+	json_key(w, "host_mirror");
+	json_object_begin(w);
+	json_kv_string(w, "method", method_name(hm->method));
+	json_kv_string(w, "why", hm->why);
+	json_key(w, "ranges");
+	json_array_begin(w);
+	for (i = 0; i < hm->nr_ranges; i++) {
+		json_array_begin(w);
+		json_stringf(w, "0x%llx", (unsigned long long)hm->ranges[i].start);
+		json_stringf(w, "0x%llx", (unsigned long long)range_end(&hm->ranges[i]));
+		json_array_end(w);
+	}
+	json_array_end(w);
+	json_object_end(w);
+	json_kv_bool(w, "pfns_visible", pfns);
+	json_key(w, "nodes");
+	json_array_begin(w);
+	for (n = 0; n < lay->nr_nodes; n++) {
+		const struct node_stats *s = &st[n];
+
+		json_object_begin(w);
+		json_kv_u64(w, "id", n);
+		json_kv_u64(w, "guest_bytes", s->guest);
+		json_kv_u64(w, "reliable_bytes", s->reliable);
+		json_kv_u64(w, "resident_bytes", s->resident);
+		json_kv_u64(w, "reliable_resident_bytes", s->reliable_resident);
+		json_kv_u64(w, "unplugged_bytes", unplugged[n]);
+		json_key(w, "host_nodes");
+		json_object_begin(w);
+		for (h = 0; h <= MAX_HOST_NODES; h++) {
+			if (!s->host_node[h])
+				continue;
+			if (h == MAX_HOST_NODES)
+				snprintf(name, sizeof(name), "unknown");
+			else
+				snprintf(name, sizeof(name), "%u", h);
+			json_kv_u64(w, name, s->host_node[h]);
+		}
+		json_object_end(w);
+		/* Unknowable without PFNs or without the host's mirrored ranges. */
+		if (pfns && (hm->nr_ranges || !s->reliable_resident))
+			json_kv_u64(w, "mirrored_bytes", s->mirrored);
+		else
+			json_kv_null(w, "mirrored_bytes");
+		if (pfns) {
+			json_kv_u64(w, "movable_zone_bytes", s->movable);
+			json_kv_u64(w, "zone_unknown_bytes", s->zone_unknown);
+		} else {
+			json_kv_null(w, "movable_zone_bytes");
+			json_kv_null(w, "zone_unknown_bytes");
+		}
+		json_object_end(w);
+	}
+	json_array_end(w);
+	json_kv_u64(w, "vmm_rss_bytes", rss);
+	json_kv_u64(w, "vmm_overhead_bytes", rss > rss_guest ? rss - rss_guest : 0);
+	json_object_end(w);
+out:
+	free(hb.node);
+	free(hb.zone);
+	return ret;
+}
+
+int placement__report(const struct layout *lay, const struct host_mirror *hm,
+		      const struct ram_mapping *ram, unsigned int nr, const char *path,
+		      struct err *e)
+{
+	struct json_writer w;
+	FILE *f;
+	int ret;
+
+	json_writer_init(&w, JSON_PRETTY);
+	ret = placement__json(lay, hm, ram, nr, &w, e);
+	if (!ret)
+		ret = json_writer_finish(&w, e);
+	if (ret)
+		goto out;
 	f = strcmp(path, "-") ? fopen(path, "w") : stderr;
 	if (!f) {
 		ret = err_set(e, "--placement-report %s: %s", path, strerror(errno));
 		goto out;
 	}
-	for (n = 0; n < lay->nr_nodes; n++)
-		pfns |= st[n].pfn_seen;
-	fprintf(f, "{\n  \"host_mirror\": {\"method\": \"%s\", \"why\": ", method_name(hm->method));
-	json_string(f, hm->why);
-	fprintf(f, ", \"ranges\": [");
-	for (i = 0; i < hm->nr_ranges; i++)
-		fprintf(f, "%s[\"0x%llx\", \"0x%llx\"]", i ? ", " : "",
-			(unsigned long long)hm->ranges[i].start,
-			(unsigned long long)range_end(&hm->ranges[i]));
-	fprintf(f, "]},\n  \"pfns_visible\": %s,\n  \"nodes\": [\n", pfns ? "true" : "false");
-	for (n = 0; n < lay->nr_nodes; n++) {
-		const struct node_stats *s = &st[n];
-		bool first = true;
-
-		fprintf(f, "    {\"id\": %u, \"guest_bytes\": %llu, \"reliable_bytes\": %llu, "
-			"\"resident_bytes\": %llu, \"reliable_resident_bytes\": %llu, \"host_nodes\": {",
-			n, (unsigned long long)s->guest, (unsigned long long)s->reliable,
-			(unsigned long long)s->resident, (unsigned long long)s->reliable_resident);
-		for (h = 0; h <= MAX_HOST_NODES; h++) {
-			if (!s->host_node[h])
-				continue;
-			if (h == MAX_HOST_NODES)
-				fprintf(f, "%s\"unknown\": %llu", first ? "" : ", ",
-					(unsigned long long)s->host_node[h]);
-			else
-				fprintf(f, "%s\"%u\": %llu", first ? "" : ", ", h,
-					(unsigned long long)s->host_node[h]);
-			first = false;
-		}
-		fprintf(f, "}, \"mirrored_bytes\": ");
-		/* Unknowable without PFNs or without the host's mirrored ranges. */
-		if (pfns && (hm->nr_ranges || !s->reliable_resident))
-			fprintf(f, "%llu", (unsigned long long)s->mirrored);
-		else
-			fprintf(f, "null");
-		fprintf(f, ", \"movable_zone_bytes\": ");
-		if (pfns)
-			fprintf(f, "%llu, \"zone_unknown_bytes\": %llu}", (unsigned long long)s->movable,
-				(unsigned long long)s->zone_unknown);
-		else
-			fprintf(f, "null, \"zone_unknown_bytes\": null}");
-		fprintf(f, "%s\n", n + 1 < lay->nr_nodes ? "," : "");
-	}
-	fprintf(f, "  ],\n  \"vmm_rss_bytes\": %llu,\n  \"vmm_overhead_bytes\": %llu\n}\n",
-		(unsigned long long)rss,
-		(unsigned long long)(rss > rss_guest ? rss - rss_guest : 0));
-	if (f != stderr && fclose(f))
+	if (fwrite(w.buf, 1, w.len, f) != w.len)
+		ret = err_set(e, "--placement-report %s: write failed", path);
+	if (f != stderr && fclose(f) && !ret)
 		ret = err_set(e, "--placement-report %s: write failed", path);
 out:
-	free(hb.node);
-	free(hb.zone);
+	json_writer_free(&w);
 	return ret;
 }

@@ -50,12 +50,23 @@ struct ram_mapping {
 	struct mem_slot slot;
 	void *hva;
 	bool host_mirrored;	/* mapped through host_mirror__map() */
+	/*
+	 * Hot-unplugged: @hva is an inaccessible reservation of the same
+	 * size (so a re-plug lands where the slot was), not guest memory.
+	 */
+	bool unplugged;
 };
 
 /*
- * Writes the JSON placement report (--placement-report FILE, or "-" for
- * stderr), measured from /proc/self/pagemap and the host's memory blocks.
+ * The placement report, measured from /proc/self/pagemap and the host's
+ * memory blocks: as a JSON object into @w (the control socket's
+ * query-placement), or written to a file (--placement-report FILE, or "-"
+ * for stderr).
  */
+struct json_writer;
+int placement__json(const struct layout *lay, const struct host_mirror *hm,
+		    const struct ram_mapping *ram, unsigned int nr, struct json_writer *w,
+		    struct err *e);
 int placement__report(const struct layout *lay, const struct host_mirror *hm,
 		      const struct ram_mapping *ram, unsigned int nr, const char *path,
 		      struct err *e);
