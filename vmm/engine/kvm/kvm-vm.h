@@ -32,6 +32,8 @@
 #include "host.h"
 
 struct kvm_vm;
+struct kvm_memhp;
+struct unit_selector;
 
 /* What a vCPU thread is asked to do next time it leaves KVM_RUN. */
 enum vcpu_request {
@@ -77,6 +79,7 @@ struct kvm_vm {
 
 	struct vm_control control;
 	struct api_server *api;		/* --api-socket */
+	struct kvm_memhp *memhp;	/* hot-(un)plug of unplug units, or NULL */
 
 	struct vm_ending ending;
 	int event_fd;			/* vCPU threads wake the event loop */
@@ -135,6 +138,30 @@ void kvm_memory__teardown(struct kvm_vm *vm);
 int kvm_memory__write(struct kvm_vm *vm, u64 gpa, const void *buf, u64 len, struct err *e);
 void *kvm_memory__hva(struct kvm_vm *vm, u64 gpa, u64 len);
 int kvm_memory__load_images(struct kvm_vm *vm, struct err *e);
+/*
+ * Hot-unplug of slot @i: deleted from KVM, its host memory released and
+ * the range left inaccessible.  Re-plug maps it again with the same host
+ * checks as at start-up and gives it back to KVM.  Main thread only.
+ */
+int kvm_memory__unplug_slot(struct kvm_vm *vm, unsigned int i, struct err *e);
+int kvm_memory__plug_slot(struct kvm_vm *vm, unsigned int i, struct err *e);
+/* Host bytes resident in slot @i (mincore). */
+u64 kvm_memory__resident(struct kvm_vm *vm, unsigned int i);
+
+/*
+ * memhp.c: hot-unplug and re-plug of the layout's unplug units.  Requests
+ * return at once (the units they name, into @w); the rest comes as
+ * control socket events.  -EINVAL: a bad selector; -EBUSY: a unit not in
+ * the state the request needs; -ENODEV: no units; -EIO: the host failed.
+ */
+int kvm_memhp__create(struct kvm_vm *vm, struct err *e);	/* with the devices */
+int kvm_memhp__start(struct kvm_vm *vm, struct err *e);		/* on vm->loop */
+void kvm_memhp__destroy(struct kvm_vm *vm);
+int kvm_memhp__unplug(struct kvm_vm *vm, const struct unit_selector *sel, u64 timeout_ms,
+		      struct json_writer *w, struct err *e);
+int kvm_memhp__plug(struct kvm_vm *vm, const struct unit_selector *sel, u64 timeout_ms,
+		    struct json_writer *w, struct err *e);
+int kvm_memhp__query(struct kvm_vm *vm, struct json_writer *w, struct err *e);
 
 /* cpuid.c */
 int kvm_cpuid__init(struct kvm_vm *vm, struct err *e);

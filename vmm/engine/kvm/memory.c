@@ -17,24 +17,26 @@
 
 #include "kvm-vm.h"
 
-static int set_slot(struct kvm_vm *vm, unsigned int i, struct err *e)
+/* KVM slot @i as vm->ram[i] says, or deleted (@size 0). */
+static int set_slot(struct kvm_vm *vm, unsigned int i, u64 size, struct err *e)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = i,
 		.guest_phys_addr = vm->ram[i].slot.gpa,
-		.memory_size = vm->ram[i].slot.size,
+		.memory_size = size,
 		.userspace_addr = (uintptr_t)vm->ram[i].hva,
 	};
 
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
-		return err_set(e, "KVM_SET_USER_MEMORY_REGION [0x%llx-0x%llx): %s",
+		return err_set(e, "KVM_SET_USER_MEMORY_REGION [0x%llx-0x%llx)%s: %s",
 			       (unsigned long long)r.guest_phys_addr,
-			       (unsigned long long)(r.guest_phys_addr + r.memory_size),
-			       strerror(errno));
+			       (unsigned long long)(r.guest_phys_addr + vm->ram[i].slot.size),
+			       size ? "" : " (deleting it)", strerror(errno));
 	return 0;
 }
 
-static int prefault(struct kvm_vm *vm, struct err *e)
+/* Populates the slots in @which (NULL: all) of every prefault=on node. */
+static int prefault(struct kvm_vm *vm, const bool *which, struct err *e)
 {
 	const struct layout *lay = vm->image->lay;
 	struct backing_range r[MAX_SLOTS];
@@ -46,11 +48,14 @@ static int prefault(struct kvm_vm *vm, struct err *e)
 			continue;
 		for (i = 0, k = 0; i < vm->nr_ram; i++) {
 			/* host_mirror__map() allocated those already */
-			if (vm->ram[i].slot.node != n || vm->ram[i].host_mirrored)
+			if (vm->ram[i].slot.node != n || vm->ram[i].host_mirrored ||
+			    (which && !which[i]))
 				continue;
 			r[k].hva = vm->ram[i].hva;
 			r[k++].size = vm->ram[i].slot.size;
 		}
+		if (!k)
+			continue;
 		ret = backing__prefault(n, r, k, e);
 		if (ret)
 			return ret;
@@ -58,48 +63,159 @@ static int prefault(struct kvm_vm *vm, struct err *e)
 	return 0;
 }
 
-int kvm_memory__setup(struct kvm_vm *vm, struct err *e)
+/*
+ * Host memory for one slot: host mirrored memory for a reliable slot when
+ * the plan has it (@mirrored says whether it came from there), else what
+ * its node's backing says.  MAP_FAILED with @e set.
+ */
+static void *map_slot(struct kvm_vm *vm, const struct mem_slot *s, bool *mirrored,
+		      struct err *e)
 {
 	const struct layout *lay = vm->image->lay;
 	const struct engine_plan *plan = vm->image->plan;
+	const struct layout_node *n = &lay->nodes[s->node];
+	struct err sub;
+	void *p = MAP_FAILED;
+
+	*mirrored = false;
+	if (s->reliable && plan->host_mirror) {
+		p = host_mirror__map(&plan->hm, s->size, &sub);
+		if (p == MAP_FAILED && lay->host_mirror == HOST_MIRROR_REQUIRED) {
+			err_set(e, "--host-mirror=required: node %u: reliable range [0x%llx-0x%llx): %s",
+				n->id, (unsigned long long)s->gpa,
+				(unsigned long long)(s->gpa + s->size), sub.msg);
+			return MAP_FAILED;
+		}
+		if (p == MAP_FAILED)
+			warn("--host-mirror=preferred: node %u: reliable range [0x%llx-0x%llx) left unmirrored: %s",
+			     n->id, (unsigned long long)s->gpa,
+			     (unsigned long long)(s->gpa + s->size), sub.msg);
+		*mirrored = p != MAP_FAILED;
+	}
+	if (p == MAP_FAILED)
+		p = backing__map(n, s, e);
+	return p;
+}
+
+int kvm_memory__setup(struct kvm_vm *vm, struct err *e)
+{
+	const struct layout *lay = vm->image->lay;
 	struct mem_slot slots[MAX_SLOTS];
 	unsigned int nr, i;
-	struct err sub;
 	int ret;
 
 	nr = layout__slots(lay, slots, MAX_SLOTS);
 	for (i = 0; i < nr; i++) {
-		const struct layout_node *n = &lay->nodes[slots[i].node];
 		struct ram_mapping *r = &vm->ram[i];
-		void *p;
+		bool mirrored;
+		void *p = map_slot(vm, &slots[i], &mirrored, e);
 
-		p = MAP_FAILED;
-		if (slots[i].reliable && plan->host_mirror) {
-			p = host_mirror__map(&plan->hm, slots[i].size, &sub);
-			if (p == MAP_FAILED && lay->host_mirror == HOST_MIRROR_REQUIRED)
-				return err_set(e, "--host-mirror=required: node %u: reliable range [0x%llx-0x%llx): %s",
-					       n->id, (unsigned long long)slots[i].gpa,
-					       (unsigned long long)(slots[i].gpa + slots[i].size),
-					       sub.msg);
-			if (p == MAP_FAILED)
-				warn("--host-mirror=preferred: node %u: reliable range [0x%llx-0x%llx) left unmirrored: %s",
-				     n->id, (unsigned long long)slots[i].gpa,
-				     (unsigned long long)(slots[i].gpa + slots[i].size), sub.msg);
-			r->host_mirrored = p != MAP_FAILED;
-		}
-		if (p == MAP_FAILED) {
-			p = backing__map(n, &slots[i], e);
-			if (p == MAP_FAILED)
-				return -ENOMEM;
-		}
+		if (p == MAP_FAILED)
+			return -ENOMEM;
 		r->slot = slots[i];
 		r->hva = p;
+		r->host_mirrored = mirrored;
 		vm->nr_ram = i + 1;
-		ret = set_slot(vm, i, e);
+		ret = set_slot(vm, i, r->slot.size, e);
 		if (ret)
 			return ret;
 	}
-	return prefault(vm, e);
+	return prefault(vm, NULL, e);
+}
+
+/* ---- hot-unplug (memhp.c decides when) ---- */
+
+int kvm_memory__unplug_slot(struct kvm_vm *vm, unsigned int i, struct err *e)
+{
+	struct ram_mapping *r = &vm->ram[i];
+	void *p;
+	int ret;
+
+	if (r->unplugged)
+		return 0;
+	/*
+	 * The slot goes first: KVM drops its mappings of the pages, and a
+	 * guest access from now on exits to us (memhp.c makes it fatal)
+	 * instead of faulting the pages straight back in.
+	 */
+	ret = set_slot(vm, i, 0, e);
+	if (ret)
+		return ret;
+	/*
+	 * Then the host memory: an inaccessible reservation replaces the
+	 * mapping in one step.  That frees anonymous pages and drops the only
+	 * reference to a memfd (memfd, hugetlb, MFD_MIRROR backings: its
+	 * pages go back to the host, huge pages to their pool), and keeps
+	 * the address range, so a re-plug lands on the same host address.
+	 */
+	p = mmap(r->hva, r->slot.size, PROT_NONE,
+		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		/* the guest cannot reach it: not lost, only not given back */
+		r->unplugged = true;
+		return err_set(e, "releasing [0x%llx-0x%llx): mmap: %s",
+			       (unsigned long long)r->slot.gpa,
+			       (unsigned long long)(r->slot.gpa + r->slot.size), strerror(errno));
+	}
+	r->unplugged = true;
+	r->host_mirrored = false;
+	return 0;
+}
+
+int kvm_memory__plug_slot(struct kvm_vm *vm, unsigned int i, struct err *e)
+{
+	struct ram_mapping *r = &vm->ram[i];
+	bool which[MAX_SLOTS] = { false };
+	bool mirrored;
+	void *p;
+	int ret;
+
+	if (!r->unplugged)
+		return 0;
+	/* the same host checks and mapping as at start-up, then into place */
+	p = map_slot(vm, &r->slot, &mirrored, e);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	if (mremap(p, r->slot.size, r->slot.size, MREMAP_MAYMOVE | MREMAP_FIXED, r->hva) ==
+	    MAP_FAILED) {
+		ret = -errno;
+		munmap(p, r->slot.size);
+		return err_set(e, "mremap into [0x%llx-0x%llx): %s", (unsigned long long)r->slot.gpa,
+			       (unsigned long long)(r->slot.gpa + r->slot.size), strerror(-ret));
+	}
+	r->unplugged = false;
+	r->host_mirrored = mirrored;
+	which[i] = true;
+	ret = prefault(vm, which, e);
+	if (!ret)
+		ret = set_slot(vm, i, r->slot.size, e);
+	if (ret) {
+		struct err ignored;
+
+		/* back to unplugged: nothing of the guest's is in there */
+		kvm_memory__unplug_slot(vm, i, &ignored);
+	}
+	return ret;
+}
+
+u64 kvm_memory__resident(struct kvm_vm *vm, unsigned int i)
+{
+	const struct ram_mapping *r = &vm->ram[i];
+	static unsigned char vec[4096];
+	u64 pages = r->slot.size / SZ_4K, done = 0, resident = 0;
+
+	if (r->unplugged)
+		return 0;
+	while (done < pages) {
+		u64 n = MIN(pages - done, (u64)sizeof(vec)), j;
+
+		if (mincore((u8 *)r->hva + done * SZ_4K, n * SZ_4K, vec))
+			return resident;
+		for (j = 0; j < n; j++)
+			resident += (vec[j] & 1) * SZ_4K;
+		done += n;
+	}
+	return resident;
 }
 
 void kvm_memory__teardown(struct kvm_vm *vm)
@@ -118,6 +234,8 @@ void *kvm_memory__hva(struct kvm_vm *vm, u64 gpa, u64 len)
 	for (i = 0; i < vm->nr_ram; i++) {
 		const struct mem_slot *s = &vm->ram[i].slot;
 
+		if (vm->ram[i].unplugged)
+			continue;
 		if (gpa >= s->gpa && gpa - s->gpa <= s->size && len <= s->size - (gpa - s->gpa))
 			return (u8 *)vm->ram[i].hva + (gpa - s->gpa);
 	}
@@ -132,6 +250,8 @@ static void *span(struct kvm_vm *vm, u64 gpa, u64 len, u64 *got)
 	for (i = 0; i < vm->nr_ram; i++) {
 		const struct mem_slot *s = &vm->ram[i].slot;
 
+		if (vm->ram[i].unplugged)
+			continue;
 		if (gpa >= s->gpa && gpa < s->gpa + s->size) {
 			*got = MIN(len, s->gpa + s->size - gpa);
 			return (u8 *)vm->ram[i].hva + (gpa - s->gpa);

@@ -223,6 +223,8 @@ int kvm_vm__create(struct kvm_vm **out, const struct vm_image *image, struct err
 	if (!ret)
 		ret = create_devices(vm, e);
 	if (!ret)
+		ret = kvm_memhp__create(vm, e);
+	if (!ret)
 		ret = kvm_vcpu__create_all(vm, e);
 	startup_mark("kvm: devices, vCPUs");
 	return ret;
@@ -412,6 +414,8 @@ int kvm_vm__run(struct kvm_vm *vm, struct err *e)
 		ret = event_loop__add(vm->loop, sig_fd, EPOLLIN, on_signal, vm, e);
 	if (!ret)
 		ret = add_console_input(vm, e);
+	if (!ret)
+		ret = kvm_memhp__start(vm, e);
 	if (!ret && vm->image->opts->api_socket) {
 		kvm_control__init(vm, &vm->control);
 		vm->api = api__listen(vm->image->opts->api_socket, vm->loop, &vm->control, e);
@@ -452,6 +456,7 @@ void kvm_vm__destroy(struct kvm_vm *vm)
 	if (vm->vcpus && vm->nr_running)
 		kvm_vcpu__stop_all(vm);
 	kvm_vcpu__destroy_all(vm);
+	kvm_memhp__destroy(vm);
 	for (i = 0; i < vm->nr_devs; i++)
 		device__destroy(&vm->devs[i]);
 	device__destroy(&vm->test_port);
