@@ -18,6 +18,7 @@
 
 #include "unit.h"
 #include "api.h"
+#include "layout.h"
 
 static char sock_path[64];
 
@@ -73,9 +74,36 @@ static int fake_cpus(void *opaque, struct json_writer *w, struct err *e)
 	return 0;
 }
 
+/* The last memory request the fake VM got; unit 9 is busy, node 7 unknown. */
+static struct unit_selector last_sel;
+static u64 last_timeout;
+
+static int fake_memory(void *opaque, const struct unit_selector *sel, u64 timeout_ms,
+		       struct json_writer *w, struct err *e)
+{
+	(void)opaque;
+	last_sel = *sel;
+	last_timeout = timeout_ms;
+	if (sel->by == SELECT_UNIT && sel->unit == 9) {
+		err_set(e, "unit 9 is unplug-requested");
+		return -EBUSY;
+	}
+	if (sel->by == SELECT_NODE && sel->node == 7) {
+		err_set(e, "node 7: no such node");
+		return -EINVAL;
+	}
+	json_object_begin(w);
+	json_key(w, "units");
+	json_array_begin(w);
+	json_u64(w, 1);
+	json_array_end(w);
+	json_object_end(w);
+	return 0;
+}
+
 static const struct vm_control fake_ctl = {
 	.engine = "fake", .stop = fake_stop, .cont = fake_cont, .paused = fake_paused,
-	.quit = fake_quit, .query_cpus = fake_cpus,
+	.quit = fake_quit, .query_cpus = fake_cpus, .memory_unplug = fake_memory,
 };
 
 /* ---- the client side, in its own thread ---- */
@@ -173,6 +201,39 @@ static void *client(void *arg)
 	EXPECT(fd, "{\"execute\": \"stop\", \"id\": [1]}\n", "id: expected a string or an integer");
 	EXPECT(fd, "{\"execute\": \"query-status\"} {}\n", "bad-request");
 	EXPECT(fd, "{\"execute\": \"x-test-port\"}\n", "\"class\": \"unavailable\"");
+	/* memory requests: exactly one selector, checked before the VM sees it */
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"node\": 2}}\n",
+	       "{\"return\": {\"units\": [1]}}");
+	CHECK(last_sel.by == SELECT_NODE && last_sel.node == 2 && last_timeout == 0, "node=2");
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"start\": \"0x80000000\", \"size\": \"128M\", \"timeout-ms\": 500}}\n",
+	       "\"units\": [1]");
+	CHECK(last_sel.by == SELECT_RANGE && last_sel.start == 0x80000000ULL &&
+	      last_sel.size == 128ULL << 20 && last_timeout == 500, "range as strings");
+	last_sel.by = SELECT_NODE;
+	last_sel.node = 1234;
+	EXPECT(fd, "{\"execute\": \"memory-unplug\"}\n", "name the memory by one of node=N");
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"node\": 1, \"unit\": 2}}\n",
+	       "\"class\": \"bad-argument\"");
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"start\": 0}}\n",
+	       "a range needs both start= and size=");
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"node\": \"two\"}}\n",
+	       "arguments.node: expected an unsigned integer");
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"start\": 0, \"size\": \"12Q\"}}\n",
+	       "size=12Q:");
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"unit\": 1, \"timeout-ms\": 0}}\n",
+	       "timeout-ms=0: from 1 to 86400000");
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"unit\": 1, \"force\": true}}\n",
+	       "\"class\": \"bad-argument\"");
+	CHECK(last_sel.by == SELECT_NODE && last_sel.node == 1234, "bad requests never reach the VM");
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"unit\": 9}}\n",
+	       "{\"error\": {\"class\": \"wrong-state\", \"desc\": \"unit 9 is unplug-requested\"}}");
+	EXPECT(fd, "{\"execute\": \"memory-unplug\", \"arguments\": {\"node\": 7}}\n",
+	       "{\"error\": {\"class\": \"bad-argument\", \"desc\": \"node 7: no such node\"}}");
+	/* what the fake engine has not got */
+	EXPECT(fd, "{\"execute\": \"memory-plug\", \"arguments\": {\"node\": 2}}\n",
+	       "\"class\": \"unavailable\", \"desc\": \"the fake engine cannot hot-(un)plug memory\"");
+	EXPECT(fd, "{\"execute\": \"query-memory\"}\n", "\"class\": \"unavailable\"");
+	EXPECT(fd, "{\"execute\": \"query-placement\"}\n", "\"class\": \"unavailable\"");
 	/* blank lines are no requests; CRLF is a line end */
 	EXPECT(fd, "\n\r\n{\"execute\": \"query-status\"}\r\n", "\"running\"");
 	/* an oversized request: refused, skipped, and the next one works */
@@ -200,18 +261,20 @@ static void *client(void *arg)
 		char *args[] = { "unused=1" };
 		struct err e = { "" };
 		FILE *f = fmemopen(text, sizeof(text), "w");
+		const struct api_ctl_opts text_opts = { .timeout_ms = 5000 };
+		const struct api_ctl_opts json_opts = { .raw = true, .timeout_ms = 5000 };
 
-		CHECK(api__ctl(sock_path, "stop", 0, NULL, false, 5000, f, &e) == 0, "stop: %s", e.msg);
-		CHECK(api__ctl(sock_path, "query-status", 0, NULL, false, 5000, f, &e) == 0, "%s", e.msg);
-		CHECK(api__ctl(sock_path, "cont", 0, NULL, true, 5000, f, &e) == 0, "cont: %s", e.msg);
-		CHECK(api__ctl(sock_path, "cont", 1, args, true, 5000, f, &e) != 0 &&
+		CHECK(api__ctl(sock_path, "stop", 0, NULL, &text_opts, f, &e) == 0, "stop: %s", e.msg);
+		CHECK(api__ctl(sock_path, "query-status", 0, NULL, &text_opts, f, &e) == 0, "%s", e.msg);
+		CHECK(api__ctl(sock_path, "cont", 0, NULL, &json_opts, f, &e) == 0, "cont: %s", e.msg);
+		CHECK(api__ctl(sock_path, "cont", 1, args, &json_opts, f, &e) != 0 &&
 		      strstr(e.msg, "cont: bad-argument:"), "%s", e.msg);
-		CHECK(api__ctl(sock_path, "nope", 0, NULL, false, 5000, f, &e) != 0 &&
+		CHECK(api__ctl(sock_path, "nope", 0, NULL, &text_opts, f, &e) != 0 &&
 		      strstr(e.msg, "nope: unknown-command: nope: no such command"), "%s", e.msg);
 		fclose(f);
 		CHECK(strstr(text, "status: paused\nengine: fake\n") &&
 		      strstr(text, "{\"return\": {}, \"id\": 1}\n"), "%s", text);
-		CHECK(api__ctl("/nonexistent/sock", "stop", 0, NULL, false, 5000, stdout, &e) != 0 &&
+		CHECK(api__ctl("/nonexistent/sock", "stop", 0, NULL, &text_opts, stdout, &e) != 0 &&
 		      strstr(e.msg, "is mirrorvm running with --api-socket"), "%s", e.msg);
 	}
 	/* at most API_MAX_CLIENTS at once; the next is told and closed */

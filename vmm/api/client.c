@@ -5,6 +5,7 @@
  * --json, as the JSON line it was).
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +21,23 @@
 
 static void ctl_usage(FILE *out)
 {
-	fputs("usage: mirrorvm ctl [--json] [--timeout SECONDS] SOCKET COMMAND [KEY=VALUE...]\n"
+	fputs("usage: mirrorvm ctl [--json] [--wait] [--timeout SECONDS] SOCKET COMMAND [KEY=VALUE...]\n"
 	      "\n"
 	      "Sends COMMAND with its arguments to the control socket of a mirrorvm\n"
 	      "started with --api-socket SOCKET and prints the reply.  A VALUE that is a\n"
 	      "number (decimal or 0x hex) or true/false is sent as one, anything else as\n"
 	      "a string.  \"mirrorvm ctl SOCKET query-commands\" lists the commands;\n"
-	      "mirrorvm(1) documents them.  Exit status: 0 on success, 1 when the\n"
-	      "command failed or the socket could not be reached.\n", out);
+	      "mirrorvm(1) documents them.\n"
+	      "\n"
+	      "  --json      print the reply (and events) as the JSON lines they were\n"
+	      "  --wait      memory-unplug, memory-plug: wait until every unit is done,\n"
+	      "              printing the events about them\n"
+	      "  --timeout   seconds to wait (default 30, with --wait: as long as the\n"
+	      "              server's timeout-ms lets the operation run)\n"
+	      "\n"
+	      "Exit status: 0 on success; 1 when the command or a unit's operation\n"
+	      "failed or the socket could not be reached; 2 when an operation timed out\n"
+	      "on the server (the guest may still complete it).\n", out);
 }
 
 static long long now_ms(void)
@@ -44,14 +54,19 @@ static int read_line(int fd, char *buf, size_t cap, size_t *have, long long dead
 	for (;;) {
 		char *nl = memchr(buf, '\n', *have);
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = -1;	/* LLONG_MAX: no deadline */
 		ssize_t n;
 
 		if (nl)
 			return 0;
 		if (*have + 1 >= cap)
 			return -EMSGSIZE;
-		if (left <= 0 || poll(&p, 1, (int)left) == 0)
+		if (deadline != LLONG_MAX) {
+			left = deadline - now_ms();
+			if (left <= 0)
+				return -ETIMEDOUT;
+		}
+		if (poll(&p, 1, (int)MIN(left, (long long)INT_MAX)) == 0)
 			return -ETIMEDOUT;
 		n = recv(fd, buf + *have, cap - 1 - *have, 0);
 		if (n < 0 && errno == EINTR)
@@ -140,16 +155,120 @@ static void print_value(FILE *out, const struct json_value *v, int depth)
 	}
 }
 
-int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
-	     int timeout_ms, FILE *out, struct err *e)
+/* What --wait has learned of each unit of the request. */
+enum unit_outcome { UNIT_WAITING, UNIT_DONE, UNIT_FAILED, UNIT_TIMED_OUT, UNIT_IGNORED };
+
+struct ctl_wait {
+	const char *cmd;
+	enum unit_outcome unit[1024];	/* more than any layout's MAX_UNITS */
+	unsigned int waiting;
+	bool failed, timed_out;
+	char first_failure[400];
+};
+
+static u64 member_u64(const struct json_value *obj, const char *key)
+{
+	u64 v = 0;
+
+	json_get_u64(obj, key, &v, NULL);
+	return v;
+}
+
+static const char *member_str(const struct json_value *obj, const char *key)
+{
+	const char *v = "?";
+
+	json_get_string(obj, key, &v, NULL);
+	return v;
+}
+
+/* The "units" of a memory-unplug/memory-plug reply become what we wait for. */
+static void wait_begin(struct ctl_wait *wt, const struct json_value *ret)
+{
+	const struct json_value *units, *u;
+	u64 i;
+
+	for (i = 0; i < ARRAY_SIZE(wt->unit); i++)
+		wt->unit[i] = UNIT_IGNORED;
+	if (json_get_array(ret, "units", &units, NULL))
+		return;
+	json_for_each(u, units) {
+		if (!json_as_u64(u, &i, NULL) && i < ARRAY_SIZE(wt->unit) &&
+		    wt->unit[i] == UNIT_IGNORED) {
+			wt->unit[i] = UNIT_WAITING;
+			wt->waiting++;
+		}
+	}
+}
+
+/* One event while waiting: printed when it is about our units. */
+static void wait_event(struct ctl_wait *wt, const char *name, const struct json_value *data,
+		       const char *line, size_t len, bool raw, FILE *out)
+{
+	bool unplug = !strcmp(wt->cmd, "memory-unplug");
+	u64 unit = member_u64(data, "unit");
+	enum unit_outcome to = UNIT_WAITING;
+	char what[64], sz[32];
+
+	if (!data || unit >= ARRAY_SIZE(wt->unit) || wt->unit[unit] != UNIT_WAITING)
+		return;
+	snprintf(what, sizeof(what), "unit %llu (node %llu, 0x%llx-0x%llx)",
+		 (unsigned long long)unit, (unsigned long long)member_u64(data, "node"),
+		 (unsigned long long)member_u64(data, "start"),
+		 (unsigned long long)(member_u64(data, "start") + member_u64(data, "size")));
+	if (raw)
+		fprintf(out, "%.*s\n", (int)len, line);
+	if (!strcmp(name, "ACPI_DEVICE_OST")) {
+		if (!raw)
+			fprintf(out, "%s: guest _OST(0x%llx, 0x%llx)\n", what,
+				(unsigned long long)member_u64(data, "event"),
+				(unsigned long long)member_u64(data, "status"));
+	} else if (!strcmp(name, unplug ? "MEMORY_UNIT_UNPLUGGED" : "MEMORY_UNIT_PLUGGED")) {
+		to = UNIT_DONE;
+		if (!raw && unplug)
+			fprintf(out, "%s: unplugged in %llu ms (ejected after %llu ms), %s of host memory released\n",
+				what, (unsigned long long)member_u64(data, "ms"),
+				(unsigned long long)member_u64(data, "ejected_ms"),
+				fmt_size(member_u64(data, "freed_bytes"), sz));
+		else if (!raw)
+			fprintf(out, "%s: plugged in %llu ms\n", what,
+				(unsigned long long)member_u64(data, "ms"));
+	} else if (!strcmp(name, "MEMORY_OP_FAILED") &&
+		   !strcmp(member_str(data, "op"), unplug ? "unplug" : "plug")) {
+		to = UNIT_FAILED;
+		if (!raw)
+			fprintf(out, "%s: %s failed: %s: %s\n", what, member_str(data, "op"),
+				member_str(data, "reason"), member_str(data, "desc"));
+		if (!wt->failed)
+			snprintf(wt->first_failure, sizeof(wt->first_failure), "%s: %s: %s", what,
+				 member_str(data, "reason"), member_str(data, "desc"));
+		wt->failed = true;
+	} else if (!strcmp(name, "MEMORY_OP_TIMEOUT")) {
+		to = UNIT_TIMED_OUT;
+		if (!raw)
+			fprintf(out, "%s: %s not done after %llu ms (%s; the guest may still complete it)\n",
+				what, member_str(data, "op"), (unsigned long long)member_u64(data, "ms"),
+				member_str(data, "state"));
+		wt->timed_out = true;
+	}
+	if (to != UNIT_WAITING) {
+		wt->unit[unit] = to;
+		wt->waiting--;
+	}
+}
+
+int api__ctl(const char *path, const char *cmd, int argc, char **argv,
+	     const struct api_ctl_opts *opts, FILE *out, struct err *e)
 {
 	static const struct json_limits lim = {
 		.max_bytes = 16 << 20, .max_depth = 32, .max_nodes = 1 << 20,
 	};
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : LLONG_MAX;
 	size_t have = 0, cap = 16 << 20;
-	const struct json_value *ret, *err, *id;
+	const struct json_value *ret, *err;
+	struct ctl_wait *wt = NULL;
+	bool replied = false;
 	struct json_writer w;
 	struct json_doc *doc;
 	char *buf = NULL;
@@ -157,6 +276,8 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return err_set(e, "%s: socket path too long", path);
+	if (opts->wait && strcmp(cmd, "memory-unplug") && strcmp(cmd, "memory-plug"))
+		return err_set(e, "--wait: only memory-unplug and memory-plug have an outcome to wait for");
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	json_writer_init(&w, 0);
 	json_object_begin(&w);
@@ -174,9 +295,11 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
 	if (rc)
 		goto out;
 	buf = malloc(cap);
+	if (opts->wait)
+		wt = calloc(1, sizeof(*wt));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (!buf || fd < 0) {
-		rc = err_set(e, "%s", buf ? strerror(errno) : "out of memory");
+	if (!buf || fd < 0 || (opts->wait && !wt)) {
+		rc = err_set(e, "%s", fd < 0 ? strerror(errno) : "out of memory");
 		goto out;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -196,6 +319,7 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
 			rc = -errno;
 	}
 	while (!rc) {
+		const struct json_value *ev, *data;
 		size_t len;
 
 		rc = read_line(fd, buf, cap, &have, deadline);
@@ -208,13 +332,24 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
 		}
 		ret = json_get(json_root(doc), "return");
 		err = json_get(json_root(doc), "error");
-		id = json_get(json_root(doc), "id");
-		if (!ret && !err) {		/* an event: not ours */
+		ev = json_get(json_root(doc), "event");
+		if (!ret && !err) {
+			/* an event: before the reply not ours, after it maybe */
+			if (replied && ev && ev->type == JSON_STRING &&
+			    !json_get_object(json_root(doc), "data", &data, NULL))
+				wait_event(wt, ev->u.str.s, data, buf, len, opts->raw, out);
+			json_doc_free(doc);
+			shift_line(buf, &have);
+			if (replied && !wt->waiting)
+				break;
+			continue;
+		}
+		if (replied) {		/* no second reply to one request */
 			json_doc_free(doc);
 			shift_line(buf, &have);
 			continue;
 		}
-		if (raw)
+		if (opts->raw)
 			fprintf(out, "%.*s\n", (int)len, buf);
 		if (err) {
 			const char *cls = "?", *desc = "?";
@@ -222,15 +357,28 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
 			json_get_string(err, "class", &cls, NULL);
 			json_get_string(err, "desc", &desc, NULL);
 			rc = err_set(e, "%s: %s: %s", cmd, cls, desc);
-		} else if (!raw) {
+		} else if (!opts->raw) {
 			print_value(out, ret, -1);
 		}
-		(void)id;
+		if (!err && wt) {
+			wt->cmd = cmd;
+			wait_begin(wt, ret);
+			replied = wt->waiting > 0;
+			fflush(out);
+		}
 		json_doc_free(doc);
-		break;
+		shift_line(buf, &have);
+		if (!replied)
+			break;
 	}
-	if (rc == -ETIMEDOUT)
-		err_set(e, "%s: no reply within %d s", path, timeout_ms / 1000);
+	if (!rc && wt && wt->failed)
+		rc = err_set(e, "%s: %s", cmd, wt->first_failure);
+	else if (!rc && wt && wt->timed_out) {
+		err_set(e, "%s: timed out on the server; the guest may still complete it", cmd);
+		rc = -ETIME;
+	} else if (rc == -ETIMEDOUT)
+		err_set(e, "%s: no %s within %d s", path, replied ? "outcome" : "reply",
+			opts->timeout_ms / 1000);
 	else if (rc == -ECONNRESET)
 		err_set(e, "%s: mirrorvm closed the connection", path);
 	else if (rc && rc != -EINVAL && rc != -EPROTO)
@@ -239,19 +387,24 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
+	free(wt);
 	json_writer_free(&w);
 	return rc;
 }
 
 int cmd_ctl(int argc, char **argv)
 {
-	int timeout_ms = CTL_DEFAULT_TIMEOUT_MS, i = 1;
+	struct api_ctl_opts opts = { .timeout_ms = -1 };
+	char *pos[256];
 	struct err e = { "" };
-	bool raw = false;
+	int i, n = 0, ret;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
+	/* flags anywhere: "ctl SOCK memory-unplug node=2 --wait" reads naturally */
+	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
-			raw = true;
+			opts.raw = true;
+		} else if (!strcmp(argv[i], "--wait")) {
+			opts.wait = true;
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			char *end;
 			long s = strtol(argv[++i], &end, 10);
@@ -261,24 +414,33 @@ int cmd_ctl(int argc, char **argv)
 					argv[i]);
 				return 1;
 			}
-			timeout_ms = s * 1000;
+			opts.timeout_ms = s * 1000;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			ctl_usage(stdout);
 			return 0;
-		} else {
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			fprintf(stderr, "mirrorvm: ctl: %s: unknown flag\n", argv[i]);
 			ctl_usage(stderr);
 			return 1;
+		} else if (n < (int)ARRAY_SIZE(pos)) {
+			pos[n++] = argv[i];
+		} else {
+			fprintf(stderr, "mirrorvm: ctl: more than %zu arguments\n", ARRAY_SIZE(pos));
+			return 1;
 		}
 	}
-	if (argc - i < 2) {
+	if (n < 2) {
 		ctl_usage(stderr);
 		return 1;
 	}
-	if (api__ctl(argv[i], argv[i + 1], argc - i - 2, argv + i + 2, raw, timeout_ms, stdout,
-		     &e)) {
+	/* --wait waits as long as the server lets the operation run */
+	if (opts.timeout_ms < 0)
+		opts.timeout_ms = opts.wait ? 0 : CTL_DEFAULT_TIMEOUT_MS;
+	ret = api__ctl(pos[0], pos[1], n - 2, pos + 2, &opts, stdout, &e);
+	if (ret) {
+		fflush(stdout);
 		fprintf(stderr, "mirrorvm: ctl: %s\n", e.msg);
-		return 1;
+		return ret == -ETIME ? 2 : 1;
 	}
 	return fflush(stdout) ? 1 : 0;
 }

@@ -4,9 +4,11 @@
  * that writes the "return" value, and a line of help (query-commands).
  * Handlers reach the VM only through struct vm_control.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "api-internal.h"
+#include "layout.h"
 
 static enum api_error_class cmd_query_status(const struct api_request *req,
 					     struct json_writer *w, struct err *e)
@@ -88,8 +90,123 @@ static enum api_error_class cmd_test_port(const struct api_request *req, struct 
 	return req->ctl->test_port(req->ctl->vm, w, e) ? API_ERR_FAILED : API_OK;
 }
 
+/* -errno of a vm_control method as an error class. */
+static enum api_error_class errno_class(int ret)
+{
+	switch (ret) {
+	case 0:
+		return API_OK;
+	case -EINVAL:
+		return API_ERR_BAD_ARGUMENT;
+	case -EBUSY:
+		return API_ERR_WRONG_STATE;
+	case -ENODEV:
+		return API_ERR_UNAVAILABLE;
+	default:
+		return API_ERR_FAILED;
+	}
+}
+
+/* An address or a size: a number, or a string such as "0x80000000" or "128M". */
+static int get_size(const struct json_value *args, const char *key, u64 *v, struct err *e)
+{
+	const struct json_value *m = json_get(args, key);
+	struct err sub;
+
+	if (!m || m->type != JSON_STRING)
+		return json_get_u64(args, key, v, e);
+	if (parse_size(m->u.str.s, v, &sub))
+		return err_set(e, "%s=%s: %s", key, m->u.str.s, sub.msg);
+	return 0;
+}
+
+/* node=N | unit=N | start=ADDR,size=SIZE, and timeout-ms=MS */
+static int get_selector(const struct json_value *args, struct unit_selector *sel,
+			u64 *timeout_ms, struct err *e)
+{
+	bool node = json_get(args, "node"), unit = json_get(args, "unit");
+	bool start = json_get(args, "start"), size = json_get(args, "size");
+	int ret;
+
+	*timeout_ms = 0;
+	if (node + unit + (start || size) != 1)
+		return err_set(e, "name the memory by one of node=N, unit=N, or start=ADDR and size=SIZE (query-memory lists the units)");
+	if (start != size)
+		return err_set(e, "a range needs both start= and size=");
+	if (node) {
+		sel->by = SELECT_NODE;
+		ret = json_get_u64(args, "node", &sel->node, e);
+	} else if (unit) {
+		sel->by = SELECT_UNIT;
+		ret = json_get_u64(args, "unit", &sel->unit, e);
+	} else {
+		sel->by = SELECT_RANGE;
+		ret = get_size(args, "start", &sel->start, e);
+		if (!ret)
+			ret = get_size(args, "size", &sel->size, e);
+	}
+	if (!ret && json_get(args, "timeout-ms")) {
+		ret = json_get_u64(args, "timeout-ms", timeout_ms, e);
+		if (!ret && (!*timeout_ms || *timeout_ms > 24ULL * 3600 * 1000))
+			ret = err_set(e, "timeout-ms=%llu: from 1 to 86400000 (a day)",
+				      (unsigned long long)*timeout_ms);
+	}
+	return ret;
+}
+
+static enum api_error_class cmd_memory_op(const struct api_request *req, struct json_writer *w,
+					  struct err *e, bool unplug)
+{
+	int (*op)(void *, const struct unit_selector *, u64, struct json_writer *, struct err *) =
+		unplug ? req->ctl->memory_unplug : req->ctl->memory_plug;
+	struct unit_selector sel;
+	u64 timeout_ms;
+
+	if (!op) {
+		err_set(e, "the %s engine cannot hot-(un)plug memory", req->ctl->engine);
+		return API_ERR_UNAVAILABLE;
+	}
+	if (get_selector(req->args, &sel, &timeout_ms, e))
+		return API_ERR_BAD_ARGUMENT;
+	return errno_class(op(req->ctl->vm, &sel, timeout_ms, w, e));
+}
+
+static enum api_error_class cmd_memory_unplug(const struct api_request *req,
+					      struct json_writer *w, struct err *e)
+{
+	return cmd_memory_op(req, w, e, true);
+}
+
+static enum api_error_class cmd_memory_plug(const struct api_request *req,
+					    struct json_writer *w, struct err *e)
+{
+	return cmd_memory_op(req, w, e, false);
+}
+
+static enum api_error_class cmd_query_memory(const struct api_request *req,
+					     struct json_writer *w, struct err *e)
+{
+	if (!req->ctl->query_memory) {
+		err_set(e, "the %s engine cannot hot-(un)plug memory", req->ctl->engine);
+		return API_ERR_UNAVAILABLE;
+	}
+	return errno_class(req->ctl->query_memory(req->ctl->vm, w, e));
+}
+
+static enum api_error_class cmd_query_placement(const struct api_request *req,
+						struct json_writer *w, struct err *e)
+{
+	if (!req->ctl->query_placement) {
+		err_set(e, "the %s engine cannot measure where guest memory lies", req->ctl->engine);
+		return API_ERR_UNAVAILABLE;
+	}
+	return errno_class(req->ctl->query_placement(req->ctl->vm, w, e));
+}
+
 static enum api_error_class cmd_query_commands(const struct api_request *req,
 					       struct json_writer *w, struct err *e);
+
+static const char *const memory_args[] = { "node", "unit", "start", "size", "timeout-ms", NULL };
 
 static const struct api_command commands[] = {
 	{ "query-status", NULL, cmd_query_status, "whether the guest runs or is paused" },
@@ -98,6 +215,14 @@ static const struct api_command commands[] = {
 	{ "quit", NULL, cmd_quit, "end the VM now (mirrorvm exits 0)" },
 	{ "query-cpus", NULL, cmd_query_cpus, "each vCPU's registers, while paused" },
 	{ "query-commands", NULL, cmd_query_commands, "this list" },
+	{ "query-memory", NULL, cmd_query_memory,
+	  "each unplug unit: node, range, state, the guest's last _OST, host backing and resident bytes" },
+	{ "memory-unplug", memory_args, cmd_memory_unplug,
+	  "take the units of node=N, unit=N or start=,size= from the guest; events say how it ends" },
+	{ "memory-plug", memory_args, cmd_memory_plug,
+	  "give unplugged units back to the guest; events say how it ends" },
+	{ "query-placement", NULL, cmd_query_placement,
+	  "where guest memory lies on the host now (the placement report)" },
 	{ "x-test-port", NULL, cmd_test_port, "test hook: the test port's counters" },
 };
 

@@ -26,6 +26,8 @@
 /* Clients served at once; more are told so and closed. */
 #define API_MAX_CLIENTS		16
 
+struct unit_selector;
+
 /* What the control socket may do to the running VM (the engine's side). */
 struct vm_control {
 	const char *engine;
@@ -39,6 +41,20 @@ struct vm_control {
 	int (*query_cpus)(void *vm, struct json_writer *w, struct err *e);
 	/* Test hook (MIRRORVM_TEST_DEVICES=1): the test port's counters. */
 	int (*test_port)(void *vm, struct json_writer *w, struct err *e);
+	/*
+	 * Memory hot-(un)plug of the unplug units.  The requests return at
+	 * once, writing the units they started on into @w; completion comes
+	 * as events.  0, or -EINVAL (bad selector), -EBUSY (a unit is not in
+	 * the state the request needs), -ENODEV (no units), -EIO (the host
+	 * failed), with @e set.
+	 */
+	int (*query_memory)(void *vm, struct json_writer *w, struct err *e);
+	int (*memory_unplug)(void *vm, const struct unit_selector *sel, u64 timeout_ms,
+			     struct json_writer *w, struct err *e);
+	int (*memory_plug)(void *vm, const struct unit_selector *sel, u64 timeout_ms,
+			   struct json_writer *w, struct err *e);
+	/* The placement report (host.h) of guest memory as it is now. */
+	int (*query_placement)(void *vm, struct json_writer *w, struct err *e);
 	void *vm;
 };
 
@@ -62,12 +78,22 @@ void api__event(struct api_server *s, const char *name,
 
 /* "mirrorvm ctl": the client (api/client.c). */
 int cmd_ctl(int argc, char **argv);
+struct api_ctl_opts {
+	bool raw;		/* print JSON lines as they came, not text */
+	/*
+	 * memory-unplug, memory-plug: after the reply, wait for each unit's
+	 * outcome event and print the events about them.
+	 */
+	bool wait;
+	int timeout_ms;		/* for the reply (and with @wait the outcome); 0: none */
+};
 /*
  * One request (@cmd with KEY=VALUE @argv) to the socket at @path; its
- * reply on @out, as JSON with @raw, else as text.  0, or -errno with @e
- * set (the server's error class and description when it refused).
+ * reply on @out.  0; -errno with @e set (the server's error class and
+ * description when it refused, a unit's failure with @wait); -ETIME when
+ * a unit's operation timed out on the server (@wait).
  */
-int api__ctl(const char *path, const char *cmd, int argc, char **argv, bool raw,
-	     int timeout_ms, FILE *out, struct err *e);
+int api__ctl(const char *path, const char *cmd, int argc, char **argv,
+	     const struct api_ctl_opts *opts, FILE *out, struct err *e);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What the control socket may do to a KVM engine VM (struct vm_control):
- * pause and resume it, end it, read its vCPUs' registers while paused.
+ * pause and resume it, end it, read its vCPUs' registers while paused,
+ * unplug and plug its memory (memhp.c), report where its memory lies.
  */
 #include <errno.h>
 #include <string.h>
@@ -69,6 +70,30 @@ static int ctl_test_port(void *opaque, struct json_writer *w, struct err *e)
 	return test_port__query(&vm->test_port, w);
 }
 
+static int ctl_query_memory(void *opaque, struct json_writer *w, struct err *e)
+{
+	return kvm_memhp__query(opaque, w, e);
+}
+
+static int ctl_memory_unplug(void *opaque, const struct unit_selector *sel, u64 timeout_ms,
+			     struct json_writer *w, struct err *e)
+{
+	return kvm_memhp__unplug(opaque, sel, timeout_ms, w, e);
+}
+
+static int ctl_memory_plug(void *opaque, const struct unit_selector *sel, u64 timeout_ms,
+			   struct json_writer *w, struct err *e)
+{
+	return kvm_memhp__plug(opaque, sel, timeout_ms, w, e);
+}
+
+static int ctl_query_placement(void *opaque, struct json_writer *w, struct err *e)
+{
+	struct kvm_vm *vm = opaque;
+
+	return placement__json(vm->image->lay, &vm->image->plan->hm, vm->ram, vm->nr_ram, w, e);
+}
+
 void kvm_control__init(struct kvm_vm *vm, struct vm_control *ctl)
 {
 	*ctl = (struct vm_control){
@@ -79,6 +104,10 @@ void kvm_control__init(struct kvm_vm *vm, struct vm_control *ctl)
 		.quit = ctl_quit,
 		.query_cpus = ctl_query_cpus,
 		.test_port = vm->test_port.desc ? ctl_test_port : NULL,
+		.query_memory = ctl_query_memory,
+		.memory_unplug = ctl_memory_unplug,
+		.memory_plug = ctl_memory_plug,
+		.query_placement = ctl_query_placement,
 		.vm = vm,
 	};
 }
