@@ -60,6 +60,7 @@ class Model:
                           for n in lay["nodes"] for r in n["ram"])
         self.ram_end = lay["ram_end"]
         self.reliable = [(r["start"], r["start"] + r["size"]) for r in lay["reliable"]]
+        self.units = lay["units"]
         self._block_size = lay["block_size"]
 
     def node_ranges(self, nid):
@@ -212,14 +213,25 @@ def test_movable_node(g):
                 "mvm.exec=ls,/sys/bus/platform/drivers/acpi-ged"):
         return
     # The firmware has a memory device per unplug unit (one memory block by
-    # default), but nothing answers their registers under the QEMU engine:
-    # Linux lists each with _STA 0 and binds no memory block to it.
-    units = sum(n["size"] for n in m.nodes if n["hotplug"]) // m.block_size()
-    devs = g.records("MEMDEV")
-    report(len(devs) == units and all(d["status"] == "0" and d["blocks"] == "0" for d in devs)
-           and sorted(int(d["uid"]) for d in devs) == list(range(units)),
-           f"{name}: {units} ACPI memory devices, none present under the qemu engine",
-           f"{devs[:3]} {g.records('MEMDEVS')}")
+    # default).  Nothing answers their registers under the QEMU engine:
+    # Linux lists each with _STA 0 and binds no memory block to it.  Under
+    # the KVM engine each is present (_STA 0xF) and acpi_memhotplug binds
+    # exactly the unit's boot memory blocks to it.
+    devs = {int(d["uid"]): d for d in g.records("MEMDEV")}
+    bs = m.block_size()
+    if getattr(g, "engine", "qemu") == "qemu":
+        report(len(devs) == len(m.units) and sorted(devs) == [u["id"] for u in m.units]
+               and all(d["status"] == "0" and d["blocks"] == "0" for d in devs.values()),
+               f"{name}: {len(m.units)} ACPI memory devices, none present under the qemu engine",
+               f"{list(devs.values())[:3]} {g.records('MEMDEVS')}")
+    else:
+        bad = [(u["id"], devs.get(u["id"])) for u in m.units
+               if devs.get(u["id"], {}).get("status") != "15"
+               or int(devs[u["id"]]["blocks"]) != u["size"] // bs
+               or int(devs[u["id"]]["first"]) != u["gpa"] // bs]
+        report(len(devs) == len(m.units) and not bad,
+               f"{name}: {len(m.units)} ACPI memory devices present, each bound to its unit's memory blocks",
+               f"{bad[:3]} {g.records('MEMDEVS')}")
     # hotplug nodes come with a Generic Event Device; Linux's GED driver binds
     report(any("ACPI0013:00" in l for l in g.lines) and "EXEC status=0" in g.lines,
            f"{name}: Linux's GED driver binds the Generic Event Device",

@@ -6,6 +6,8 @@
 #   mvm.garbage=N   /bin/mvm-garbage: junk on unemulated ports and MMIO, then
 #                   status N through port 0x602
 #   mvm.heartbeat=N HEARTBEAT 1 .. HEARTBEAT N, one every 0.2 s (pause tests)
+#   mvm.unplug=MODE the guest's half of a memory hot-unplug trial
+#                   (/bin/unplug-guest.sh, tests/nested/unplug-guest.sh)
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	mvm.fwhash=*)
@@ -20,6 +22,9 @@ for arg in $(cat /proc/cmdline); do
 		;;
 	mvm.garbage=*)
 		/bin/mvm-garbage "${arg#mvm.garbage=}"
+		;;
+	mvm.unplug=*)
+		/bin/unplug-guest.sh "${arg#mvm.unplug=}"
 		;;
 	mvm.heartbeat=*)
 		i=1

@@ -324,6 +324,8 @@ class Recorder:
 
 class Replay(gt.Guest):
     """guest_tests.Guest whose guests already ran in L2 under the KVM engine."""
+    engine = "kvm"
+
     def __init__(self, cases):
         super().__init__("mirrorvm-kvm-in-L1", "bzImage", "initrd")
         self.cases = cases
@@ -380,15 +382,92 @@ def nested_cases(trials):
     return cases
 
 
-def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny):
+# Memory hot-unplug trials (unplug-test.sh in L1, unplug-guest.sh in L2):
+# (tag, guest mode, nodes the host plugs back, extra kernel parameters, flags).
+# Each hotplug node is one 128M unit; prefault=on makes every unit fully
+# resident before its unplug, so the host's drop is measured against the
+# whole unit.
+UNPLUG_NODES = ["--node", "id=1,size=128M,hotplug=on,prefault=on",
+                "--node", "id=2,size=128M,hotplug=on,backing=memfd,prefault=on",
+                "--node", "id=3,size=128M,hotplug=on,backing=hugetlb2m,prefault=on"]
+# (tag, guest mode, nodes the host plugs back, the range their units make
+# up, extra kernel parameters, flags).  Node 0 is 768M, so nodes 1-3 are
+# [0x30000000, 0x48000000).
+UNPLUG_CASES = [
+    # node 0 prefaulted too: what the guest migrates there must not move
+    # mirrorvm's resident memory, so that its drop is the unit's alone
+    ("cycles", "cycles:5:1,2,3", "1 2 3", "start=0x30000000 size=384M", "movable_node",
+     ["--cpus", "2", "--node", "id=0,size=768M,cpus=0-1,prefault=on"] + UNPLUG_NODES),
+    ("kcmirror", "cycles:1:1:poke", "1", "", "kernelcore=mirror movable_node",
+     ["--cpus", "2", "--node", "id=0,size=768M,cpus=0-1", "--mirror", "256M@0x10000000",
+      "--node", "id=1,size=128M,hotplug=on,prefault=on"]),
+    ("refuse", "refuse:1", "1", "", "",
+     ["--cpus", "2", "--node", "id=0,size=768M,cpus=0-1", "--node", "id=1,size=128M,hotplug=on,prefault=on"]),
+]
+
+
+def selftest_script(work):
+    """Linux's mem-on-off-test.sh from the installed linux-source, or None."""
+    tar = "/usr/src/linux-source-6.12.tar.xz"
+    member = "linux-source-6.12/tools/testing/selftests/memory-hotplug/mem-on-off-test.sh"
+    if not os.path.exists(tar):
+        return None
+    if subprocess.run(["tar", "-xJf", tar, "-C", work, member], capture_output=True).returncode:
+        return None
+    return os.path.join(work, member)
+
+
+def unxz_module(kdir, name, work):
+    for root, _, files in os.walk(os.path.join(kdir, "lib", "modules")):
+        for f in files:
+            if f in (name, name + ".xz"):
+                out = os.path.join(work, name)
+                with open(out, "wb") as o:
+                    if f.endswith(".xz"):
+                        subprocess.run(["xz", "-dc", os.path.join(root, f)], stdout=o, check=True)
+                    else:
+                        shutil.copyfileobj(open(os.path.join(root, f), "rb"), o)
+                return out
+    return None
+
+
+def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny, unplug_cases=()):
     l2 = os.path.join(work, "l2.cpio.gz")
     garbage = os.path.join(work, "mvm-garbage")
-    subprocess.run(["gcc", "-static", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", garbage,
-                    os.path.join(HERE, "mvm-garbage.c")], check=True)
+    memload = os.path.join(work, "mvm-memload")
+    for src, out in ((os.path.join(HERE, "mvm-garbage.c"), garbage),
+                     (os.path.join(TOP, "tests", "guest", "mvm-memload.c"), memload)):
+        subprocess.run(["gcc", "-static", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", out, src],
+                       check=True)
+    extra = []
+    selftest = selftest_script(work)
+    if selftest:
+        extra += ["--add", selftest + ":/bin/mem-on-off-test.sh"]
+    # mem-on-off-test.sh's error injection part loads its module with modprobe
+    modprobe = os.path.join(work, "modprobe")
+    with open(modprobe, "w") as f:
+        f.write("#!/bin/busybox sh\n# modprobe [-q] [-r] NAME [ARGS] for mem-on-off-test.sh\n"
+                "[ \"$1\" = -q ] && shift\n"
+                "if [ \"$1\" = -r ]; then rmmod \"$2\" 2>/dev/null; exit 0; fi\n"
+                "m=$1; shift\n"
+                "[ \"$m\" = memory-notifier-error-inject ] && insmod /lib/modules/extra/notifier-error-inject.ko 2>/dev/null\n"
+                "insmod /lib/modules/extra/$m.ko \"$@\"\n")
+    os.chmod(modprobe, 0o755)
+    extra += ["--add", modprobe + ":/sbin/modprobe"]
+    for m in ("notifier-error-inject.ko", "memory-notifier-error-inject.ko"):
+        path = unxz_module(kdir, m, work)
+        if path:
+            extra += ["--add", path + ":/lib/modules/extra/" + m]
     subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l2, "--modules-from", kdir,
-                    "--module", "pvpanic.ko", "--module", "pvpanic-mmio.ko",
+                    "--module", "pvpanic.ko", "--module", "pvpanic-mmio.ko", "--module", "loop.ko",
                     "--add", os.path.join(HERE, "l2-extra.sh") + ":/bin/mvm-extra",
-                    "--add", garbage + ":/bin/mvm-garbage"], check=True)
+                    "--add", garbage + ":/bin/mvm-garbage", "--add", memload + ":/bin/mvm-memload",
+                    "--add", os.path.join(HERE, "unplug-guest.sh") + ":/bin/unplug-guest.sh"] + extra,
+                   check=True)
+    unplug_file = os.path.join(work, "unplug-cases")
+    with open(unplug_file, "w") as f:
+        for tag, mode, nodes, rng, cmdline, flags in unplug_cases:
+            f.write(f"{tag}|{mode}|{nodes}|{rng}|{cmdline}|{' '.join(flags)}\n")
     vmlinux = os.path.join(work, "vmlinux")
     subprocess.run([os.path.join(TOP, "scripts", "extract-vmlinux.sh"), kernel, vmlinux], check=True)
     casefile = os.path.join(work, "cases")
@@ -402,7 +481,9 @@ def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny):
                     "--add", l2 + ":/nested/initrd.gz", "--add", os.path.join(HERE, "l1-run.sh") + ":/bin/mvm-extra",
                     "--add", casefile + ":/nested/cases", "--add", vmlinux + ":/nested/vmlinux",
                     "--add", tiny + ":/nested/tiny",
-                    "--add", os.path.join(HERE, "pause-test.sh") + ":/nested/pause-test.sh"]
+                    "--add", os.path.join(HERE, "pause-test.sh") + ":/nested/pause-test.sh",
+                    "--add", os.path.join(HERE, "unplug-test.sh") + ":/nested/unplug-test.sh",
+                    "--add", unplug_file + ":/nested/unplug-cases"]
                    + (["--add", tiny + ":/nested/pause-tiny"] if pause_tiny else []), check=True)
     return l1, l2
 
@@ -459,7 +540,7 @@ def l1_tiny_cases():
     return out
 
 
-def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=False):
+def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=False, unplug=True):
     try:
         kdir = subprocess.run([os.path.join(TOP, "scripts", "fetch-debian-kernel.sh")],
                               capture_output=True, check=True).stdout.decode().strip()
@@ -474,7 +555,8 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
         cases += l1_tiny_cases()
     if only_cases:      # debugging: run these L2 cases only (other checks fail)
         cases = [c for c in cases if c[0] in only_cases.split(",")]
-    l1, l2 = build_nested(work, kdir, kernel, mvm_static, cases, build_tiny(work), tiny_in_l1)
+    l1, l2 = build_nested(work, kdir, kernel, mvm_static, cases, build_tiny(work), tiny_in_l1,
+                          UNPLUG_CASES if unplug else ())
 
     # L0 reference for the firmware comparison: the same layout, QEMU engine.
     ref = subprocess.Popen([mvm, "run", "--engine", "qemu", "--kernel", kernel, "--initrd", l2,
@@ -507,6 +589,8 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
             report(ok, f"L1 mirrorvm-static: {label}", why)
         check_pause_tiny(out, tiny_symbols(work), "L1 mirrorvm-static")
     check_pause_linux(out, "L1")
+    if unplug:
+        check_unplug(out, "L1")
 
     # guest_tests.py's own trials, replayed from L2 and checked by its code
     saved = gt.report
@@ -602,6 +686,171 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
            f"{rep.get('vmm_overhead_bytes')}")
 
 
+def ut_parse(out, tag):
+    """What unplug-test.sh printed for @tag: steps, JSON by step, guest lines, rc."""
+    steps, js, guest, rc = {}, {}, [], None
+    pre = f"UT-{tag}"
+    for line in out.replace("\r", "").splitlines():
+        if line.startswith(pre + "-JSON "):
+            step, _, rest = line[len(pre) + 6:].partition(" ")
+            try:
+                js.setdefault(step, []).append(json.loads(rest))
+            except ValueError:
+                js.setdefault(step, []).append({"raw": rest})
+        elif line.startswith(pre + "-OUT "):
+            guest.append(line[len(pre) + 5:])
+        elif line.startswith(pre + " rc="):
+            rc = int(line.split("rc=")[1])
+        elif line.startswith(pre + " "):
+            m = re.match(r"(\S+) (\S+) rc=(\d+) before=([\d,]*) after=([\d,]*)(?: ms=(\d+))?",
+                         line[len(pre) + 1:])
+            if m:
+                def mem(t):
+                    v = (t.split(",") + ["", "", "", ""])[:4]
+                    return dict(zip(("anon", "shmem", "huge", "free2m"), (int(x or 0) for x in v)))
+                steps[m.group(1)] = {"cmd": m.group(2), "rc": int(m.group(3)), "before": mem(m.group(4)),
+                                     "after": mem(m.group(5)), "ms": int(m.group(6) or 0)}
+    return steps, js, guest, rc
+
+
+def ut_guest(guest, prefix):
+    """The guest's "UT <prefix>..." lines as dicts of their key=value words."""
+    out = []
+    for line in guest:
+        if line.startswith("UT " + prefix):
+            out.append(dict(w.split("=", 1) for w in line.split() if "=" in w))
+    return out
+
+
+def ut_events(js, step, name):
+    return [j["data"] for j in js.get(step, []) if j.get("event") == name]
+
+
+UNIT_KB = 128 * 1024
+
+
+def host_drop(step, backing):
+    """kB of mirrorvm's memory the step gave back, by backing."""
+    b, a = step["before"], step["after"]
+    if backing == "anon":
+        return b["anon"] - a["anon"]
+    if backing == "memfd":
+        return b["shmem"] - a["shmem"]
+    return (a["free2m"] - b["free2m"]) * 2048
+
+
+def check_unplug(out, where):
+    backing = {1: "anon", 2: "memfd", 3: "hugetlb2m"}
+    timings = []
+    # ---- five cycles over three backings, guest eject, timeout, selftest ----
+    steps, js, guest, rc = ut_parse(out, "cycles")
+    done = ut_guest(guest, "done")
+    report(rc == 0 and done and done[0].get("anon_bad") == "0" and done[0].get("files") == "ok",
+           f"{where}: unplug trial guest (movable_node, 3 hotplug nodes: anon, memfd, hugetlb2m) "
+           f"ran to the end, its data intact", f"rc {rc}; {done}; {guest[-15:]}")
+    wl = ut_guest(guest, "workload")
+    report(len(wl) == 4 and all(int(w.get("anon_on_node", 0)) == 6144 for w in wl[:3])
+           and wl[3].get("rc") == "0" and wl[3].get("files") == "4",
+           f"{where}: workload on the hotplug nodes: 24M anonymous (mbind) each, tmpfs (mpol=bind) "
+           f"and page cache", f"{wl}")
+    bad_unplug, bad_verify, bad_plug = [], [], []
+    verifies = ut_guest(guest, "verify cycle=")
+    plugs = ut_guest(guest, "plugged cycle=")
+    for c in range(1, 6):
+        # cycle 1: a request per node; later cycles: one for the range of all three
+        ustep = {n: f"c{c}-unplug-n{n}" if c == 1 else f"c{c}-unplug-all" for n in (1, 2, 3)}
+        pstep = {n: f"c{c}-plug-n{n}" if c == 1 else f"c{c}-plug-all" for n in (1, 2, 3)}
+        for n in (1, 2, 3):
+            st = steps.get(ustep[n])
+            ev = [e for e in ut_events(js, ustep[n], "MEMORY_UNIT_UNPLUGGED") if e["node"] == n]
+            drop = host_drop(st, backing[n]) if st else 0
+            if not st or st["rc"] != 0 or len(ev) != 1 or ev[0]["freed_bytes"] < 0.99 * UNIT_KB * 1024 \
+                    or drop < 0.99 * UNIT_KB:
+                bad_unplug.append(f"cycle {c} node {n}: {st} {ev} host drop {drop} kB")
+            else:
+                timings.append((backing[n], ev[0]["ms"], ev[0]["ejected_ms"]))
+            v = [x for x in verifies if x.get("cycle") == str(c) and x.get("node") in (str(n), "all")]
+            if not v or v[0].get("anon_bad") != "0" or v[0].get("files") != "ok" or int(v[0]["anon_pages"]) < 6144 * 3:
+                bad_verify.append(f"cycle {c} node {n}: {v}")
+            pst = steps.get(pstep[n])
+            pev = [e for e in ut_events(js, pstep[n], "MEMORY_UNIT_PLUGGED") if e["node"] == n]
+            p = [x for x in plugs if x.get("cycle") == str(c) and x.get("node") == str(n)]
+            if not pst or pst["rc"] != 0 or len(pev) != 1 or not p or p[0].get("blocks") != "1" \
+                    or p[0].get("movable") != "1" or p[0].get("used") != "6144/6144":
+                bad_plug.append(f"cycle {c} node {n}: {pst} {pev} {p}")
+    report(not bad_unplug, f"{where}: 5 cycles x 3 backings (by node, then by range): each unit unplugged, mirrorvm's "
+           f"memory falls by >= 99% of the unit (RssAnon / RssShmem / free 2M huge pages) and the event "
+           f"says so", "; ".join(bad_unplug[:3]))
+    report(not bad_verify, f"{where}: after every unplug the guest's anonymous, tmpfs and page cache "
+           f"checksums all match", "; ".join(bad_verify[:3]))
+    report(not bad_plug, f"{where}: after every re-plug the unit's block is back online movable and "
+           f"a new workload gets all its pages there", "; ".join(bad_plug[:3]))
+    v = ut_guest(guest, "verify op=guest-eject")
+    q = [u for j in js.get("guest-eject-n1-wait", [])
+         for u in j.get("return", {}).get("units", []) if u.get("node") == 1]
+    report(v and v[0].get("blocks") == "0" and v[0].get("anon_bad") == "0" and q
+           and q[-1].get("state") == "unplugged" and q[-1].get("ost") == {"event": 0x103, "status": 0}
+           and q[-1].get("resident_bytes") == 0,
+           f"{where}: a guest-initiated eject (sysfs) is completed and its memory released",
+           f"{v} {q[-1:] if q else js.get('guest-eject-n1')}")
+    st = steps.get("timeout-n3")
+    tev = ut_events(js, "timeout-n3", "MEMORY_OP_TIMEOUT")
+    q = [u for j in js.get("timeout-n3-wait", []) for u in j.get("return", {}).get("units", [])
+         if u.get("node") == 3]
+    v = ut_guest(guest, "verify op=timeout")
+    report(st and st["rc"] == 2 and len(tev) == 1 and q and q[-1].get("state") == "unplugged"
+           and v and v[0].get("anon_bad") == "0" and v[0].get("blocks") == "0",
+           f"{where}: a timed-out unplug is reported (ctl exits 2) and its late completion still "
+           f"releases the unit", f"{st} {tev} {q[-1:]} {v}")
+    for when in ("before", "after"):
+        r = ut_guest(guest, f"selftest-{when}")
+        if r and r[0].get("rc") == "skip":
+            skip(f"{where}: mem-on-off-test.sh {when}", "no /usr/src/linux-source-6.12.tar.xz")
+            continue
+        report(r and r[0].get("rc") == "0",
+               f"{where}: Linux's mem-on-off-test.sh passes {when} the unplugs",
+               f"{r}; " + " | ".join(l for l in guest if l.startswith(f"UT-SELFTEST-{when}"))[-600:])
+    # ---- kernelcore=mirror together with movable_node ----
+    steps, js, guest, rc = ut_parse(out, "kcmirror")
+    st = steps.get("c1-unplug-n1")
+    v = ut_guest(guest, "verify cycle=1")
+    p = ut_guest(guest, "plugged cycle=1")
+    report(st and st["rc"] == 0 and v and v[0].get("anon_bad") == "0"
+           and v[0].get("files") == "ok" and p and p[0].get("movable") == "1",
+           f"{where}: kernelcore=mirror movable_node: unplug, data intact, re-plug online movable",
+           f"rc {rc}; {st}; {v}; {p}; {guest[-8:]}")
+    poke = ut_guest(guest, "poke")
+    err = "\n".join(l[len("UT-kcmirror-ERR "):] for l in out.replace("\r", "").splitlines()
+                    if l.startswith("UT-kcmirror-ERR "))
+    addr = poke[0].get("addr", "?") if poke else "?"
+    report(rc == 2 and poke and f"the guest read guest-physical {addr} in unit 0 of node 1" in err
+           and not ut_guest(guest, "error poke"),
+           f"{where}: a guest reading memory it gave back ({addr}) stops mirrorvm (exit 2), "
+           f"the message names the address", f"rc {rc}; {poke}; {err[-500:]}")
+    # ---- refusals change nothing on the host ----
+    steps, js, guest, rc = ut_parse(out, "refuse")
+    for op, reason, ost, seen in (("busy", "guest-busy", 0x82, "offline-failed"),
+                                  ("refused", "guest-refused", 0x80, "eject-disabled")):
+        st = steps.get(f"{op}-n1")
+        fail = ut_events(js, f"{op}-n1", "MEMORY_OP_FAILED")
+        after = [u for j in js.get(f"{op}-n1-after", []) for u in j.get("return", {}).get("units", [])]
+        v = ut_guest(guest, f"verify op={op}")
+        same = st and abs(st["after"]["anon"] - st["before"]["anon"]) < UNIT_KB // 100
+        report(st and st["rc"] == 1 and len(fail) == 1 and fail[0].get("reason") == reason
+               and fail[0].get("ost") == ost and after and after[0].get("state") == "plugged"
+               and after[0].get("resident_bytes") == UNIT_KB * 1024 and same
+               and v and v[0].get(seen) == "seen" and v[0].get("blocks") == "1" and v[0].get("anon_bad") == "0",
+               f"{where}: an unplug the guest refuses ({reason}, _OST 0x{ost:x}) changes nothing: unit "
+               f"plugged and resident, the guest runs on with its data", f"{st} {fail} {after} {v}")
+    report(rc == 0, f"{where}: the refusing guest powers off normally", f"rc {rc}; {guest[-8:]}")
+    if timings:
+        for b in ("anon", "memfd", "hugetlb2m"):
+            t = [ms for bb, ms, _ in timings if bb == b]
+            if t:
+                print(f"NOTE unplug of a 128M unit ({b}): request to host memory released "
+                      f"{min(t)}-{max(t)} ms, median {sorted(t)[len(t) // 2]} ms", flush=True)
+
+
 def placement_json(err):
     """The JSON object mirrorvm printed with --placement-report=- ."""
     lines = err.splitlines()
@@ -620,8 +869,11 @@ def main():
     ap.add_argument("--mirrorvm-static", default=os.path.join(TOP, "build", "mirrorvm-static"))
     ap.add_argument("--only", choices=["l0", "nested"])
     ap.add_argument("--keep", help="keep the work directory (initramfs, L1 console log) here")
-    ap.add_argument("--cases", help="comma-separated L2 case names (debugging)")
-    ap.add_argument("--timeout", type=int, default=900, help="seconds for the whole L1 run")
+    ap.add_argument("--cases", help="comma-separated L2 case names (debugging; 'none' for none)")
+    # Opt-in for now: the trials take about 10 minutes of nested TCG, and
+    # their last full run was not yet clean (see docs/kvm-engine.md).
+    ap.add_argument("--unplug", action="store_true", help="also run the memory hot-unplug trials")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds for the whole L1 run")
     args = ap.parse_args()
     work = args.keep or tempfile.mkdtemp(prefix="mirrorvm-nested.")
     os.makedirs(work, exist_ok=True)
@@ -631,7 +883,7 @@ def main():
             l0_ran = l0_tests(args.mirrorvm, args.mirrorvm_san, work)
         if args.only in (None, "nested"):
             nested_tests(args.mirrorvm, args.mirrorvm_static, work, args.timeout, args.cases,
-                         tiny_in_l1=not l0_ran)
+                         tiny_in_l1=not l0_ran, unplug=args.unplug)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
