@@ -299,6 +299,22 @@ if "$bin" xml2args "$tmp/nonexistent.xml" >/dev/null 2>"$tmp/err" ||
 else
 	ok xml2args-missing-file
 fi
+# Only a regular file or stdin: a FIFO without a writer must not block, a
+# directory is no domain.
+mkfifo "$tmp/fifo"
+timeout 10 "$bin" xml2args "$tmp/fifo" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 1 ] || ! grep -q 'not a regular file' "$tmp/err"; then
+	bad xml2args-fifo "exit $rc (124: it blocked): $(head -c 200 "$tmp/err")"
+else
+	ok xml2args-fifo
+fi
+if "$bin" xml2args "$tmp" >/dev/null 2>"$tmp/err" ||
+	[ "$(cat "$tmp/err")" != "mirrorvm: $tmp: not a regular file: mirrorvm reads a domain from a file, or from stdin with -" ]; then
+	bad xml2args-directory "$(head -c 200 "$tmp/err")"
+else
+	ok xml2args-directory
+fi
 
 # ---- run --domain-xml: same firmware as the equivalent flags ----
 run_words() {	# FLAGS-FILE DIR: mirrorvm run with the file's words, one a line

@@ -7,10 +7,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -954,6 +956,73 @@ static int check_domain(struct pctx *p, xmlNode *root)
 	return 0;
 }
 
+/*
+ * The whole document, from a regular file or from stdin ("-").  Anything
+ * else (a FIFO, a device, a directory) is refused before a read could
+ * block: O_NONBLOCK keeps the open of a FIFO without a writer from waiting.
+ */
+static int read_domain(const char *path, char **out, size_t *out_len, struct err *e)
+{
+	bool is_stdin = !strcmp(path, "-");
+	size_t len = 0, cap = 65536;
+	struct stat st;
+	char *buf = NULL, *nb;
+	int fd = 0, ret = 0;
+
+	if (!is_stdin) {
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return err_set(e, "%s: cannot read: %s", path, strerror(errno));
+		if (fstat(fd, &st)) {
+			ret = err_set(e, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			ret = err_set(e, "%s: not a regular file: mirrorvm reads a domain from a file, or from stdin with -",
+				      path);
+			goto out;
+		}
+		cap = st.st_size + 1;
+	}
+	buf = malloc(cap + 1);
+	if (!buf) {
+		ret = err_set(e, "%s: out of memory", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				ret = err_set(e, "%s: out of memory", path);
+				goto out;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = err_set(e, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+out:
+	free(buf);
+	if (!is_stdin)
+		close(fd);
+	return ret;
+}
+
 int domain__parse_file(const char *path, struct domain *d, struct err *e)
 {
 	struct pctx p = { .path = path, .d = d, .e = e };
@@ -962,18 +1031,20 @@ int domain__parse_file(const char *path, struct domain *d, struct err *e)
 	xmlNode *root, *c;
 	xmlDoc *doc;
 	const char *type;
+	size_t len = 0;
+	char *buf = NULL;
 	int ret = 0;
 
 	memset(d, 0, sizeof(*d));
-	if (strcmp(path, "-") && access(path, R_OK))
-		return err_set(e, "%s: cannot read: %s", path, strerror(errno));
+	if ((ret = read_domain(path, &buf, &len, e)))
+		return ret;
 	ctxt = xmlNewParserCtxt();
-	if (!ctxt)
+	if (!ctxt) {
+		free(buf);
 		return err_set(e, "%s: out of memory", path);
-	if (!strcmp(path, "-"))
-		doc = xmlCtxtReadFd(ctxt, 0, "stdin", NULL, opts);
-	else
-		doc = xmlCtxtReadFile(ctxt, path, NULL, opts);
+	}
+	doc = xmlCtxtReadMemory(ctxt, buf, len, strcmp(path, "-") ? path : "stdin", NULL, opts);
+	free(buf);
 	if (!doc) {
 		const xmlError *xe = xmlCtxtGetLastError(ctxt);
 		char msg[256];
