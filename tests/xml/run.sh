@@ -299,6 +299,36 @@ if "$bin" xml2args "$tmp/nonexistent.xml" >/dev/null 2>"$tmp/err" ||
 else
 	ok xml2args-missing-file
 fi
+# At most 1 MiB of domain XML, refused before parsing: a valid domain padded
+# to the limit passes, one byte more fails (file and stdin), and a 1 GiB
+# file is refused by its size without being read.
+pad_domain() {	# SIZE OUT: data/minimal.xml with a comment, SIZE bytes in all
+	base=$(wc -c <"$data/minimal.xml")
+	{ cat "$data/minimal.xml"; printf '<!--'
+	  head -c $(($1 - base - 8)) /dev/zero | tr '\0' ' '; printf -- '-->\n'; } >"$2"
+}
+pad_domain 1048576 "$tmp/max.xml"
+pad_domain 1048577 "$tmp/big.xml"
+truncate -s 1G "$tmp/huge.xml"
+if [ "$(wc -c <"$tmp/max.xml")" -ne 1048576 ] ||
+	! "$bin" xml2args "$tmp/max.xml" 2>"$tmp/err" | cmp -s - "$data/minimal.args"; then
+	bad xml2args-size-limit "a domain of exactly 1 MiB: $(head -c 200 "$tmp/err")"
+elif "$bin" xml2args "$tmp/big.xml" >"$tmp/out" 2>"$tmp/err" ||
+	! grep -q 'big.xml: larger than 1048576 bytes (1 MiB)' "$tmp/err" || [ -s "$tmp/out" ]; then
+	bad xml2args-size-limit "1 MiB + 1 byte: $(head -c 200 "$tmp/err")"
+elif "$bin" xml2args - <"$tmp/big.xml" >/dev/null 2>"$tmp/err" ||
+	! grep -q '^mirrorvm: -: larger than 1048576 bytes' "$tmp/err"; then
+	bad xml2args-size-limit "1 MiB + 1 byte on stdin: $(head -c 200 "$tmp/err")"
+elif timeout 10 "$bin" xml2args "$tmp/huge.xml" >/dev/null 2>"$tmp/err" ||
+	! grep -q 'huge.xml: larger than' "$tmp/err"; then
+	bad xml2args-size-limit "a 1 GiB file: $(head -c 200 "$tmp/err")"
+elif "$bin" run --domain-xml "$tmp/big.xml" --dump-firmware "$tmp/d0" >/dev/null 2>"$tmp/err" ||
+	! grep -q 'larger than 1048576 bytes' "$tmp/err"; then
+	bad xml2args-size-limit "run --domain-xml: $(head -c 200 "$tmp/err")"
+else
+	ok xml2args-size-limit
+fi
+rm -f "$tmp/max.xml" "$tmp/big.xml" "$tmp/huge.xml"
 # Only a regular file or stdin: a FIFO without a writer must not block, a
 # directory is no domain.
 mkfifo "$tmp/fifo"

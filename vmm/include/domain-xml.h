@@ -79,7 +79,16 @@ struct domain {
 	char ignored[1024];
 };
 
-/* domain.c: parses @path ("-" is stdin); every message starts "PATH:LINE: ". */
+/*
+ * The largest domain XML mirrorvm reads, in bytes (1 MiB): libvirt's own
+ * domains are a few KiB, and libxml2 needs many times a document's size.
+ */
+#define DOMAIN_XML_MAX		(1024 * 1024)
+
+/*
+ * domain.c: parses @path ("-" is stdin; else a regular file, at most
+ * DOMAIN_XML_MAX bytes); every message starts "PATH:LINE: ".
+ */
 int domain__parse_file(const char *path, struct domain *d, struct err *e);
 void domain__free(struct domain *d);
 

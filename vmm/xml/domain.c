@@ -956,10 +956,18 @@ static int check_domain(struct pctx *p, xmlNode *root)
 	return 0;
 }
 
+static int too_large(const char *path, struct err *e)
+{
+	return err_set(e, "%s: larger than %u bytes (1 MiB), the most mirrorvm reads as domain XML; libvirt's own domains are a few KiB",
+		       path, DOMAIN_XML_MAX);
+}
+
 /*
- * The whole document, from a regular file or from stdin ("-").  Anything
- * else (a FIFO, a device, a directory) is refused before a read could
- * block: O_NONBLOCK keeps the open of a FIFO without a writer from waiting.
+ * The whole document, from a regular file or from stdin ("-"), at most
+ * DOMAIN_XML_MAX bytes: a larger one is refused before it is parsed (a file
+ * by its size, stdin once it has sent one byte more).  Anything else (a
+ * FIFO, a device, a directory) is refused before a read could block:
+ * O_NONBLOCK keeps the open of a FIFO without a writer from waiting.
  */
 static int read_domain(const char *path, char **out, size_t *out_len, struct err *e)
 {
@@ -982,6 +990,10 @@ static int read_domain(const char *path, char **out, size_t *out_len, struct err
 				      path);
 			goto out;
 		}
+		if (st.st_size > DOMAIN_XML_MAX) {
+			ret = too_large(path, e);
+			goto out;
+		}
 		cap = st.st_size + 1;
 	}
 	buf = malloc(cap + 1);
@@ -993,7 +1005,11 @@ static int read_domain(const char *path, char **out, size_t *out_len, struct err
 		ssize_t n;
 
 		if (len == cap) {
-			cap *= 2;
+			if (len > DOMAIN_XML_MAX) {
+				ret = too_large(path, e);
+				goto out;
+			}
+			cap = MIN(2 * cap, (size_t)DOMAIN_XML_MAX + 1);
 			nb = realloc(buf, cap + 1);
 			if (!nb) {
 				ret = err_set(e, "%s: out of memory", path);
