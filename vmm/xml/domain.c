@@ -24,9 +24,14 @@ struct pctx {
 	const char *path;
 	struct domain *d;
 	struct err *e;
+	xmlParserCtxtPtr ctxt;
 	xmlChar **pool;		/* strings handed out by attr()/text() */
 	size_t nr_pool, cap_pool;
 	bool oom;
+	/* The first error libxml2 reported, parsing or later. */
+	bool xml_failed;
+	int xml_line;
+	char xml_msg[256];
 	bool have_cells;	/* <cpu><numa> seen */
 	int have_cpu;
 	xmlNode *memory_el, *current_el, *numa_el;
@@ -962,6 +967,48 @@ static int too_large(const char *path, struct err *e)
 		       path, DOMAIN_XML_MAX);
 }
 
+/* libxml2 2.12 made the error its structured handlers receive const. */
+#if LIBXML_VERSION >= 21200
+#define XML_ERROR const xmlError
+#else
+#define XML_ERROR xmlError
+#endif
+
+/*
+ * libxml2's structured error handler while a domain is read: every error
+ * libxml2 raises comes here instead of stderr, including those with no
+ * parser context (encoding conversion, the tree functions), which
+ * XML_PARSE_NOERROR does not silence.  The first error is what mirrorvm
+ * reports; warnings are dropped.
+ */
+static void on_xml_error(void *data, XML_ERROR *xe)
+{
+	struct pctx *p = data;
+	size_t n;
+
+	if (!xe || xe->level < XML_ERR_ERROR)
+		return;
+	if (xe->code == XML_ERR_NO_MEMORY)
+		p->oom = true;
+	if (p->xml_failed)
+		return;
+	p->xml_failed = true;
+	p->xml_line = xe->line;
+	if (!p->xml_line && p->ctxt && p->ctxt->input)
+		p->xml_line = p->ctxt->input->line;
+	snprintf(p->xml_msg, sizeof(p->xml_msg), "%s", xe->message ? xe->message : "unknown error");
+	n = strlen(p->xml_msg);
+	while (n && isspace((unsigned char)p->xml_msg[n - 1]))
+		p->xml_msg[--n] = '\0';
+}
+
+/* What libxml2 would print on its own (no structured error): nothing. */
+static void __attribute__((format(printf, 2, 3))) on_xml_generic(void *data, const char *fmt, ...)
+{
+	(void)data;
+	(void)fmt;
+}
+
 /*
  * The whole document, from a regular file or from stdin ("-"), at most
  * DOMAIN_XML_MAX bytes: a larger one is refused before it is parsed (a file
@@ -1039,14 +1086,46 @@ out:
 	return ret;
 }
 
+/* The domain's elements, from the root down. */
+static int parse_domain(struct pctx *p, xmlDoc *doc)
+{
+	xmlNode *root = xmlDocGetRootElement(doc), *c;
+	const char *type;
+	int ret;
+
+	if (!root || !is(root, "domain"))
+		return fail(p, root, "not a libvirt domain: the root element is <%s>, not <domain>",
+			    root ? (const char *)root->name : "");
+	type = attr(p, root, "type");
+	if (!type || (strcmp(type, "kvm") && strcmp(type, "qemu")))
+		return fail(p, root, "<domain type='%s'>: mirrorvm runs kvm or qemu domains",
+			    type ? type : "");
+	if ((ret = check_stray(p, root)))
+		return ret;
+	/* Cells first: numatune, hugepages and the metadata refer to them. */
+	for_each_element(c, root) {
+		if (!is(c, "cpu"))
+			continue;
+		if (p->have_cpu++)
+			return fail(p, c, "a second <cpu>");
+		if ((ret = parse_cpu(p, c)))
+			return ret;
+	}
+	for_each_element(c, root)
+		if ((ret = parse_top(p, c)))
+			return ret;
+	return check_domain(p, root);
+}
+
 int domain__parse_file(const char *path, struct domain *d, struct err *e)
 {
 	struct pctx p = { .path = path, .d = d, .e = e };
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
-	xmlParserCtxtPtr ctxt;
-	xmlNode *root, *c;
-	xmlDoc *doc;
-	const char *type;
+	xmlGenericErrorFunc old_generic = xmlGenericError;
+	void *old_generic_ctx = xmlGenericErrorContext;
+	xmlStructuredErrorFunc old_structured = xmlStructuredError;
+	void *old_structured_ctx = xmlStructuredErrorContext;
+	xmlDoc *doc = NULL;
 	size_t len = 0;
 	char *buf = NULL;
 	int ret = 0;
@@ -1054,63 +1133,31 @@ int domain__parse_file(const char *path, struct domain *d, struct err *e)
 	memset(d, 0, sizeof(*d));
 	if ((ret = read_domain(path, &buf, &len, e)))
 		return ret;
-	ctxt = xmlNewParserCtxt();
-	if (!ctxt) {
-		free(buf);
-		return err_set(e, "%s: out of memory", path);
-	}
-	doc = xmlCtxtReadMemory(ctxt, buf, len, strcmp(path, "-") ? path : "stdin", NULL, opts);
+	xmlSetGenericErrorFunc(NULL, on_xml_generic);
+	xmlSetStructuredErrorFunc(&p, on_xml_error);
+	p.ctxt = xmlNewParserCtxt();
+	if (p.ctxt)
+		doc = xmlCtxtReadMemory(p.ctxt, buf, len, strcmp(path, "-") ? path : "stdin",
+					NULL, opts);
 	free(buf);
-	if (!doc) {
-		const xmlError *xe = xmlCtxtGetLastError(ctxt);
-		char msg[256];
-		size_t n;
-
-		snprintf(msg, sizeof(msg), "%s", xe && xe->message ? xe->message : "unknown error");
-		n = strlen(msg);
-		while (n && isspace((unsigned char)msg[n - 1]))
-			msg[--n] = '\0';
-		ret = err_set(e, "%s:%d: malformed XML: %s", path, xe ? xe->line : 0, msg);
-		xmlFreeParserCtxt(ctxt);
-		return ret;
-	}
-	root = xmlDocGetRootElement(doc);
-	if (!root || !is(root, "domain")) {
-		ret = fail(&p, root, "not a libvirt domain: the root element is <%s>, not <domain>",
-			   root ? (const char *)root->name : "");
+	if (!p.oom && (!doc || p.xml_failed)) {
+		if (!p.xml_failed)
+			snprintf(p.xml_msg, sizeof(p.xml_msg), "unknown error");
+		ret = err_set(e, "%s:%d: malformed XML: %s", path, p.xml_line, p.xml_msg);
 		goto out;
 	}
-	type = attr(&p, root, "type");
-	if (!type || (strcmp(type, "kvm") && strcmp(type, "qemu"))) {
-		ret = fail(&p, root, "<domain type='%s'>: mirrorvm runs kvm or qemu domains",
-			   type ? type : "");
-		goto out;
-	}
-	if ((ret = check_stray(&p, root)))
-		goto out;
-	/* Cells first: numatune, hugepages and the metadata refer to them. */
-	for_each_element(c, root) {
-		if (!is(c, "cpu"))
-			continue;
-		if (p.have_cpu++) {
-			ret = fail(&p, c, "a second <cpu>");
-			goto out;
-		}
-		if ((ret = parse_cpu(&p, c)))
-			goto out;
-	}
-	for_each_element(c, root)
-		if ((ret = parse_top(&p, c)))
-			goto out;
-	ret = check_domain(&p, root);
+	if (!p.oom)
+		ret = parse_domain(&p, doc);
 out:
-	if (!ret && p.oom)
+	if (p.oom || !p.ctxt)
 		ret = err_set(e, "%s: out of memory", path);
 	while (p.nr_pool)
 		xmlFree(p.pool[--p.nr_pool]);
 	free(p.pool);
 	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
+	xmlFreeParserCtxt(p.ctxt);
+	xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
+	xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
 	if (ret)
 		domain__free(d);
 	return ret;
