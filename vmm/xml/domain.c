@@ -28,6 +28,7 @@ struct pctx {
 	xmlChar **pool;		/* strings handed out by attr()/text() */
 	size_t nr_pool, cap_pool;
 	bool oom;
+	int doctype_line;	/* where a <!DOCTYPE stopped the parser */
 	/* The first error libxml2 reported, parsing or later. */
 	bool xml_failed;
 	int xml_line;
@@ -1010,6 +1011,27 @@ static void __attribute__((format(printf, 2, 3))) on_xml_generic(void *data, con
 }
 
 /*
+ * SAX: "<!DOCTYPE name" was read.  libvirt domains never have a DTD, and a
+ * DTD is where entities come from: a few KB of declarations that expand to
+ * gigabytes, or read files and URLs.  The parser stops here, before it
+ * reads a single declaration of the internal subset or loads an external
+ * one.
+ */
+static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
+		       const xmlChar *sys_id)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct pctx *p = ctxt->_private;
+
+	(void)name;
+	(void)ext_id;
+	(void)sys_id;
+	if (p && !p->doctype_line)
+		p->doctype_line = ctxt->input && ctxt->input->line > 0 ? ctxt->input->line : 1;
+	xmlStopParser(ctxt);
+}
+
+/*
  * The whole document, from a regular file or from stdin ("-"), at most
  * DOMAIN_XML_MAX bytes: a larger one is refused before it is parsed (a file
  * by its size, stdin once it has sent one byte more).  Anything else (a
@@ -1120,6 +1142,11 @@ static int parse_domain(struct pctx *p, xmlDoc *doc)
 int domain__parse_file(const char *path, struct domain *d, struct err *e)
 {
 	struct pctx p = { .path = path, .d = d, .e = e };
+	/*
+	 * Never XML_PARSE_NOENT, XML_PARSE_DTDLOAD, XML_PARSE_DTDATTR or
+	 * XML_PARSE_XINCLUDE: nothing is substituted, loaded or fetched; and
+	 * a <!DOCTYPE> stops the parse (on_doctype).
+	 */
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
 	xmlGenericErrorFunc old_generic = xmlGenericError;
 	void *old_generic_ctx = xmlGenericErrorContext;
@@ -1136,10 +1163,18 @@ int domain__parse_file(const char *path, struct domain *d, struct err *e)
 	xmlSetGenericErrorFunc(NULL, on_xml_generic);
 	xmlSetStructuredErrorFunc(&p, on_xml_error);
 	p.ctxt = xmlNewParserCtxt();
-	if (p.ctxt)
+	if (p.ctxt) {
+		p.ctxt->_private = &p;
+		p.ctxt->sax->internalSubset = on_doctype;
 		doc = xmlCtxtReadMemory(p.ctxt, buf, len, strcmp(path, "-") ? path : "stdin",
 					NULL, opts);
+	}
 	free(buf);
+	if (p.doctype_line) {
+		ret = err_set(e, "%s:%d: <!DOCTYPE>: libvirt domains have no DTD, and mirrorvm refuses one: its entities can expand a small document to gigabytes or read other files",
+			      path, p.doctype_line);
+		goto out;
+	}
 	if (!p.oom && (!doc || p.xml_failed)) {
 		if (!p.xml_failed)
 			snprintf(p.xml_msg, sizeof(p.xml_msg), "unknown error");
