@@ -367,6 +367,52 @@ else
 	ok xml2args-directory
 fi
 
+# Every allocation failure is an error: MIRRORVM_XML_FAIL_ALLOC=N fails the
+# Nth allocation of the converter or libxml2 (N+: that one and all later
+# ones).  Each run must exit 1 with "out of memory" and print no flags, or
+# print exactly the clean run's flags and warning (a failure libxml2 can
+# absorb), until the plugin says the run made fewer than N allocations.
+alloc_failures() {	# NAME DOMAIN SUFFIX(""|+)
+	n=$1 doc=$2 sfx=$3
+	if ! "$bin" xml2args "$doc" >"$tmp/clean" 2>"$tmp/clean.err"; then
+		bad "$n" "the clean run fails: $(head -c 200 "$tmp/clean.err")"
+		return
+	fi
+	i=1 reported=0 absorbed=0
+	while :; do
+		MIRRORVM_XML_FAIL_ALLOC=$i$sfx "$bin" xml2args "$doc" >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		if grep -q "^mirrorvm: MIRRORVM_XML_FAIL_ALLOC=$i: only [0-9]* allocations, none failed\$" "$tmp/err"; then
+			[ $rc -eq 0 ] && cmp -s "$tmp/out" "$tmp/clean" && break
+			bad "$n" "the run after the last allocation differs (exit $rc)"
+			return
+		fi
+		if [ $rc -eq 0 ]; then
+			if ! cmp -s "$tmp/out" "$tmp/clean" || ! cmp -s "$tmp/err" "$tmp/clean.err"; then
+				bad "$n" "allocation $i$sfx failed, yet xml2args exited 0 with other output: $(diff "$tmp/clean" "$tmp/out" | grep '^[<>]' | head -n2 | tr '\n' ' ')"
+				return
+			fi
+			absorbed=$((absorbed + 1))
+		elif [ $rc -ne 1 ] || [ -s "$tmp/out" ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] ||
+			! grep -q 'out of memory' "$tmp/err"; then
+			bad "$n" "allocation $i$sfx failed: exit $rc: $(head -c 300 "$tmp/err")"
+			return
+		else
+			reported=$((reported + 1))
+		fi
+		i=$((i + 1))
+	done
+	echo "     $n: $reported failed allocations reported, $absorbed absorbed by libxml2"
+	ok "$n"
+}
+alloc_failures xml2args-alloc-failures "$data/alloc-all.xml" ""
+# Under ASan each run costs a quarter of a second: the persistent pass only
+# with the plain binary.
+case $bin in
+*-san) ;;
+*) alloc_failures xml2args-alloc-failures-persistent "$data/alloc-all.xml" "+" ;;
+esac
+
 # ---- run --domain-xml: same firmware as the equivalent flags ----
 run_words() {	# FLAGS-FILE DIR: mirrorvm run with the file's words, one a line
 	f=$1 d=$2

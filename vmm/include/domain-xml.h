@@ -104,6 +104,17 @@ int domain__to_spec(const struct domain *d, struct vm_spec *spec, struct err *e)
 int domain_xml__load_spec(const char *path, bool whole, struct vm_spec *spec,
 			  struct err *e);
 
+/*
+ * alloc.c: every allocation of the converter goes through these, and with
+ * the hook set (MIRRORVM_XML_FAIL_ALLOC, for tests) libxml2's too; a true
+ * return of the hook fails the allocation.  NULL otherwise.
+ */
+extern bool (*domain_xml_fail_alloc_hook)(void);
+void *xml__malloc(size_t n);
+void *xml__calloc(size_t n, size_t size);
+void *xml__realloc(void *p, size_t n);
+char *xml__strdup(const char *s);
+
 /* args2xml.c: the domain for @spec, written to @out. */
 int domain__write_xml(const struct vm_spec *spec, const char *name, FILE *out,
 		      struct err *e);

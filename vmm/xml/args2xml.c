@@ -261,7 +261,7 @@ int xml_cmd_args2xml(int argc, char **argv)
 {
 	struct vm_spec spec;
 	struct run_opts opts;
-	struct layout *lay = malloc(sizeof(*lay));
+	struct layout *lay = xml__malloc(sizeof(*lay));
 	const char *name = "mirrorvm";
 	char runtime[256];
 	struct err e = { "" };

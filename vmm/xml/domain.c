@@ -53,13 +53,20 @@ static int fail(struct pctx *p, xmlNode *n, const char *fmt, ...)
 	return err_set(p->e, "%s: %s", p->path, msg);
 }
 
+/*
+ * Pools @s, a string libxml2 allocated, until the parse ends.  NULL means
+ * the allocation failed: the parse goes on with "" so that no caller needs
+ * a special case, and p->oom makes "out of memory" its only outcome.
+ */
 static const char *keep(struct pctx *p, xmlChar *s)
 {
-	if (!s)
-		return NULL;
+	if (!s) {
+		p->oom = true;
+		return "";
+	}
 	if (p->nr_pool == p->cap_pool) {
 		size_t cap = p->cap_pool ? 2 * p->cap_pool : 32;
-		xmlChar **np = realloc(p->pool, cap * sizeof(*np));
+		xmlChar **np = xml__realloc(p->pool, cap * sizeof(*np));
 
 		if (!np) {
 			xmlFree(s);
@@ -73,17 +80,22 @@ static const char *keep(struct pctx *p, xmlChar *s)
 	return (const char *)s;
 }
 
-/* An attribute without namespace, or NULL; valid until the parse ends. */
+/*
+ * An attribute without namespace, or NULL when there is none; valid until
+ * the parse ends.  xmlGetNoNsProp() alone returns NULL for a missing
+ * attribute and for a failed allocation alike.
+ */
 static const char *attr(struct pctx *p, xmlNode *n, const char *name)
 {
+	if (!xmlHasNsProp(n, BAD_CAST name, NULL))
+		return NULL;
 	return keep(p, xmlGetNoNsProp(n, BAD_CAST name));
 }
 
+/* The text of an element (never NULL); valid until the parse ends. */
 static const char *text(struct pctx *p, xmlNode *n)
 {
-	const char *s = keep(p, xmlNodeGetContent(n));
-
-	return s ? s : "";
+	return keep(p, xmlNodeGetContent(n));
 }
 
 static bool is(xmlNode *n, const char *name)
@@ -409,7 +421,7 @@ static int dup_text(struct pctx *p, xmlNode *n, char **out)
 
 	if (*out)
 		return fail(p, n, "<os>: a second <%s>", n->name);
-	*out = strdup(t);
+	*out = xml__strdup(t);
 	if (!*out)
 		return fail(p, n, "out of memory");
 	return 0;
@@ -1065,7 +1077,7 @@ static int read_domain(const char *path, char **out, size_t *out_len, struct err
 		}
 		cap = st.st_size + 1;
 	}
-	buf = malloc(cap + 1);
+	buf = xml__malloc(cap + 1);
 	if (!buf) {
 		ret = err_set(e, "%s: out of memory", path);
 		goto out;
@@ -1079,7 +1091,7 @@ static int read_domain(const char *path, char **out, size_t *out_len, struct err
 				goto out;
 			}
 			cap = MIN(2 * cap, (size_t)DOMAIN_XML_MAX + 1);
-			nb = realloc(buf, cap + 1);
+			nb = xml__realloc(buf, cap + 1);
 			if (!nb) {
 				ret = err_set(e, "%s: out of memory", path);
 				goto out;

@@ -140,7 +140,7 @@ int domain__to_spec(const struct domain *d, struct vm_spec *spec, struct err *e)
 int domain_xml__load_spec(const char *path, bool whole, struct vm_spec *spec,
 			  struct err *e)
 {
-	struct domain *d = calloc(1, sizeof(*d));
+	struct domain *d = xml__calloc(1, sizeof(*d));
 	struct layout *lay = NULL;
 	struct err sub;
 	int ret;
@@ -156,7 +156,7 @@ int domain_xml__load_spec(const char *path, bool whole, struct vm_spec *spec,
 		goto out;
 	}
 	if (whole) {
-		lay = malloc(sizeof(*lay));
+		lay = xml__malloc(sizeof(*lay));
 		if (!lay) {
 			ret = err_set(e, "out of memory");
 			goto out;
