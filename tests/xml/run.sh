@@ -209,10 +209,10 @@ while IFS= read -r line; do
 	# shellcheck disable=SC2086
 	set -- $line
 	set +f
-	printf '%s\n' "$@" | sed 's/@SP@/ /g' >"$tmp/flags"
+	printf '%s\n' "$@" | sed -e 's/@SP@/ /g' -e 's/@TAB@/\t/g' >"$tmp/flags"
 	for w; do
 		shift
-		set -- "$@" "$(printf '%s' "$w" | sed 's/@SP@/ /g')"
+		set -- "$@" "$(printf '%s' "$w" | sed -e 's/@SP@/ /g' -e 's/@TAB@/\t/g')"
 	done
 	if ! "$bin" args2xml --name "rt$i" "$@" >"$tmp/dom.xml" 2>"$tmp/err"; then
 		bad "$n" "args2xml failed: $(head -c 200 "$tmp/err")"
@@ -264,6 +264,27 @@ args_err args2xml-err-layout "hotplug=on is not possible" \
 	--node id=0,size=1G,hotplug=on
 args_err args2xml-err-flag "unknown flag" --bogus 1
 args_err args2xml-err-name "libvirt names" --name a/b --memory 1G
+# What XML cannot carry, or xml2args would read back as something else, is
+# refused up front, naming the flag: xml2args refuses the same values.
+args_err args2xml-err-cmdline-cr "--cmdline contains a carriage return (offset 13)" \
+	--cmdline "$(printf 'console=ttyS0\rquiet')" --memory 64M
+args_err args2xml-err-cmdline-newline "--cmdline contains a newline" \
+	--cmdline "$(printf 'console=ttyS0\nquiet')" --memory 64M
+args_err args2xml-err-kernel-control "--kernel contains the control character 0x01 (offset 2)" \
+	--kernel "$(printf '/k\001')" --memory 64M
+args_err args2xml-err-initrd-escape "--initrd contains the control character 0x1b (offset 0)" \
+	--initrd "$(printf '\033[2J')" --memory 64M
+args_err args2xml-err-kernel-latin1 "--kernel is not UTF-8 (byte 0xe9 at offset 9)" \
+	--kernel "$(printf '/boot/caf\351')" --memory 64M
+args_err args2xml-err-cmdline-overlong "--cmdline is not UTF-8 (byte 0xc0 at offset 0)" \
+	--cmdline "$(printf '\300\257')" --memory 64M
+args_err args2xml-err-cmdline-surrogate "--cmdline is not UTF-8 (byte 0xed at offset 1)" \
+	--cmdline "$(printf 'x\355\240\200')" --memory 64M
+args_err args2xml-err-cmdline-fffe "--cmdline contains U+FFFF (offset 0)" \
+	--cmdline "$(printf '\357\277\277')" --memory 64M
+args_err args2xml-err-name-control "--name contains the control character 0x07" \
+	--name "$(printf 'bell\007')" --memory 64M
+args_err args2xml-err-name-utf8 "--name is not UTF-8" --name "$(printf 'n\377')" --memory 64M
 if "$bin" args2xml --engine qemu --dump-firmware /nonexistent --memory 1G >"$tmp/out" 2>"$tmp/err" &&
 	[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- '--engine, --dump-firmware' "$tmp/err" &&
 	"$bin" xml2args "$tmp/out" 2>/dev/null | grep -qx -- '--memory=1G'; then

@@ -91,6 +91,15 @@ struct domain {
  */
 int domain__parse_file(const char *path, struct domain *d, struct err *e);
 void domain__free(struct domain *d);
+/*
+ * What a text value (<kernel>, <initrd>, <cmdline>, <name>) may hold, read
+ * by xml2args and written by args2xml alike, so that each reads back what
+ * the other wrote: UTF-8 text of XML 1.0 characters without line breaks
+ * (one flag per line; XML reads a carriage return back as a newline) and
+ * without the control characters XML cannot carry; a tab is fine.  @what
+ * names the value in the message.
+ */
+int domain__check_text(const char *what, const char *v, struct err *e);
 
 /*
  * to-spec.c: domain -> guest description, built as structs.  The domain's

@@ -415,12 +415,81 @@ static int parse_vcpus(struct pctx *p, xmlNode *n)
 
 /* ---- <os> ---- */
 
+/*
+ * The length of the UTF-8 sequence at @s, with its code point in @cp, or 0
+ * when it is not valid UTF-8 (overlong, a surrogate, beyond U+10FFFF, cut).
+ */
+static size_t utf8_char(const unsigned char *s, u32 *cp)
+{
+	size_t n, i;
+	u32 c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+int domain__check_text(const char *what, const char *v, struct err *e)
+{
+	const unsigned char *s = (const unsigned char *)v;
+	size_t off, n;
+	u32 c;
+
+	for (off = 0; s[off]; off += n) {
+		n = utf8_char(s + off, &c);
+		if (!n)
+			return err_set(e, "%s is not UTF-8 (byte 0x%02x at offset %zu), which XML cannot carry",
+				       what, s[off], off);
+		if (c == '\n')
+			return err_set(e, "%s contains a newline, which the one-flag-per-line output cannot carry",
+				       what);
+		if (c == '\r')
+			return err_set(e, "%s contains a carriage return (offset %zu): a value holds no line breaks, and XML reads a literal one back as a newline",
+				       what, off);
+		if (c < 0x20 && c != '\t')
+			return err_set(e, "%s contains the control character 0x%02x (offset %zu), which XML cannot carry",
+				       what, c, off);
+		if (c == 0xfffe || c == 0xffff)
+			return err_set(e, "%s contains U+%04X (offset %zu), which is not an XML character",
+				       what, c, off);
+	}
+	return 0;
+}
+
 static int dup_text(struct pctx *p, xmlNode *n, char **out)
 {
 	const char *t = text(p, n);
+	char what[32];
+	struct err sub;
 
 	if (*out)
 		return fail(p, n, "<os>: a second <%s>", n->name);
+	snprintf(what, sizeof(what), "<os><%s>", n->name);
+	if (domain__check_text(what, t, &sub))
+		return fail(p, n, "%s", sub.msg);
 	*out = xml__strdup(t);
 	if (!*out)
 		return fail(p, n, "out of memory");
