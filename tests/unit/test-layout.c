@@ -224,6 +224,42 @@ static void test_node_twice(void)
 	      strstr(e.msg, "size given twice"), "%s", e.msg);
 }
 
+/*
+ * A list value longer than any fixed buffer (issue 12): cpus= and host-nodes=
+ * with 300 zeros and a 1 mean CPU 1 and host node 1.  config__parse_node
+ * once copied the first list token into 256 bytes and cut it, which put
+ * CPU 0 in the node and bound host node 0, without an error.
+ */
+static void test_long_list_tokens(void)
+{
+	static char flags[2048], zeros[301];
+	const struct node_spec *n;
+	struct err e = { "" };
+
+	memset(zeros, '0', 300);
+	snprintf(flags, sizeof(flags), "--cpus 3 --node id=0,size=1G --node id=1,size=1G,cpus=%s1,host-nodes=%s1",
+		 zeros, zeros);
+	CHECK(parse_flags(&cfg, flags, &e) == 0, "%s", e.msg);
+	n = &cfg.nodes[1];
+	CHECK(cfg.nr_nodes == 2 && n->id == 1, "%u nodes", cfg.nr_nodes);
+	CHECK(idset_count(&n->cpus) == 1 && idset_has(&n->cpus, 1), "cpus: %d first, %u in all",
+	      idset_first(&n->cpus), idset_count(&n->cpus));
+	CHECK(idset_count(&n->host.host_nodes) == 1 && idset_has(&n->host.host_nodes, 1),
+	      "host-nodes: %d first, %u in all", idset_first(&n->host.host_nodes),
+	      idset_count(&n->host.host_nodes));
+	/* The same in a later item and at the end of a range. */
+	snprintf(flags, sizeof(flags), "--cpus 3 --node id=0,size=1G --node id=1,size=1G,cpus=0,%s2,host-nodes=0-%s1",
+		 zeros, zeros);
+	CHECK(parse_flags(&cfg, flags, &e) == 0, "%s", e.msg);
+	n = &cfg.nodes[1];
+	CHECK(idset_count(&n->cpus) == 2 && idset_has(&n->cpus, 0) && idset_has(&n->cpus, 2),
+	      "cpus: %u in all", idset_count(&n->cpus));
+	CHECK(idset_count(&n->host.host_nodes) == 2 && idset_has(&n->host.host_nodes, 1),
+	      "host-nodes: %u in all", idset_count(&n->host.host_nodes));
+	CHECK(build_layout(flags, &cfg, &lay, &e) == 0 && lay.cpu_node[2] == 1 && lay.cpu_node[1] == 0,
+	      "layout: %s", e.msg);
+}
+
 static void join(const struct flag_list *f, char *buf, size_t len)
 {
 	size_t pos = 0;
@@ -299,6 +335,7 @@ int main(void)
 	RUN(test_too_many_nodes);
 	RUN(test_flags_override);
 	RUN(test_node_twice);
+	RUN(test_long_list_tokens);
 	RUN(test_format_args_roundtrip);
 	RUN(test_idlist);
 	RUN(test_sizes);
