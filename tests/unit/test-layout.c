@@ -148,6 +148,13 @@ static const struct bad_case bad[] = {
 	{ "--engine vmware", "expected auto, kvm or qemu" },
 	{ "--host-mirror maybe", "expected preferred, required or off" },
 	{ "--qemu-accel hvf", "expected auto, tcg or kvm" },
+	/* Empty items are not skipped (issue 12: cpus=0, meant cpus=0). */
+	{ "--node id=0,size=1G,cpus=0,", "cpus=0,: bad list '0,': trailing comma" },
+	{ "--cpus 2 --node id=0,size=1G,cpus=0,,1", "cpus=0,,1: bad list '0,,1': expected a number at ',1'" },
+	{ "--node id=0,size=1G,host-nodes=0,", "host-nodes=0,: bad list '0,': trailing comma" },
+	{ "--node id=0,size=1G,", "an empty item: a comma too many" },
+	{ "--node id=0,,size=1G", "an empty item: a comma too many" },
+	{ "--node ,id=0,size=1G", "an empty item: a comma too many" },
 	{ "--frobnicate", "unknown flag" },
 	{ "--kernel", "needs a value" },
 	{ "stray", "unexpected argument" },
