@@ -267,6 +267,59 @@ static void test_long_list_tokens(void)
 	      "layout: %s", e.msg);
 }
 
+/* A valid UTF-8 string: no sequence cut, none missing its start. */
+static bool utf8_whole(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int more = 0;
+
+	for (; *p; p++) {
+		if ((*p & 0xc0) == 0x80) {
+			if (!more--)
+				return false;
+		} else if (more) {
+			return false;
+		} else {
+			more = *p >= 0xf0 ? 3 : *p >= 0xe0 ? 2 : *p >= 0xc0 ? 1 : 0;
+		}
+	}
+	return !more;
+}
+
+/*
+ * A message longer than struct err keeps its start and its reason (issue
+ * 12: a long list was cut at 511 bytes, before the reason).
+ */
+static void test_long_messages(void)
+{
+	static char flags[2048], nines[601], accents[1201];
+	struct err e = { "" };
+	size_t i;
+
+	memset(nines, '9', 600);
+	snprintf(flags, sizeof(flags), "--cpus 2 --node id=0,size=1G,cpus=0-%s", nines);
+	CHECK(parse_flags(&cfg, flags, &e) != 0, "accepted");
+	CHECK(!strncmp(e.msg, "--node id=0,size=1G,cpus=0-999", 30), "start: %s", e.msg);
+	CHECK(strstr(e.msg, " ... ") && strstr(e.msg, "': ids must be below 255"), "reason: %s", e.msg);
+	CHECK(strlen(e.msg) == sizeof(e.msg) - 1, "%zu bytes", strlen(e.msg));
+	/* Directly, and on UTF-8 character boundaries. */
+	for (i = 0; i < 600; i++)
+		memcpy(accents + 2 * i, "\xc3\xa9", 2);
+	for (i = 0; i < 4; i++) {
+		err_set(&e, "%.*s'%s': the reason", (int)i, "xxx", accents);
+		CHECK(utf8_whole(e.msg), "%zu: cut inside a character", i);
+		CHECK(strstr(e.msg, "\xc3\xa9 ... \xc3\xa9"), "%zu: %s", i, e.msg);
+		CHECK(strlen(e.msg) >= sizeof(e.msg) - 3 && strlen(e.msg) < sizeof(e.msg) &&
+		      !strcmp(e.msg + strlen(e.msg) - 13, "': the reason"), "%zu: %s", i, e.msg);
+	}
+	/* An argument may point into the buffer it is formatted into. */
+	err_set(&e, "%s", "inner");
+	err_set(&e, "outer: %s: %s", nines, e.msg);
+	CHECK(!strcmp(e.msg + strlen(e.msg) - 10, "999: inner"), "%s", e.msg);
+	err_set(&e, "short");
+	CHECK(!strcmp(e.msg, "short"), "%s", e.msg);
+}
+
 static void join(const struct flag_list *f, char *buf, size_t len)
 {
 	size_t pos = 0;
@@ -343,6 +396,7 @@ int main(void)
 	RUN(test_flags_override);
 	RUN(test_node_twice);
 	RUN(test_long_list_tokens);
+	RUN(test_long_messages);
 	RUN(test_format_args_roundtrip);
 	RUN(test_idlist);
 	RUN(test_sizes);

@@ -42,15 +42,15 @@ static int fail(struct pctx *p, xmlNode *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(struct pctx *p, xmlNode *n, const char *fmt, ...)
 {
-	char msg[sizeof(p->e->msg)];
+	struct err sub;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	err_vset(&sub, fmt, ap);
 	va_end(ap);
 	if (n)
-		return err_set(p->e, "%s:%ld: %s", p->path, xmlGetLineNo(n), msg);
-	return err_set(p->e, "%s: %s", p->path, msg);
+		return err_set(p->e, "%s:%ld: %s", p->path, xmlGetLineNo(n), sub.msg);
+	return err_set(p->e, "%s: %s", p->path, sub.msg);
 }
 
 /*
