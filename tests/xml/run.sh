@@ -333,6 +333,7 @@ case $bin in
 *-san) limit=unlimited ;;
 *) limit=131072 ;;
 esac
+# shellcheck disable=SC3045 # dash and bash have ulimit -v
 (ulimit -v $limit && exec timeout 10 "$bin" xml2args "$tmp/entities.xml") >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ $rc -ne 1 ] || [ -s "$tmp/out" ] ||
@@ -516,49 +517,120 @@ roundtrip_override override-mirror-list "$tmp/want" --mirror 8M@0x1000000 --doma
 # ---- the libvirt hook ----
 hook_case() {	# NAME EXPECT(allow|refuse) DOC ARGS MEMINFO DMESG SYSFS [STDERR-SUBSTRING]
 	n=hook-$1 expect=$2 doc=$3 args=$4
+	case $doc in /*) ;; *) doc=$fix/$doc ;; esac
 	# shellcheck disable=SC2086
+	MIRRORVM_HOOK_MIRRORVM=${hook_mirrorvm:-$bin} \
 	MIRRORVM_HOOK_MEMINFO=$fix/$5 MIRRORVM_HOOK_DMESG=$fix/$6 MIRRORVM_HOOK_SYSFS=$fix/$7 \
-		sh "$hook" $args <"$fix/$doc" >"$tmp/out" 2>"$tmp/err"
+		sh "$hook" $args <"$doc" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ "$expect" = allow ] && [ $rc -ne 0 ]; then
 		bad "$n" "refused: $(head -c 200 "$tmp/err")"
-	elif [ "$expect" = refuse ] && [ $rc -eq 0 ]; then
-		bad "$n" "allowed"
+	elif [ "$expect" = refuse ] && [ $rc -ne 1 ]; then
+		bad "$n" "exit $rc, expected 1 (refused): $(head -c 200 "$tmp/err")"
 	elif [ $# -ge 8 ] && ! grep -qF -- "$8" "$tmp/err"; then
 		bad "$n" "stderr lacks '$8': $(head -c 200 "$tmp/err")"
 	else
 		ok "$n"
 	fi
 }
-if ! have xmllint; then
-	skp hook "xmllint missing (apt-get install libxml2-utils)"
+P="vm prepare begin -"
+hook_case plain-domain allow plain.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+hook_case reliable-meminfo allow reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-2nodes
+hook_case reliable-dmesg allow reliable.xml "$P" meminfo-plain dmesg-mirror sysfs-2nodes
+hook_case reliable-none refuse reliable.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"no mirrored memory"
+hook_case reliable-zero-mirror refuse reliable.xml "$P" meminfo-zero dmesg-zero sysfs-2nodes \
+	"no mirrored memory"
+hook_case mirror-range-none refuse mirror-range.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"host-mirror policy 'required'"
+hook_case host-mirror-off allow reliable-off.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+hook_case host-node-missing refuse reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-1node \
+	"host NUMA node 1"
+hook_case hotplug-nodes-exist allow hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+hook_case hotplug-node-missing refuse hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-1node \
+	"nodeset '0-1'"
+hook_case other-op allow reliable.xml "vm start begin -" meminfo-plain dmesg-plain sysfs-1node
+hook_case release allow malformed.xml "vm release end -" meminfo-plain dmesg-plain sysfs-1node
+hook_case malformed refuse malformed.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes "malformed"
+hook_case foreign-ns-only allow foreign.xml "$P" meminfo-plain dmesg-plain sysfs-1node
+# Issue 12: where the hook used to fail open.  A namespace written with a
+# character reference is still mirrorvm's (xml2args enables mirror=on).
+hook_case charref-namespace refuse charref-ns.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"no mirrored memory"
+# Nodesets the shell could not read: refused with mirrorvm's reason.
+hook_case nodeset-negative refuse nodeset-negative.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"line 16: <numatune><memory nodeset='-1'>: expected a node number at '-1'"
+hook_case nodeset-open-range refuse nodeset-open.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"<numatune><memory nodeset='0-'>: expected a node number at ''"
+hook_case nodeset-huge refuse nodeset-huge.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"node 99999999999999999999...: host node numbers are below 1024"
+# 08 is node 8 (decimal, as libvirt reads it), which the host lacks.
+hook_case nodeset-leading-zero refuse nodeset-leading-zero.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"nodeset '8' (line 16) names host NUMA node 8"
+# libvirt's ^N exclusions: 0-3,^2,^3 is nodes 0 and 1.
+hook_case nodeset-exclusion allow nodeset-exclusion.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+# A mirrorvm namespace this mirrorvm does not know: refused, not ignored.
+hook_case lookalike-namespace refuse lookalike-ns.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"mirrorvm's is 'http://mirrorvm.dev/xmlns/domain/1.0'"
+hook_case doctype refuse "$data/err-doctype-laughs.xml" "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"line 3: <!DOCTYPE>"
+hook_mirrorvm=/nonexistent/mirrorvm
+hook_case no-mirrorvm refuse plain.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"needs /nonexistent/mirrorvm, which is not installed"
+hook_mirrorvm=
+# 2000 memnodes: one mirrorvm run, however many nodesets (18 s before).
+many_memnodes() {	# LAST-NODESET: hotplug.xml with 2000 memnodes on stdout
+	sed -n '1,/<numatune>/p' "$fix/hotplug.xml" | grep -v '<numatune>'
+	echo '  <numatune>'
+	i=0
+	while [ $i -lt 1999 ]; do
+		echo "    <memnode cellid='$i' mode='strict' nodeset='0-1'/>"
+		i=$((i + 1))
+	done
+	echo "    <memnode cellid='1999' mode='strict' nodeset='$1'/>"
+	sed -n '/<\/numatune>/,$p' "$fix/hotplug.xml"
+}
+many_memnodes 1 >"$tmp/many.xml"
+many_memnodes 0,7 >"$tmp/many-bad.xml"
+start=$(date +%s)
+hook_case many-memnodes allow "$tmp/many.xml" "$P" meminfo-plain dmesg-plain sysfs-2nodes
+hook_case many-memnodes-last-missing refuse "$tmp/many-bad.xml" "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"nodeset '0,7' (line 2015) names host NUMA node 7"
+if [ $(($(date +%s) - start)) -gt 10 ]; then
+	bad hook-many-memnodes-fast "2 x 2000 memnodes took $(($(date +%s) - start)) s"
 else
-	P="vm prepare begin -"
-	hook_case plain-domain allow plain.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
-	hook_case reliable-meminfo allow reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-2nodes
-	hook_case reliable-dmesg allow reliable.xml "$P" meminfo-plain dmesg-mirror sysfs-2nodes
-	hook_case reliable-none refuse reliable.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	ok hook-many-memnodes-fast
+fi
+# Installed: the hook as "make install-libvirt-hook" writes it, with only
+# the installed mirrorvm (its plugin in ../lib/mirrorvm/) and no build tree.
+inst=$tmp/inst
+mkdir -p "$inst/bin" "$inst/lib/mirrorvm"
+cp "$bin" "$inst/bin/mirrorvm"
+for so in "$(dirname "$bin")"/mirrorvm-xml*.so; do cp "$so" "$inst/lib/mirrorvm/"; done
+if ! make -s -C "$top" install-libvirt-hook PREFIX="$inst" LIBVIRT_HOOKDIR="$inst/hooks" >"$tmp/err" 2>&1; then
+	bad hook-installed "make install-libvirt-hook: $(head -c 200 "$tmp/err")"
+else
+	saved_hook=$hook
+	hook=$inst/hooks/qemu.d/mirrorvm
+	hook_mirrorvm=$inst/bin/mirrorvm
+	hook_case installed-refuses refuse reliable.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
 		"no mirrored memory"
-	hook_case reliable-zero-mirror refuse reliable.xml "$P" meminfo-zero dmesg-zero sysfs-2nodes \
-		"no mirrored memory"
-	hook_case mirror-range-none refuse mirror-range.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
-		"host-mirror policy 'required'"
-	hook_case host-mirror-off allow reliable-off.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
-	hook_case host-node-missing refuse reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-1node \
-		"host NUMA node 1"
-	hook_case hotplug-nodes-exist allow hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
-	hook_case hotplug-node-missing refuse hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-1node \
-		"nodeset '0-1'"
-	hook_case other-op allow reliable.xml "vm start begin -" meminfo-plain dmesg-plain sysfs-1node
-	hook_case release allow malformed.xml "vm release end -" meminfo-plain dmesg-plain sysfs-1node
-	hook_case malformed refuse malformed.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes "malformed"
-	hook_case foreign-ns-only allow foreign.xml "$P" meminfo-plain dmesg-plain sysfs-1node
-	# xml2args agrees with the recorded documents.
-	if "$bin" xml2args "$fix/reliable.xml" >/dev/null 2>&1 && "$bin" xml2args "$fix/hotplug.xml" >/dev/null 2>&1; then
-		ok hook-documents-convert
+	hook_mirrorvm=
+	# No MIRRORVM_HOOK_MIRRORVM: the path install-libvirt-hook wrote.
+	if MIRRORVM_HOOK_MEMINFO=$fix/meminfo-plain MIRRORVM_HOOK_DMESG=$fix/dmesg-plain \
+		MIRRORVM_HOOK_SYSFS=$fix/sysfs-2nodes sh "$hook" vm prepare begin - <"$fix/charref-ns.xml" 2>"$tmp/err" ||
+		! grep -q 'no mirrored memory' "$tmp/err"; then
+		bad hook-installed-path "$(head -c 200 "$tmp/err")"
 	else
-		bad hook-documents-convert "xml2args rejects a hook fixture"
+		ok hook-installed-path
 	fi
+	hook=$saved_hook
+fi
+# xml2args agrees with the recorded documents.
+if "$bin" xml2args "$fix/reliable.xml" >/dev/null 2>&1 && "$bin" xml2args "$fix/hotplug.xml" >/dev/null 2>&1; then
+	ok hook-documents-convert
+else
+	bad hook-documents-convert "xml2args rejects a hook fixture"
 fi
 
 finish

@@ -92,6 +92,29 @@ struct domain {
 int domain__parse_file(const char *path, struct domain *d, struct err *e);
 void domain__free(struct domain *d);
 /*
+ * What a domain asks of the host, for the libvirt hook (xml2args
+ * --host-needs): reliable memory (a reliable cell or a <mirrorvm:mirror>),
+ * hotplug cells, the host-mirror policy, and every <numatune> nodeset (in
+ * libvirt's syntax, ^N included).  Only the metadata and <numatune> are
+ * read; the metadata exactly as domain__parse_file() reads it.
+ */
+struct host_nodeset {
+	int line;
+	struct idset nodes;
+};
+
+struct host_needs {
+	bool reliable;
+	bool hotplug;
+	enum host_mirror_policy host_mirror;	/* preferred when not given */
+	struct host_nodeset *nodesets;		/* in document order */
+	unsigned int nr_nodesets, cap_nodesets;
+};
+
+int domain__host_needs(const char *path, struct host_needs *needs, struct err *e);
+void domain__free_host_needs(struct host_needs *needs);
+
+/*
  * What a text value (<kernel>, <initrd>, <cmdline>, <name>) may hold, read
  * by xml2args and written by args2xml alike, so that each reads back what
  * the other wrote: UTF-8 text of XML 1.0 characters without line breaks

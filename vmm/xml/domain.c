@@ -25,6 +25,7 @@ struct pctx {
 	struct domain *d;
 	struct err *e;
 	xmlParserCtxtPtr ctxt;
+	struct host_needs *needs;	/* domain__host_needs() only */
 	xmlChar **pool;		/* strings handed out by attr()/text() */
 	size_t nr_pool, cap_pool;
 	bool oom;
@@ -1220,9 +1221,14 @@ static int parse_domain(struct pctx *p, xmlDoc *doc)
 	return check_domain(p, root);
 }
 
-int domain__parse_file(const char *path, struct domain *d, struct err *e)
+/*
+ * Reads @path and hands its tree to @walk, with libxml2's errors caught
+ * (on_xml_error) and a <!DOCTYPE> refused (on_doctype).  An allocation
+ * that failed anywhere makes "out of memory" the result.
+ */
+static int read_document(struct pctx *p, const char *path,
+			 int (*walk)(struct pctx *p, xmlDoc *doc))
 {
-	struct pctx p = { .path = path, .d = d, .e = e };
 	/*
 	 * Never XML_PARSE_NOENT, XML_PARSE_DTDLOAD, XML_PARSE_DTDATTR or
 	 * XML_PARSE_XINCLUDE: nothing is substituted, loaded or fetched; and
@@ -1233,50 +1239,238 @@ int domain__parse_file(const char *path, struct domain *d, struct err *e)
 	void *old_generic_ctx = xmlGenericErrorContext;
 	xmlStructuredErrorFunc old_structured = xmlStructuredError;
 	void *old_structured_ctx = xmlStructuredErrorContext;
+	struct err *e = p->e;
 	xmlDoc *doc = NULL;
 	size_t len = 0;
 	char *buf = NULL;
 	int ret = 0;
 
-	memset(d, 0, sizeof(*d));
 	if ((ret = read_domain(path, &buf, &len, e)))
 		return ret;
 	xmlSetGenericErrorFunc(NULL, on_xml_generic);
-	xmlSetStructuredErrorFunc(&p, on_xml_error);
-	p.ctxt = xmlNewParserCtxt();
-	if (p.ctxt) {
-		p.ctxt->_private = &p;
-		p.ctxt->sax->internalSubset = on_doctype;
-		doc = xmlCtxtReadMemory(p.ctxt, buf, len, strcmp(path, "-") ? path : "stdin",
+	xmlSetStructuredErrorFunc(p, on_xml_error);
+	p->ctxt = xmlNewParserCtxt();
+	if (p->ctxt) {
+		p->ctxt->_private = p;
+		p->ctxt->sax->internalSubset = on_doctype;
+		doc = xmlCtxtReadMemory(p->ctxt, buf, len, strcmp(path, "-") ? path : "stdin",
 					NULL, opts);
 	}
 	free(buf);
-	if (p.doctype_line) {
+	if (p->doctype_line) {
 		ret = err_set(e, "%s:%d: <!DOCTYPE>: libvirt domains have no DTD, and mirrorvm refuses one: its entities can expand a small document to gigabytes or read other files",
-			      path, p.doctype_line);
+			      path, p->doctype_line);
 		goto out;
 	}
-	if (!p.oom && (!doc || p.xml_failed)) {
-		if (!p.xml_failed)
-			snprintf(p.xml_msg, sizeof(p.xml_msg), "unknown error");
-		ret = err_set(e, "%s:%d: malformed XML: %s", path, p.xml_line, p.xml_msg);
+	if (!p->oom && (!doc || p->xml_failed)) {
+		if (!p->xml_failed)
+			snprintf(p->xml_msg, sizeof(p->xml_msg), "unknown error");
+		ret = err_set(e, "%s:%d: malformed XML: %s", path, p->xml_line, p->xml_msg);
 		goto out;
 	}
-	if (!p.oom)
-		ret = parse_domain(&p, doc);
+	if (!p->oom)
+		ret = walk(p, doc);
 out:
-	if (p.oom || !p.ctxt)
+	if (p->oom || !p->ctxt)
 		ret = err_set(e, "%s: out of memory", path);
-	while (p.nr_pool)
-		xmlFree(p.pool[--p.nr_pool]);
-	free(p.pool);
+	while (p->nr_pool)
+		xmlFree(p->pool[--p->nr_pool]);
+	free(p->pool);
 	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(p.ctxt);
+	xmlFreeParserCtxt(p->ctxt);
 	xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
 	xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
+	return ret;
+}
+
+int domain__parse_file(const char *path, struct domain *d, struct err *e)
+{
+	struct pctx p = { .path = path, .d = d, .e = e };
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	ret = read_document(&p, path, parse_domain);
 	if (ret)
 		domain__free(d);
 	return ret;
+}
+
+/* ---- what the domain asks of the host (xml2args --host-needs) ---- */
+
+static int nodeset_id(const char **s, unsigned long *id, struct err *e)
+{
+	const char *start = *s;
+	unsigned long v = 0;
+
+	for (; isdigit((unsigned char)**s); (*s)++) {
+		v = v * 10 + (**s - '0');
+		if (v >= IDSET_MAX)
+			return err_set(e, "node %.*s%s: host node numbers are below %d",
+				       (int)MIN(strspn(start, "0123456789"), 20), start,
+				       strspn(start, "0123456789") > 20 ? "..." : "", IDSET_MAX);
+	}
+	*id = v;
+	return 0;
+}
+
+static const char *skip_blanks(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/*
+ * A libvirt nodeset as virBitmapParse() reads it: comma-separated N, N-M
+ * and ^N (which takes N out again), blanks around each, decimal (08 is 8).
+ * Stricter where libvirt never writes otherwise: no trailing comma, and the
+ * set must name a node.
+ */
+static int parse_nodeset(const char *s, struct idset *set, struct err *e)
+{
+	const char *p = skip_blanks(s);
+	unsigned long a, b;
+
+	memset(set, 0, sizeof(*set));
+	if (!*p)
+		return err_set(e, "empty nodeset");
+	for (;;) {
+		bool neg = *p == '^';
+
+		p += neg;
+		if (!isdigit((unsigned char)*p))
+			return err_set(e, "expected a node number at '%s'", p);
+		if (nodeset_id(&p, &a, e))
+			return -EINVAL;
+		p = skip_blanks(p);
+		b = a;
+		if (*p == '-') {
+			if (neg)
+				return err_set(e, "'^' takes out one node, not a range");
+			p = skip_blanks(p + 1);
+			if (!isdigit((unsigned char)*p))
+				return err_set(e, "expected a node number at '%s'", p);
+			if (nodeset_id(&p, &b, e))
+				return -EINVAL;
+			if (b < a)
+				return err_set(e, "range %lu-%lu is backwards", a, b);
+			p = skip_blanks(p);
+		}
+		for (; a <= b; a++) {
+			if (neg)
+				set->w[a / 64] &= ~(1ULL << (a % 64));
+			else
+				idset_add(set, a);
+		}
+		if (!*p)
+			break;
+		if (*p != ',')
+			return err_set(e, "unexpected '%c'", *p);
+		p = skip_blanks(p + 1);
+		if (!*p)
+			return err_set(e, "trailing comma");
+	}
+	if (idset_empty(set))
+		return err_set(e, "names no host node");
+	return 0;
+}
+
+static int needs_numatune(struct pctx *p, xmlNode *nt)
+{
+	struct host_needs *needs = p->needs;
+	struct host_nodeset *ns;
+	struct err sub;
+	xmlNode *c;
+
+	for_each_element(c, nt) {
+		const char *nodeset = attr(p, c, "nodeset");
+
+		if (!nodeset)
+			continue;
+		if (needs->nr_nodesets == needs->cap_nodesets) {
+			unsigned int cap = needs->cap_nodesets ? 2 * needs->cap_nodesets : 16;
+
+			ns = xml__realloc(needs->nodesets, cap * sizeof(*ns));
+			if (!ns) {
+				p->oom = true;
+				return -ENOMEM;
+			}
+			needs->nodesets = ns;
+			needs->cap_nodesets = cap;
+		}
+		ns = &needs->nodesets[needs->nr_nodesets];
+		if (parse_nodeset(nodeset, &ns->nodes, &sub))
+			return fail(p, c, "<numatune><%s nodeset='%s'>: %s", c->name, nodeset, sub.msg);
+		ns->line = xmlGetLineNo(c);
+		needs->nr_nodesets++;
+	}
+	return 0;
+}
+
+/*
+ * Only what the hook compares with the host: the metadata (read exactly as
+ * xml2args reads it, its cell ids against the <cpu><numa> cells) and the
+ * <numatune> nodesets.  The rest of the domain is libvirt's to judge: the
+ * hook guards domains that QEMU runs, which may hold what xml2args refuses.
+ */
+static int parse_needs(struct pctx *p, xmlDoc *doc)
+{
+	xmlNode *root = xmlDocGetRootElement(doc), *c, *numa, *cell;
+	struct host_needs *needs = p->needs;
+	struct domain *d = p->d;
+	unsigned int i, cells = 0;
+	int ret;
+
+	if (!root || !is(root, "domain"))
+		return fail(p, root, "not a libvirt domain: the root element is <%s>, not <domain>",
+			    root ? (const char *)root->name : "");
+	for_each_element(c, root)
+		if (is(c, "cpu"))
+			for_each_element(numa, c)
+				if (is(numa, "numa"))
+					for_each_element(cell, numa)
+						cells += is(cell, "cell");
+	d->nr_cells = MIN(cells, (unsigned int)MAX_NODES);
+	for_each_element(c, root) {
+		if (is(c, "metadata"))
+			ret = parse_metadata(p, c);
+		else if (is(c, "numatune"))
+			ret = needs_numatune(p, c);
+		else
+			ret = 0;
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < MAX_NODES; i++) {
+		needs->reliable |= d->cells[i].has_reliable && d->cells[i].reliable;
+		needs->hotplug |= d->cells[i].has_hotplug && d->cells[i].hotplug;
+	}
+	needs->reliable |= d->nr_mirrors > 0;
+	needs->host_mirror = d->has_host_mirror ? d->host_mirror : HOST_MIRROR_PREFERRED;
+	return 0;
+}
+
+int domain__host_needs(const char *path, struct host_needs *needs, struct err *e)
+{
+	struct domain *d = xml__calloc(1, sizeof(*d));
+	struct pctx p = { .path = path, .d = d, .e = e, .needs = needs };
+	int ret;
+
+	memset(needs, 0, sizeof(*needs));
+	if (!d)
+		return err_set(e, "%s: out of memory", path);
+	ret = read_document(&p, path, parse_needs);
+	domain__free(d);
+	free(d);
+	if (ret)
+		domain__free_host_needs(needs);
+	return ret;
+}
+
+void domain__free_host_needs(struct host_needs *needs)
+{
+	free(needs->nodesets);
+	memset(needs, 0, sizeof(*needs));
 }
 
 void domain__free(struct domain *d)
