@@ -64,21 +64,25 @@ static int parse_onoff(const char *key, const char *v, bool *out, struct err *e)
 /*
  * Splits "id=1,size=1G,cpus=0-3,6,mirror=on".  A list value may itself hold
  * commas, so a piece without '=' continues the previous list-valued key.
- * The lists are as long as the argument: nothing is cut.
+ * The lists are as long as the argument: nothing is cut.  Empty pieces are
+ * kept (strsep, not strtok): in a list parse_idlist() refuses them
+ * ("cpus=0," is not "cpus=0"), elsewhere they are a comma too many.
  */
 static int parse_node(char *copy, char *lists[2], struct node_spec *node, struct err *e)
 {
-	char *tok, *save = NULL;
+	char *tok, *next = *copy ? copy : NULL;
 	bool have_id = false, have_size = false;
 	int list = -1, idx;
 	struct err sub;
 	u64 id;
 
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = strsep(&next, ","))) {
 		char *eq = strchr(tok, '=');
 		const char *key = tok, *val;
 
 		if (!eq) {
+			if (list < 0 && !*tok)
+				return err_set(e, "an empty item: a comma too many");
 			if (list < 0)
 				return err_set(e, "'%s': expected key=value", tok);
 			strcat(lists[list], ",");

@@ -12,15 +12,69 @@
 
 #include "util.h"
 
+/* @s[@i] starts a character, not the middle of a UTF-8 sequence. */
+static bool utf8_start(const char *s, size_t i)
+{
+	return ((unsigned char)s[i] & 0xc0) != 0x80;
+}
+
+/*
+ * Messages are built as "what: what: why", and what makes one long is
+ * quoted input in the middle: a message longer than the buffer keeps its
+ * first ERR_HEAD bytes and its end, with " ... " between, on character
+ * boundaries.
+ */
+#define ERR_HEAD	160
+#define ERR_ELLIPSIS	" ... "
+
+static void err_elide(struct err *e, const char *full, size_t len)
+{
+	size_t head = ERR_HEAD, tail = sizeof(e->msg) - 1 - ERR_HEAD - strlen(ERR_ELLIPSIS);
+	size_t from = len - tail;
+
+	while (head && !utf8_start(full, head))
+		head--;
+	while (from < len && !utf8_start(full, from))
+		from++;
+	snprintf(e->msg, sizeof(e->msg), "%.*s" ERR_ELLIPSIS "%s", (int)head, full, full + from);
+}
+
+int err_vset(struct err *e, const char *fmt, va_list ap)
+{
+	char buf[sizeof(e->msg)], *full;
+	va_list aq;
+	int n;
+
+	if (!e)
+		return -EINVAL;
+	/* Formatted aside first: an argument may point into e->msg. */
+	va_copy(aq, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0) {
+		snprintf(e->msg, sizeof(e->msg), "(unprintable message)");
+	} else if ((size_t)n < sizeof(buf)) {
+		memcpy(e->msg, buf, n + 1);
+	} else if ((full = malloc(n + 1))) {
+		vsnprintf(full, n + 1, fmt, aq);
+		err_elide(e, full, n);
+		free(full);
+	} else {
+		/* No memory for the whole: the start, marked as cut. */
+		memcpy(e->msg, buf, sizeof(buf));
+		memcpy(e->msg + sizeof(e->msg) - 1 - strlen(ERR_ELLIPSIS), ERR_ELLIPSIS,
+		       strlen(ERR_ELLIPSIS) + 1);
+	}
+	va_end(aq);
+	return -EINVAL;
+}
+
 int err_set(struct err *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	err_vset(e, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 

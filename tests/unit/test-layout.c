@@ -248,6 +248,13 @@ static const struct bad_case bad[] = {
 	{ "--engine vmware", "expected auto, kvm or qemu" },
 	{ "--host-mirror maybe", "expected preferred, required or off" },
 	{ "--qemu-accel hvf", "expected auto, tcg or kvm" },
+	/* Empty items are not skipped (issue 12: cpus=0, meant cpus=0). */
+	{ "--node id=0,size=1G,cpus=0,", "cpus=0,: bad list '0,': trailing comma" },
+	{ "--cpus 2 --node id=0,size=1G,cpus=0,,1", "cpus=0,,1: bad list '0,,1': expected a number at ',1'" },
+	{ "--node id=0,size=1G,host-nodes=0,", "host-nodes=0,: bad list '0,': trailing comma" },
+	{ "--node id=0,size=1G,", "an empty item: a comma too many" },
+	{ "--node id=0,,size=1G", "an empty item: a comma too many" },
+	{ "--node ,id=0,size=1G", "an empty item: a comma too many" },
 	{ "--frobnicate", "unknown flag" },
 	{ "--kernel", "needs a value" },
 	{ "stray", "unexpected argument" },
@@ -322,6 +329,95 @@ static void test_node_twice(void)
 	      strstr(e.msg, "--node id=0: node 0 is given twice"), "%s", e.msg);
 	CHECK(parse_flags(&cfg, "--node id=0,size=1G,size=2G", &e) != 0 &&
 	      strstr(e.msg, "size given twice"), "%s", e.msg);
+}
+
+/*
+ * A list value longer than any fixed buffer (issue 12): cpus= and host-nodes=
+ * with 300 zeros and a 1 mean CPU 1 and host node 1.  config__parse_node
+ * once copied the first list token into 256 bytes and cut it, which put
+ * CPU 0 in the node and bound host node 0, without an error.
+ */
+static void test_long_list_tokens(void)
+{
+	static char flags[2048], zeros[301];
+	const struct node_spec *n;
+	struct err e = { "" };
+
+	memset(zeros, '0', 300);
+	snprintf(flags, sizeof(flags), "--cpus 3 --node id=0,size=1G --node id=1,size=1G,cpus=%s1,host-nodes=%s1",
+		 zeros, zeros);
+	CHECK(parse_flags(&cfg, flags, &e) == 0, "%s", e.msg);
+	n = &cfg.nodes[1];
+	CHECK(cfg.nr_nodes == 2 && n->id == 1, "%u nodes", cfg.nr_nodes);
+	CHECK(idset_count(&n->cpus) == 1 && idset_has(&n->cpus, 1), "cpus: %d first, %u in all",
+	      idset_first(&n->cpus), idset_count(&n->cpus));
+	CHECK(idset_count(&n->host.host_nodes) == 1 && idset_has(&n->host.host_nodes, 1),
+	      "host-nodes: %d first, %u in all", idset_first(&n->host.host_nodes),
+	      idset_count(&n->host.host_nodes));
+	/* The same in a later item and at the end of a range. */
+	snprintf(flags, sizeof(flags), "--cpus 3 --node id=0,size=1G --node id=1,size=1G,cpus=0,%s2,host-nodes=0-%s1",
+		 zeros, zeros);
+	CHECK(parse_flags(&cfg, flags, &e) == 0, "%s", e.msg);
+	n = &cfg.nodes[1];
+	CHECK(idset_count(&n->cpus) == 2 && idset_has(&n->cpus, 0) && idset_has(&n->cpus, 2),
+	      "cpus: %u in all", idset_count(&n->cpus));
+	CHECK(idset_count(&n->host.host_nodes) == 2 && idset_has(&n->host.host_nodes, 1),
+	      "host-nodes: %u in all", idset_count(&n->host.host_nodes));
+	CHECK(build_layout(flags, &cfg, &lay, &e) == 0 && lay.cpu_node[2] == 1 && lay.cpu_node[1] == 0,
+	      "layout: %s", e.msg);
+}
+
+/* A valid UTF-8 string: no sequence cut, none missing its start. */
+static bool utf8_whole(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int more = 0;
+
+	for (; *p; p++) {
+		if ((*p & 0xc0) == 0x80) {
+			if (!more--)
+				return false;
+		} else if (more) {
+			return false;
+		} else {
+			more = *p >= 0xf0 ? 3 : *p >= 0xe0 ? 2 : *p >= 0xc0 ? 1 : 0;
+		}
+	}
+	return !more;
+}
+
+/*
+ * A message longer than struct err keeps its start and its reason (issue
+ * 12: a long list was cut at 511 bytes, before the reason).
+ */
+static void test_long_messages(void)
+{
+	static char flags[2048], nines[601], accents[1201];
+	struct err e = { "" };
+	size_t i;
+
+	memset(nines, '9', 600);
+	snprintf(flags, sizeof(flags), "--cpus 2 --node id=0,size=1G,cpus=0-%s", nines);
+	CHECK(parse_flags(&cfg, flags, &e) != 0, "accepted");
+	CHECK(!strncmp(e.msg, "--node id=0,size=1G,cpus=0-999", 30), "start: %s", e.msg);
+	CHECK(strstr(e.msg, " ... ") && strstr(e.msg, "': ids must be below 255"), "reason: %s", e.msg);
+	CHECK(strlen(e.msg) == sizeof(e.msg) - 1, "%zu bytes", strlen(e.msg));
+	/* Directly, and on UTF-8 character boundaries. */
+	for (i = 0; i < 600; i++)
+		memcpy(accents + 2 * i, "\xc3\xa9", 2);
+	for (i = 0; i < 4; i++) {
+		err_set(&e, "%.*s'%s': the reason", (int)i, "xxx", accents);
+		CHECK(utf8_whole(e.msg), "%zu: cut inside a character", i);
+		CHECK(strstr(e.msg, "\xc3\xa9 ... \xc3\xa9"), "%zu: %s", i, e.msg);
+		CHECK(strlen(e.msg) >= sizeof(e.msg) - 3 && strlen(e.msg) < sizeof(e.msg) &&
+		      !strcmp(e.msg + strlen(e.msg) - 13, "': the reason"), "%zu: %s", i, e.msg);
+	}
+	/* An argument may point into the buffer it is formatted into. */
+	err_set(&e, "%s", "inner");
+	err_set(&e, "outer: %s: %s", nines, e.msg);
+	CHECK(!strcmp(e.msg + strlen(e.msg) - 10, "999: inner"), "%s", e.msg);
+	err_set(&e, "short");
+	CHECK(!strcmp(e.msg, "short"), "%s", e.msg);
 }
 
 static void join(const struct flag_list *f, char *buf, size_t len)
@@ -401,6 +497,8 @@ int main(void)
 	RUN(test_too_many_nodes);
 	RUN(test_flags_override);
 	RUN(test_node_twice);
+	RUN(test_long_list_tokens);
+	RUN(test_long_messages);
 	RUN(test_format_args_roundtrip);
 	RUN(test_idlist);
 	RUN(test_sizes);

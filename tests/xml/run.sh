@@ -209,10 +209,10 @@ while IFS= read -r line; do
 	# shellcheck disable=SC2086
 	set -- $line
 	set +f
-	printf '%s\n' "$@" | sed 's/@SP@/ /g' >"$tmp/flags"
+	printf '%s\n' "$@" | sed -e 's/@SP@/ /g' -e 's/@TAB@/\t/g' >"$tmp/flags"
 	for w; do
 		shift
-		set -- "$@" "$(printf '%s' "$w" | sed 's/@SP@/ /g')"
+		set -- "$@" "$(printf '%s' "$w" | sed -e 's/@SP@/ /g' -e 's/@TAB@/\t/g')"
 	done
 	if ! "$bin" args2xml --name "rt$i" "$@" >"$tmp/dom.xml" 2>"$tmp/err"; then
 		bad "$n" "args2xml failed: $(head -c 200 "$tmp/err")"
@@ -264,6 +264,27 @@ args_err args2xml-err-layout "hotplug=on is not possible" \
 	--node id=0,size=1G,hotplug=on
 args_err args2xml-err-flag "unknown flag" --bogus 1
 args_err args2xml-err-name "libvirt names" --name a/b --memory 1G
+# What XML cannot carry, or xml2args would read back as something else, is
+# refused up front, naming the flag: xml2args refuses the same values.
+args_err args2xml-err-cmdline-cr "--cmdline contains a carriage return (offset 13)" \
+	--cmdline "$(printf 'console=ttyS0\rquiet')" --memory 64M
+args_err args2xml-err-cmdline-newline "--cmdline contains a newline" \
+	--cmdline "$(printf 'console=ttyS0\nquiet')" --memory 64M
+args_err args2xml-err-kernel-control "--kernel contains the control character 0x01 (offset 2)" \
+	--kernel "$(printf '/k\001')" --memory 64M
+args_err args2xml-err-initrd-escape "--initrd contains the control character 0x1b (offset 0)" \
+	--initrd "$(printf '\033[2J')" --memory 64M
+args_err args2xml-err-kernel-latin1 "--kernel is not UTF-8 (byte 0xe9 at offset 9)" \
+	--kernel "$(printf '/boot/caf\351')" --memory 64M
+args_err args2xml-err-cmdline-overlong "--cmdline is not UTF-8 (byte 0xc0 at offset 0)" \
+	--cmdline "$(printf '\300\257')" --memory 64M
+args_err args2xml-err-cmdline-surrogate "--cmdline is not UTF-8 (byte 0xed at offset 1)" \
+	--cmdline "$(printf 'x\355\240\200')" --memory 64M
+args_err args2xml-err-cmdline-fffe "--cmdline contains U+FFFF (offset 0)" \
+	--cmdline "$(printf '\357\277\277')" --memory 64M
+args_err args2xml-err-name-control "--name contains the control character 0x07" \
+	--name "$(printf 'bell\007')" --memory 64M
+args_err args2xml-err-name-utf8 "--name is not UTF-8" --name "$(printf 'n\377')" --memory 64M
 if "$bin" args2xml --engine qemu --dump-firmware /nonexistent --memory 1G >"$tmp/out" 2>"$tmp/err" &&
 	[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- '--engine, --dump-firmware' "$tmp/err" &&
 	"$bin" xml2args "$tmp/out" 2>/dev/null | grep -qx -- '--memory=1G'; then
@@ -299,6 +320,120 @@ if "$bin" xml2args "$tmp/nonexistent.xml" >/dev/null 2>"$tmp/err" ||
 else
 	ok xml2args-missing-file
 fi
+# Entity expansion: the fuzzer's 103 KB domain, one 100 KB entity used 1000
+# times in <cmdline> (a 100 MB flag, 205 MB RSS), is refused at its
+# <!DOCTYPE>, in little time and memory (the plain binary under a 128 MiB
+# address-space limit; ASan's shadow memory rules that out for -san).
+{ printf '<?xml version="1.0"?>\n<!DOCTYPE domain [\n<!ENTITY e "'
+  head -c 100000 /dev/zero | tr '\0' x
+  printf '">\n]>\n<domain type="kvm"><name>e</name><memory unit="MiB">512</memory><os><type>hvm</type><cmdline>'
+  i=0; while [ $i -lt 1000 ]; do printf '&e;'; i=$((i + 1)); done
+  printf '</cmdline></os></domain>\n'; } >"$tmp/entities.xml"
+case $bin in
+*-san) limit=unlimited ;;
+*) limit=131072 ;;
+esac
+# shellcheck disable=SC3045 # dash and bash have ulimit -v
+(ulimit -v $limit && exec timeout 10 "$bin" xml2args "$tmp/entities.xml") >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 1 ] || [ -s "$tmp/out" ] ||
+	! grep -q '^mirrorvm: .*entities.xml:2: <!DOCTYPE>: libvirt domains have no DTD' "$tmp/err"; then
+	bad xml2args-entity-expansion "exit $rc: $(head -c 200 "$tmp/err")"
+else
+	ok xml2args-entity-expansion
+fi
+# At most 1 MiB of domain XML, refused before parsing: a valid domain padded
+# to the limit passes, one byte more fails (file and stdin), and a 1 GiB
+# file is refused by its size without being read.
+pad_domain() {	# SIZE OUT: data/minimal.xml with a comment, SIZE bytes in all
+	base=$(wc -c <"$data/minimal.xml")
+	{ cat "$data/minimal.xml"; printf '<!--'
+	  head -c $(($1 - base - 8)) /dev/zero | tr '\0' ' '; printf -- '-->\n'; } >"$2"
+}
+pad_domain 1048576 "$tmp/max.xml"
+pad_domain 1048577 "$tmp/big.xml"
+truncate -s 1G "$tmp/huge.xml"
+if [ "$(wc -c <"$tmp/max.xml")" -ne 1048576 ] ||
+	! "$bin" xml2args "$tmp/max.xml" 2>"$tmp/err" | cmp -s - "$data/minimal.args"; then
+	bad xml2args-size-limit "a domain of exactly 1 MiB: $(head -c 200 "$tmp/err")"
+elif "$bin" xml2args "$tmp/big.xml" >"$tmp/out" 2>"$tmp/err" ||
+	! grep -q 'big.xml: larger than 1048576 bytes (1 MiB)' "$tmp/err" || [ -s "$tmp/out" ]; then
+	bad xml2args-size-limit "1 MiB + 1 byte: $(head -c 200 "$tmp/err")"
+elif "$bin" xml2args - <"$tmp/big.xml" >/dev/null 2>"$tmp/err" ||
+	! grep -q '^mirrorvm: -: larger than 1048576 bytes' "$tmp/err"; then
+	bad xml2args-size-limit "1 MiB + 1 byte on stdin: $(head -c 200 "$tmp/err")"
+elif timeout 10 "$bin" xml2args "$tmp/huge.xml" >/dev/null 2>"$tmp/err" ||
+	! grep -q 'huge.xml: larger than' "$tmp/err"; then
+	bad xml2args-size-limit "a 1 GiB file: $(head -c 200 "$tmp/err")"
+elif "$bin" run --domain-xml "$tmp/big.xml" --dump-firmware "$tmp/d0" >/dev/null 2>"$tmp/err" ||
+	! grep -q 'larger than 1048576 bytes' "$tmp/err"; then
+	bad xml2args-size-limit "run --domain-xml: $(head -c 200 "$tmp/err")"
+else
+	ok xml2args-size-limit
+fi
+rm -f "$tmp/max.xml" "$tmp/big.xml" "$tmp/huge.xml"
+# Only a regular file or stdin: a FIFO without a writer must not block, a
+# directory is no domain.
+mkfifo "$tmp/fifo"
+timeout 10 "$bin" xml2args "$tmp/fifo" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 1 ] || ! grep -q 'not a regular file' "$tmp/err"; then
+	bad xml2args-fifo "exit $rc (124: it blocked): $(head -c 200 "$tmp/err")"
+else
+	ok xml2args-fifo
+fi
+if "$bin" xml2args "$tmp" >/dev/null 2>"$tmp/err" ||
+	[ "$(cat "$tmp/err")" != "mirrorvm: $tmp: not a regular file: mirrorvm reads a domain from a file, or from stdin with -" ]; then
+	bad xml2args-directory "$(head -c 200 "$tmp/err")"
+else
+	ok xml2args-directory
+fi
+
+# Every allocation failure is an error: MIRRORVM_XML_FAIL_ALLOC=N fails the
+# Nth allocation of the converter or libxml2 (N+: that one and all later
+# ones).  Each run must exit 1 with "out of memory" and print no flags, or
+# print exactly the clean run's flags and warning (a failure libxml2 can
+# absorb), until the plugin says the run made fewer than N allocations.
+alloc_failures() {	# NAME DOMAIN SUFFIX(""|+)
+	n=$1 doc=$2 sfx=$3
+	if ! "$bin" xml2args "$doc" >"$tmp/clean" 2>"$tmp/clean.err"; then
+		bad "$n" "the clean run fails: $(head -c 200 "$tmp/clean.err")"
+		return
+	fi
+	i=1 reported=0 absorbed=0
+	while :; do
+		MIRRORVM_XML_FAIL_ALLOC=$i$sfx "$bin" xml2args "$doc" >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		if grep -q "^mirrorvm: MIRRORVM_XML_FAIL_ALLOC=$i: only [0-9]* allocations, none failed\$" "$tmp/err"; then
+			[ $rc -eq 0 ] && cmp -s "$tmp/out" "$tmp/clean" && break
+			bad "$n" "the run after the last allocation differs (exit $rc)"
+			return
+		fi
+		if [ $rc -eq 0 ]; then
+			if ! cmp -s "$tmp/out" "$tmp/clean" || ! cmp -s "$tmp/err" "$tmp/clean.err"; then
+				bad "$n" "allocation $i$sfx failed, yet xml2args exited 0 with other output: $(diff "$tmp/clean" "$tmp/out" | grep '^[<>]' | head -n2 | tr '\n' ' ')"
+				return
+			fi
+			absorbed=$((absorbed + 1))
+		elif [ $rc -ne 1 ] || [ -s "$tmp/out" ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] ||
+			! grep -q 'out of memory' "$tmp/err"; then
+			bad "$n" "allocation $i$sfx failed: exit $rc: $(head -c 300 "$tmp/err")"
+			return
+		else
+			reported=$((reported + 1))
+		fi
+		i=$((i + 1))
+	done
+	echo "     $n: $reported failed allocations reported, $absorbed absorbed by libxml2"
+	ok "$n"
+}
+alloc_failures xml2args-alloc-failures "$data/alloc-all.xml" ""
+# Under ASan each run costs a quarter of a second: the persistent pass only
+# with the plain binary.
+case $bin in
+*-san) ;;
+*) alloc_failures xml2args-alloc-failures-persistent "$data/alloc-all.xml" "+" ;;
+esac
 
 # ---- run --domain-xml: same firmware as the equivalent flags ----
 run_words() {	# FLAGS-FILE DIR: mirrorvm run with the file's words, one a line
@@ -382,49 +517,120 @@ roundtrip_override override-mirror-list "$tmp/want" --mirror 8M@0x1000000 --doma
 # ---- the libvirt hook ----
 hook_case() {	# NAME EXPECT(allow|refuse) DOC ARGS MEMINFO DMESG SYSFS [STDERR-SUBSTRING]
 	n=hook-$1 expect=$2 doc=$3 args=$4
+	case $doc in /*) ;; *) doc=$fix/$doc ;; esac
 	# shellcheck disable=SC2086
+	MIRRORVM_HOOK_MIRRORVM=${hook_mirrorvm:-$bin} \
 	MIRRORVM_HOOK_MEMINFO=$fix/$5 MIRRORVM_HOOK_DMESG=$fix/$6 MIRRORVM_HOOK_SYSFS=$fix/$7 \
-		sh "$hook" $args <"$fix/$doc" >"$tmp/out" 2>"$tmp/err"
+		sh "$hook" $args <"$doc" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ "$expect" = allow ] && [ $rc -ne 0 ]; then
 		bad "$n" "refused: $(head -c 200 "$tmp/err")"
-	elif [ "$expect" = refuse ] && [ $rc -eq 0 ]; then
-		bad "$n" "allowed"
+	elif [ "$expect" = refuse ] && [ $rc -ne 1 ]; then
+		bad "$n" "exit $rc, expected 1 (refused): $(head -c 200 "$tmp/err")"
 	elif [ $# -ge 8 ] && ! grep -qF -- "$8" "$tmp/err"; then
 		bad "$n" "stderr lacks '$8': $(head -c 200 "$tmp/err")"
 	else
 		ok "$n"
 	fi
 }
-if ! have xmllint; then
-	skp hook "xmllint missing (apt-get install libxml2-utils)"
+P="vm prepare begin -"
+hook_case plain-domain allow plain.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+hook_case reliable-meminfo allow reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-2nodes
+hook_case reliable-dmesg allow reliable.xml "$P" meminfo-plain dmesg-mirror sysfs-2nodes
+hook_case reliable-none refuse reliable.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"no mirrored memory"
+hook_case reliable-zero-mirror refuse reliable.xml "$P" meminfo-zero dmesg-zero sysfs-2nodes \
+	"no mirrored memory"
+hook_case mirror-range-none refuse mirror-range.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"host-mirror policy 'required'"
+hook_case host-mirror-off allow reliable-off.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+hook_case host-node-missing refuse reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-1node \
+	"host NUMA node 1"
+hook_case hotplug-nodes-exist allow hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+hook_case hotplug-node-missing refuse hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-1node \
+	"nodeset '0-1'"
+hook_case other-op allow reliable.xml "vm start begin -" meminfo-plain dmesg-plain sysfs-1node
+hook_case release allow malformed.xml "vm release end -" meminfo-plain dmesg-plain sysfs-1node
+hook_case malformed refuse malformed.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes "malformed"
+hook_case foreign-ns-only allow foreign.xml "$P" meminfo-plain dmesg-plain sysfs-1node
+# Issue 12: where the hook used to fail open.  A namespace written with a
+# character reference is still mirrorvm's (xml2args enables mirror=on).
+hook_case charref-namespace refuse charref-ns.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"no mirrored memory"
+# Nodesets the shell could not read: refused with mirrorvm's reason.
+hook_case nodeset-negative refuse nodeset-negative.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"line 16: <numatune><memory nodeset='-1'>: expected a node number at '-1'"
+hook_case nodeset-open-range refuse nodeset-open.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"<numatune><memory nodeset='0-'>: expected a node number at ''"
+hook_case nodeset-huge refuse nodeset-huge.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"node 99999999999999999999...: host node numbers are below 1024"
+# 08 is node 8 (decimal, as libvirt reads it), which the host lacks.
+hook_case nodeset-leading-zero refuse nodeset-leading-zero.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"nodeset '8' (line 16) names host NUMA node 8"
+# libvirt's ^N exclusions: 0-3,^2,^3 is nodes 0 and 1.
+hook_case nodeset-exclusion allow nodeset-exclusion.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
+# A mirrorvm namespace this mirrorvm does not know: refused, not ignored.
+hook_case lookalike-namespace refuse lookalike-ns.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"mirrorvm's is 'http://mirrorvm.dev/xmlns/domain/1.0'"
+hook_case doctype refuse "$data/err-doctype-laughs.xml" "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"line 3: <!DOCTYPE>"
+hook_mirrorvm=/nonexistent/mirrorvm
+hook_case no-mirrorvm refuse plain.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"needs /nonexistent/mirrorvm, which is not installed"
+hook_mirrorvm=
+# 2000 memnodes: one mirrorvm run, however many nodesets (18 s before).
+many_memnodes() {	# LAST-NODESET: hotplug.xml with 2000 memnodes on stdout
+	sed -n '1,/<numatune>/p' "$fix/hotplug.xml" | grep -v '<numatune>'
+	echo '  <numatune>'
+	i=0
+	while [ $i -lt 1999 ]; do
+		echo "    <memnode cellid='$i' mode='strict' nodeset='0-1'/>"
+		i=$((i + 1))
+	done
+	echo "    <memnode cellid='1999' mode='strict' nodeset='$1'/>"
+	sed -n '/<\/numatune>/,$p' "$fix/hotplug.xml"
+}
+many_memnodes 1 >"$tmp/many.xml"
+many_memnodes 0,7 >"$tmp/many-bad.xml"
+start=$(date +%s)
+hook_case many-memnodes allow "$tmp/many.xml" "$P" meminfo-plain dmesg-plain sysfs-2nodes
+hook_case many-memnodes-last-missing refuse "$tmp/many-bad.xml" "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	"nodeset '0,7' (line 2015) names host NUMA node 7"
+if [ $(($(date +%s) - start)) -gt 10 ]; then
+	bad hook-many-memnodes-fast "2 x 2000 memnodes took $(($(date +%s) - start)) s"
 else
-	P="vm prepare begin -"
-	hook_case plain-domain allow plain.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
-	hook_case reliable-meminfo allow reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-2nodes
-	hook_case reliable-dmesg allow reliable.xml "$P" meminfo-plain dmesg-mirror sysfs-2nodes
-	hook_case reliable-none refuse reliable.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
+	ok hook-many-memnodes-fast
+fi
+# Installed: the hook as "make install-libvirt-hook" writes it, with only
+# the installed mirrorvm (its plugin in ../lib/mirrorvm/) and no build tree.
+inst=$tmp/inst
+mkdir -p "$inst/bin" "$inst/lib/mirrorvm"
+cp "$bin" "$inst/bin/mirrorvm"
+for so in "$(dirname "$bin")"/mirrorvm-xml*.so; do cp "$so" "$inst/lib/mirrorvm/"; done
+if ! make -s -C "$top" install-libvirt-hook PREFIX="$inst" LIBVIRT_HOOKDIR="$inst/hooks" >"$tmp/err" 2>&1; then
+	bad hook-installed "make install-libvirt-hook: $(head -c 200 "$tmp/err")"
+else
+	saved_hook=$hook
+	hook=$inst/hooks/qemu.d/mirrorvm
+	hook_mirrorvm=$inst/bin/mirrorvm
+	hook_case installed-refuses refuse reliable.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
 		"no mirrored memory"
-	hook_case reliable-zero-mirror refuse reliable.xml "$P" meminfo-zero dmesg-zero sysfs-2nodes \
-		"no mirrored memory"
-	hook_case mirror-range-none refuse mirror-range.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
-		"host-mirror policy 'required'"
-	hook_case host-mirror-off allow reliable-off.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
-	hook_case host-node-missing refuse reliable.xml "$P" meminfo-mirror dmesg-plain sysfs-1node \
-		"host NUMA node 1"
-	hook_case hotplug-nodes-exist allow hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes
-	hook_case hotplug-node-missing refuse hotplug.xml "$P" meminfo-plain dmesg-plain sysfs-1node \
-		"nodeset '0-1'"
-	hook_case other-op allow reliable.xml "vm start begin -" meminfo-plain dmesg-plain sysfs-1node
-	hook_case release allow malformed.xml "vm release end -" meminfo-plain dmesg-plain sysfs-1node
-	hook_case malformed refuse malformed.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes "malformed"
-	hook_case foreign-ns-only allow foreign.xml "$P" meminfo-plain dmesg-plain sysfs-1node
-	# xml2args agrees with the recorded documents.
-	if "$bin" xml2args "$fix/reliable.xml" >/dev/null 2>&1 && "$bin" xml2args "$fix/hotplug.xml" >/dev/null 2>&1; then
-		ok hook-documents-convert
+	hook_mirrorvm=
+	# No MIRRORVM_HOOK_MIRRORVM: the path install-libvirt-hook wrote.
+	if MIRRORVM_HOOK_MEMINFO=$fix/meminfo-plain MIRRORVM_HOOK_DMESG=$fix/dmesg-plain \
+		MIRRORVM_HOOK_SYSFS=$fix/sysfs-2nodes sh "$hook" vm prepare begin - <"$fix/charref-ns.xml" 2>"$tmp/err" ||
+		! grep -q 'no mirrored memory' "$tmp/err"; then
+		bad hook-installed-path "$(head -c 200 "$tmp/err")"
 	else
-		bad hook-documents-convert "xml2args rejects a hook fixture"
+		ok hook-installed-path
 	fi
+	hook=$saved_hook
+fi
+# xml2args agrees with the recorded documents.
+if "$bin" xml2args "$fix/reliable.xml" >/dev/null 2>&1 && "$bin" xml2args "$fix/hotplug.xml" >/dev/null 2>&1; then
+	ok hook-documents-convert
+else
+	bad hook-documents-convert "xml2args rejects a hook fixture"
 fi
 
 finish

@@ -79,9 +79,50 @@ struct domain {
 	char ignored[1024];
 };
 
-/* domain.c: parses @path ("-" is stdin); every message starts "PATH:LINE: ". */
+/*
+ * The largest domain XML mirrorvm reads, in bytes (1 MiB): libvirt's own
+ * domains are a few KiB, and libxml2 needs many times a document's size.
+ */
+#define DOMAIN_XML_MAX		(1024 * 1024)
+
+/*
+ * domain.c: parses @path ("-" is stdin; else a regular file, at most
+ * DOMAIN_XML_MAX bytes); every message starts "PATH:LINE: ".
+ */
 int domain__parse_file(const char *path, struct domain *d, struct err *e);
 void domain__free(struct domain *d);
+/*
+ * What a domain asks of the host, for the libvirt hook (xml2args
+ * --host-needs): reliable memory (a reliable cell or a <mirrorvm:mirror>),
+ * hotplug cells, the host-mirror policy, and every <numatune> nodeset (in
+ * libvirt's syntax, ^N included).  Only the metadata and <numatune> are
+ * read; the metadata exactly as domain__parse_file() reads it.
+ */
+struct host_nodeset {
+	int line;
+	struct idset nodes;
+};
+
+struct host_needs {
+	bool reliable;
+	bool hotplug;
+	enum host_mirror_policy host_mirror;	/* preferred when not given */
+	struct host_nodeset *nodesets;		/* in document order */
+	unsigned int nr_nodesets, cap_nodesets;
+};
+
+int domain__host_needs(const char *path, struct host_needs *needs, struct err *e);
+void domain__free_host_needs(struct host_needs *needs);
+
+/*
+ * What a text value (<kernel>, <initrd>, <cmdline>, <name>) may hold, read
+ * by xml2args and written by args2xml alike, so that each reads back what
+ * the other wrote: UTF-8 text of XML 1.0 characters without line breaks
+ * (one flag per line; XML reads a carriage return back as a newline) and
+ * without the control characters XML cannot carry; a tab is fine.  @what
+ * names the value in the message.
+ */
+int domain__check_text(const char *what, const char *v, struct err *e);
 
 /*
  * to-spec.c: domain -> guest description, built as structs.  The domain's
@@ -94,6 +135,17 @@ void domain__free(struct domain *d);
 int domain__to_spec(const struct domain *d, struct vm_spec *spec, struct err *e);
 int domain_xml__load_spec(const char *path, bool whole, struct vm_spec *spec,
 			  struct err *e);
+
+/*
+ * alloc.c: every allocation of the converter goes through these, and with
+ * the hook set (MIRRORVM_XML_FAIL_ALLOC, for tests) libxml2's too; a true
+ * return of the hook fails the allocation.  NULL otherwise.
+ */
+extern bool (*domain_xml_fail_alloc_hook)(void);
+void *xml__malloc(size_t n);
+void *xml__calloc(size_t n, size_t size);
+void *xml__realloc(void *p, size_t n);
+char *xml__strdup(const char *s);
 
 /* args2xml.c: the domain for @spec, written to @out. */
 int domain__write_xml(const struct vm_spec *spec, const char *name, FILE *out,

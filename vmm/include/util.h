@@ -44,7 +44,9 @@ static inline u64 range_end(const struct addr_range *r)
 
 /*
  * Errors travel up as -errno plus a message in a caller-owned buffer, so a
- * rejected input can be reported once, at the top, naming the flag.
+ * rejected input can be reported once, at the top, naming the flag.  A
+ * message longer than the buffer keeps its start and its end (the reason),
+ * with " ... " in place of the middle.
  */
 struct err {
 	char msg[512];
@@ -52,6 +54,8 @@ struct err {
 
 int err_set(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+int err_vset(struct err *e, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* A set of small ids (CPUs, host NUMA nodes): 1024 bits covers both. */
 #define IDSET_MAX	1024

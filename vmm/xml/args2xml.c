@@ -133,6 +133,12 @@ int domain__write_xml(const struct vm_spec *spec, const char *name, FILE *out,
 	u64 total = 0, n;
 	char list[512];
 
+	/* Refused up front: XML cannot carry them, or xml2args reads back others. */
+	if ((ret = domain__check_text("--name", name, e)) ||
+	    (spec->kernel && (ret = domain__check_text("--kernel", spec->kernel, e))) ||
+	    (spec->initrd && (ret = domain__check_text("--initrd", spec->initrd, e))) ||
+	    (spec->cmdline && (ret = domain__check_text("--cmdline", spec->cmdline, e))))
+		return ret;
 	if ((ret = check_domain_wide(spec, &prefault_set, &prefault, &source, e)))
 		return ret;
 	for (i = 0; i < spec->nr_nodes; i++) {
@@ -261,7 +267,7 @@ int xml_cmd_args2xml(int argc, char **argv)
 {
 	struct vm_spec spec;
 	struct run_opts opts;
-	struct layout *lay = malloc(sizeof(*lay));
+	struct layout *lay = xml__malloc(sizeof(*lay));
 	const char *name = "mirrorvm";
 	char runtime[256];
 	struct err e = { "" };

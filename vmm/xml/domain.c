@@ -7,10 +7,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -22,9 +24,16 @@ struct pctx {
 	const char *path;
 	struct domain *d;
 	struct err *e;
+	xmlParserCtxtPtr ctxt;
+	struct host_needs *needs;	/* domain__host_needs() only */
 	xmlChar **pool;		/* strings handed out by attr()/text() */
 	size_t nr_pool, cap_pool;
 	bool oom;
+	int doctype_line;	/* where a <!DOCTYPE stopped the parser */
+	/* The first error libxml2 reported, parsing or later. */
+	bool xml_failed;
+	int xml_line;
+	char xml_msg[256];
 	bool have_cells;	/* <cpu><numa> seen */
 	int have_cpu;
 	xmlNode *memory_el, *current_el, *numa_el;
@@ -34,24 +43,31 @@ static int fail(struct pctx *p, xmlNode *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(struct pctx *p, xmlNode *n, const char *fmt, ...)
 {
-	char msg[sizeof(p->e->msg)];
+	struct err sub;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	err_vset(&sub, fmt, ap);
 	va_end(ap);
 	if (n)
-		return err_set(p->e, "%s:%ld: %s", p->path, xmlGetLineNo(n), msg);
-	return err_set(p->e, "%s: %s", p->path, msg);
+		return err_set(p->e, "%s:%ld: %s", p->path, xmlGetLineNo(n), sub.msg);
+	return err_set(p->e, "%s: %s", p->path, sub.msg);
 }
 
+/*
+ * Pools @s, a string libxml2 allocated, until the parse ends.  NULL means
+ * the allocation failed: the parse goes on with "" so that no caller needs
+ * a special case, and p->oom makes "out of memory" its only outcome.
+ */
 static const char *keep(struct pctx *p, xmlChar *s)
 {
-	if (!s)
-		return NULL;
+	if (!s) {
+		p->oom = true;
+		return "";
+	}
 	if (p->nr_pool == p->cap_pool) {
 		size_t cap = p->cap_pool ? 2 * p->cap_pool : 32;
-		xmlChar **np = realloc(p->pool, cap * sizeof(*np));
+		xmlChar **np = xml__realloc(p->pool, cap * sizeof(*np));
 
 		if (!np) {
 			xmlFree(s);
@@ -65,17 +81,22 @@ static const char *keep(struct pctx *p, xmlChar *s)
 	return (const char *)s;
 }
 
-/* An attribute without namespace, or NULL; valid until the parse ends. */
+/*
+ * An attribute without namespace, or NULL when there is none; valid until
+ * the parse ends.  xmlGetNoNsProp() alone returns NULL for a missing
+ * attribute and for a failed allocation alike.
+ */
 static const char *attr(struct pctx *p, xmlNode *n, const char *name)
 {
+	if (!xmlHasNsProp(n, BAD_CAST name, NULL))
+		return NULL;
 	return keep(p, xmlGetNoNsProp(n, BAD_CAST name));
 }
 
+/* The text of an element (never NULL); valid until the parse ends. */
 static const char *text(struct pctx *p, xmlNode *n)
 {
-	const char *s = keep(p, xmlNodeGetContent(n));
-
-	return s ? s : "";
+	return keep(p, xmlNodeGetContent(n));
 }
 
 static bool is(xmlNode *n, const char *name)
@@ -395,13 +416,82 @@ static int parse_vcpus(struct pctx *p, xmlNode *n)
 
 /* ---- <os> ---- */
 
+/*
+ * The length of the UTF-8 sequence at @s, with its code point in @cp, or 0
+ * when it is not valid UTF-8 (overlong, a surrogate, beyond U+10FFFF, cut).
+ */
+static size_t utf8_char(const unsigned char *s, u32 *cp)
+{
+	size_t n, i;
+	u32 c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+int domain__check_text(const char *what, const char *v, struct err *e)
+{
+	const unsigned char *s = (const unsigned char *)v;
+	size_t off, n;
+	u32 c;
+
+	for (off = 0; s[off]; off += n) {
+		n = utf8_char(s + off, &c);
+		if (!n)
+			return err_set(e, "%s is not UTF-8 (byte 0x%02x at offset %zu), which XML cannot carry",
+				       what, s[off], off);
+		if (c == '\n')
+			return err_set(e, "%s contains a newline, which the one-flag-per-line output cannot carry",
+				       what);
+		if (c == '\r')
+			return err_set(e, "%s contains a carriage return (offset %zu): a value holds no line breaks, and XML reads a literal one back as a newline",
+				       what, off);
+		if (c < 0x20 && c != '\t')
+			return err_set(e, "%s contains the control character 0x%02x (offset %zu), which XML cannot carry",
+				       what, c, off);
+		if (c == 0xfffe || c == 0xffff)
+			return err_set(e, "%s contains U+%04X (offset %zu), which is not an XML character",
+				       what, c, off);
+	}
+	return 0;
+}
+
 static int dup_text(struct pctx *p, xmlNode *n, char **out)
 {
 	const char *t = text(p, n);
+	char what[32];
+	struct err sub;
 
 	if (*out)
 		return fail(p, n, "<os>: a second <%s>", n->name);
-	*out = strdup(t);
+	snprintf(what, sizeof(what), "<os><%s>", n->name);
+	if (domain__check_text(what, t, &sub))
+		return fail(p, n, "%s", sub.msg);
+	*out = xml__strdup(t);
 	if (!*out)
 		return fail(p, n, "out of memory");
 	return 0;
@@ -954,79 +1044,433 @@ static int check_domain(struct pctx *p, xmlNode *root)
 	return 0;
 }
 
-int domain__parse_file(const char *path, struct domain *d, struct err *e)
+static int too_large(const char *path, struct err *e)
 {
-	struct pctx p = { .path = path, .d = d, .e = e };
-	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
-	xmlParserCtxtPtr ctxt;
-	xmlNode *root, *c;
-	xmlDoc *doc;
+	return err_set(e, "%s: larger than %u bytes (1 MiB), the most mirrorvm reads as domain XML; libvirt's own domains are a few KiB",
+		       path, DOMAIN_XML_MAX);
+}
+
+/* libxml2 2.12 made the error its structured handlers receive const. */
+#if LIBXML_VERSION >= 21200
+#define XML_ERROR const xmlError
+#else
+#define XML_ERROR xmlError
+#endif
+
+/*
+ * libxml2's structured error handler while a domain is read: every error
+ * libxml2 raises comes here instead of stderr, including those with no
+ * parser context (encoding conversion, the tree functions), which
+ * XML_PARSE_NOERROR does not silence.  The first error is what mirrorvm
+ * reports; warnings are dropped.
+ */
+static void on_xml_error(void *data, XML_ERROR *xe)
+{
+	struct pctx *p = data;
+	size_t n;
+
+	if (!xe || xe->level < XML_ERR_ERROR)
+		return;
+	if (xe->code == XML_ERR_NO_MEMORY)
+		p->oom = true;
+	if (p->xml_failed)
+		return;
+	p->xml_failed = true;
+	p->xml_line = xe->line;
+	if (!p->xml_line && p->ctxt && p->ctxt->input)
+		p->xml_line = p->ctxt->input->line;
+	snprintf(p->xml_msg, sizeof(p->xml_msg), "%s", xe->message ? xe->message : "unknown error");
+	n = strlen(p->xml_msg);
+	while (n && isspace((unsigned char)p->xml_msg[n - 1]))
+		p->xml_msg[--n] = '\0';
+}
+
+/* What libxml2 would print on its own (no structured error): nothing. */
+static void __attribute__((format(printf, 2, 3))) on_xml_generic(void *data, const char *fmt, ...)
+{
+	(void)data;
+	(void)fmt;
+}
+
+/*
+ * SAX: "<!DOCTYPE name" was read.  libvirt domains never have a DTD, and a
+ * DTD is where entities come from: a few KB of declarations that expand to
+ * gigabytes, or read files and URLs.  The parser stops here, before it
+ * reads a single declaration of the internal subset or loads an external
+ * one.
+ */
+static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
+		       const xmlChar *sys_id)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct pctx *p = ctxt->_private;
+
+	(void)name;
+	(void)ext_id;
+	(void)sys_id;
+	if (p && !p->doctype_line)
+		p->doctype_line = ctxt->input && ctxt->input->line > 0 ? ctxt->input->line : 1;
+	xmlStopParser(ctxt);
+}
+
+/*
+ * The whole document, from a regular file or from stdin ("-"), at most
+ * DOMAIN_XML_MAX bytes: a larger one is refused before it is parsed (a file
+ * by its size, stdin once it has sent one byte more).  Anything else (a
+ * FIFO, a device, a directory) is refused before a read could block:
+ * O_NONBLOCK keeps the open of a FIFO without a writer from waiting.
+ */
+static int read_domain(const char *path, char **out, size_t *out_len, struct err *e)
+{
+	bool is_stdin = !strcmp(path, "-");
+	size_t len = 0, cap = 65536;
+	struct stat st;
+	char *buf = NULL, *nb;
+	int fd = 0, ret = 0;
+
+	if (!is_stdin) {
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return err_set(e, "%s: cannot read: %s", path, strerror(errno));
+		if (fstat(fd, &st)) {
+			ret = err_set(e, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			ret = err_set(e, "%s: not a regular file: mirrorvm reads a domain from a file, or from stdin with -",
+				      path);
+			goto out;
+		}
+		if (st.st_size > DOMAIN_XML_MAX) {
+			ret = too_large(path, e);
+			goto out;
+		}
+		cap = st.st_size + 1;
+	}
+	buf = xml__malloc(cap + 1);
+	if (!buf) {
+		ret = err_set(e, "%s: out of memory", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			if (len > DOMAIN_XML_MAX) {
+				ret = too_large(path, e);
+				goto out;
+			}
+			cap = MIN(2 * cap, (size_t)DOMAIN_XML_MAX + 1);
+			nb = xml__realloc(buf, cap + 1);
+			if (!nb) {
+				ret = err_set(e, "%s: out of memory", path);
+				goto out;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = err_set(e, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+out:
+	free(buf);
+	if (!is_stdin)
+		close(fd);
+	return ret;
+}
+
+/* The domain's elements, from the root down. */
+static int parse_domain(struct pctx *p, xmlDoc *doc)
+{
+	xmlNode *root = xmlDocGetRootElement(doc), *c;
 	const char *type;
-	int ret = 0;
+	int ret;
 
-	memset(d, 0, sizeof(*d));
-	if (strcmp(path, "-") && access(path, R_OK))
-		return err_set(e, "%s: cannot read: %s", path, strerror(errno));
-	ctxt = xmlNewParserCtxt();
-	if (!ctxt)
-		return err_set(e, "%s: out of memory", path);
-	if (!strcmp(path, "-"))
-		doc = xmlCtxtReadFd(ctxt, 0, "stdin", NULL, opts);
-	else
-		doc = xmlCtxtReadFile(ctxt, path, NULL, opts);
-	if (!doc) {
-		const xmlError *xe = xmlCtxtGetLastError(ctxt);
-		char msg[256];
-		size_t n;
-
-		snprintf(msg, sizeof(msg), "%s", xe && xe->message ? xe->message : "unknown error");
-		n = strlen(msg);
-		while (n && isspace((unsigned char)msg[n - 1]))
-			msg[--n] = '\0';
-		ret = err_set(e, "%s:%d: malformed XML: %s", path, xe ? xe->line : 0, msg);
-		xmlFreeParserCtxt(ctxt);
+	if (!root || !is(root, "domain"))
+		return fail(p, root, "not a libvirt domain: the root element is <%s>, not <domain>",
+			    root ? (const char *)root->name : "");
+	type = attr(p, root, "type");
+	if (!type || (strcmp(type, "kvm") && strcmp(type, "qemu")))
+		return fail(p, root, "<domain type='%s'>: mirrorvm runs kvm or qemu domains",
+			    type ? type : "");
+	if ((ret = check_stray(p, root)))
 		return ret;
-	}
-	root = xmlDocGetRootElement(doc);
-	if (!root || !is(root, "domain")) {
-		ret = fail(&p, root, "not a libvirt domain: the root element is <%s>, not <domain>",
-			   root ? (const char *)root->name : "");
-		goto out;
-	}
-	type = attr(&p, root, "type");
-	if (!type || (strcmp(type, "kvm") && strcmp(type, "qemu"))) {
-		ret = fail(&p, root, "<domain type='%s'>: mirrorvm runs kvm or qemu domains",
-			   type ? type : "");
-		goto out;
-	}
-	if ((ret = check_stray(&p, root)))
-		goto out;
 	/* Cells first: numatune, hugepages and the metadata refer to them. */
 	for_each_element(c, root) {
 		if (!is(c, "cpu"))
 			continue;
-		if (p.have_cpu++) {
-			ret = fail(&p, c, "a second <cpu>");
-			goto out;
-		}
-		if ((ret = parse_cpu(&p, c)))
-			goto out;
+		if (p->have_cpu++)
+			return fail(p, c, "a second <cpu>");
+		if ((ret = parse_cpu(p, c)))
+			return ret;
 	}
 	for_each_element(c, root)
-		if ((ret = parse_top(&p, c)))
-			goto out;
-	ret = check_domain(&p, root);
+		if ((ret = parse_top(p, c)))
+			return ret;
+	return check_domain(p, root);
+}
+
+/*
+ * Reads @path and hands its tree to @walk, with libxml2's errors caught
+ * (on_xml_error) and a <!DOCTYPE> refused (on_doctype).  An allocation
+ * that failed anywhere makes "out of memory" the result.
+ */
+static int read_document(struct pctx *p, const char *path,
+			 int (*walk)(struct pctx *p, xmlDoc *doc))
+{
+	/*
+	 * Never XML_PARSE_NOENT, XML_PARSE_DTDLOAD, XML_PARSE_DTDATTR or
+	 * XML_PARSE_XINCLUDE: nothing is substituted, loaded or fetched; and
+	 * a <!DOCTYPE> stops the parse (on_doctype).
+	 */
+	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+	xmlGenericErrorFunc old_generic = xmlGenericError;
+	void *old_generic_ctx = xmlGenericErrorContext;
+	xmlStructuredErrorFunc old_structured = xmlStructuredError;
+	void *old_structured_ctx = xmlStructuredErrorContext;
+	struct err *e = p->e;
+	xmlDoc *doc = NULL;
+	size_t len = 0;
+	char *buf = NULL;
+	int ret = 0;
+
+	if ((ret = read_domain(path, &buf, &len, e)))
+		return ret;
+	xmlSetGenericErrorFunc(NULL, on_xml_generic);
+	xmlSetStructuredErrorFunc(p, on_xml_error);
+	p->ctxt = xmlNewParserCtxt();
+	if (p->ctxt) {
+		p->ctxt->_private = p;
+		p->ctxt->sax->internalSubset = on_doctype;
+		doc = xmlCtxtReadMemory(p->ctxt, buf, len, strcmp(path, "-") ? path : "stdin",
+					NULL, opts);
+	}
+	free(buf);
+	if (p->doctype_line) {
+		ret = err_set(e, "%s:%d: <!DOCTYPE>: libvirt domains have no DTD, and mirrorvm refuses one: its entities can expand a small document to gigabytes or read other files",
+			      path, p->doctype_line);
+		goto out;
+	}
+	if (!p->oom && (!doc || p->xml_failed)) {
+		if (!p->xml_failed)
+			snprintf(p->xml_msg, sizeof(p->xml_msg), "unknown error");
+		ret = err_set(e, "%s:%d: malformed XML: %s", path, p->xml_line, p->xml_msg);
+		goto out;
+	}
+	if (!p->oom)
+		ret = walk(p, doc);
 out:
-	if (!ret && p.oom)
+	if (p->oom || !p->ctxt)
 		ret = err_set(e, "%s: out of memory", path);
-	while (p.nr_pool)
-		xmlFree(p.pool[--p.nr_pool]);
-	free(p.pool);
+	while (p->nr_pool)
+		xmlFree(p->pool[--p->nr_pool]);
+	free(p->pool);
 	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
+	xmlFreeParserCtxt(p->ctxt);
+	xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
+	xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
+	return ret;
+}
+
+int domain__parse_file(const char *path, struct domain *d, struct err *e)
+{
+	struct pctx p = { .path = path, .d = d, .e = e };
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	ret = read_document(&p, path, parse_domain);
 	if (ret)
 		domain__free(d);
 	return ret;
+}
+
+/* ---- what the domain asks of the host (xml2args --host-needs) ---- */
+
+static int nodeset_id(const char **s, unsigned long *id, struct err *e)
+{
+	const char *start = *s;
+	unsigned long v = 0;
+
+	for (; isdigit((unsigned char)**s); (*s)++) {
+		v = v * 10 + (**s - '0');
+		if (v >= IDSET_MAX)
+			return err_set(e, "node %.*s%s: host node numbers are below %d",
+				       (int)MIN(strspn(start, "0123456789"), 20), start,
+				       strspn(start, "0123456789") > 20 ? "..." : "", IDSET_MAX);
+	}
+	*id = v;
+	return 0;
+}
+
+static const char *skip_blanks(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/*
+ * A libvirt nodeset as virBitmapParse() reads it: comma-separated N, N-M
+ * and ^N (which takes N out again), blanks around each, decimal (08 is 8).
+ * Stricter where libvirt never writes otherwise: no trailing comma, and the
+ * set must name a node.
+ */
+static int parse_nodeset(const char *s, struct idset *set, struct err *e)
+{
+	const char *p = skip_blanks(s);
+	unsigned long a, b;
+
+	memset(set, 0, sizeof(*set));
+	if (!*p)
+		return err_set(e, "empty nodeset");
+	for (;;) {
+		bool neg = *p == '^';
+
+		p += neg;
+		if (!isdigit((unsigned char)*p))
+			return err_set(e, "expected a node number at '%s'", p);
+		if (nodeset_id(&p, &a, e))
+			return -EINVAL;
+		p = skip_blanks(p);
+		b = a;
+		if (*p == '-') {
+			if (neg)
+				return err_set(e, "'^' takes out one node, not a range");
+			p = skip_blanks(p + 1);
+			if (!isdigit((unsigned char)*p))
+				return err_set(e, "expected a node number at '%s'", p);
+			if (nodeset_id(&p, &b, e))
+				return -EINVAL;
+			if (b < a)
+				return err_set(e, "range %lu-%lu is backwards", a, b);
+			p = skip_blanks(p);
+		}
+		for (; a <= b; a++) {
+			if (neg)
+				set->w[a / 64] &= ~(1ULL << (a % 64));
+			else
+				idset_add(set, a);
+		}
+		if (!*p)
+			break;
+		if (*p != ',')
+			return err_set(e, "unexpected '%c'", *p);
+		p = skip_blanks(p + 1);
+		if (!*p)
+			return err_set(e, "trailing comma");
+	}
+	if (idset_empty(set))
+		return err_set(e, "names no host node");
+	return 0;
+}
+
+static int needs_numatune(struct pctx *p, xmlNode *nt)
+{
+	struct host_needs *needs = p->needs;
+	struct host_nodeset *ns;
+	struct err sub;
+	xmlNode *c;
+
+	for_each_element(c, nt) {
+		const char *nodeset = attr(p, c, "nodeset");
+
+		if (!nodeset)
+			continue;
+		if (needs->nr_nodesets == needs->cap_nodesets) {
+			unsigned int cap = needs->cap_nodesets ? 2 * needs->cap_nodesets : 16;
+
+			ns = xml__realloc(needs->nodesets, cap * sizeof(*ns));
+			if (!ns) {
+				p->oom = true;
+				return -ENOMEM;
+			}
+			needs->nodesets = ns;
+			needs->cap_nodesets = cap;
+		}
+		ns = &needs->nodesets[needs->nr_nodesets];
+		if (parse_nodeset(nodeset, &ns->nodes, &sub))
+			return fail(p, c, "<numatune><%s nodeset='%s'>: %s", c->name, nodeset, sub.msg);
+		ns->line = xmlGetLineNo(c);
+		needs->nr_nodesets++;
+	}
+	return 0;
+}
+
+/*
+ * Only what the hook compares with the host: the metadata (read exactly as
+ * xml2args reads it, its cell ids against the <cpu><numa> cells) and the
+ * <numatune> nodesets.  The rest of the domain is libvirt's to judge: the
+ * hook guards domains that QEMU runs, which may hold what xml2args refuses.
+ */
+static int parse_needs(struct pctx *p, xmlDoc *doc)
+{
+	xmlNode *root = xmlDocGetRootElement(doc), *c, *numa, *cell;
+	struct host_needs *needs = p->needs;
+	struct domain *d = p->d;
+	unsigned int i, cells = 0;
+	int ret;
+
+	if (!root || !is(root, "domain"))
+		return fail(p, root, "not a libvirt domain: the root element is <%s>, not <domain>",
+			    root ? (const char *)root->name : "");
+	for_each_element(c, root)
+		if (is(c, "cpu"))
+			for_each_element(numa, c)
+				if (is(numa, "numa"))
+					for_each_element(cell, numa)
+						cells += is(cell, "cell");
+	d->nr_cells = MIN(cells, (unsigned int)MAX_NODES);
+	for_each_element(c, root) {
+		if (is(c, "metadata"))
+			ret = parse_metadata(p, c);
+		else if (is(c, "numatune"))
+			ret = needs_numatune(p, c);
+		else
+			ret = 0;
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < MAX_NODES; i++) {
+		needs->reliable |= d->cells[i].has_reliable && d->cells[i].reliable;
+		needs->hotplug |= d->cells[i].has_hotplug && d->cells[i].hotplug;
+	}
+	needs->reliable |= d->nr_mirrors > 0;
+	needs->host_mirror = d->has_host_mirror ? d->host_mirror : HOST_MIRROR_PREFERRED;
+	return 0;
+}
+
+int domain__host_needs(const char *path, struct host_needs *needs, struct err *e)
+{
+	struct domain *d = xml__calloc(1, sizeof(*d));
+	struct pctx p = { .path = path, .d = d, .e = e, .needs = needs };
+	int ret;
+
+	memset(needs, 0, sizeof(*needs));
+	if (!d)
+		return err_set(e, "%s: out of memory", path);
+	ret = read_document(&p, path, parse_needs);
+	domain__free(d);
+	free(d);
+	if (ret)
+		domain__free_host_needs(needs);
+	return ret;
+}
+
+void domain__free_host_needs(struct host_needs *needs)
+{
+	free(needs->nodesets);
+	memset(needs, 0, sizeof(*needs));
 }
 
 void domain__free(struct domain *d)

@@ -83,25 +83,12 @@ static void cell_node(const struct domain *d, unsigned int i, struct node_spec *
 	}
 }
 
-/* xml2args prints one flag per line: a value may not span two. */
-static int check_line(const char *what, const char *v, struct err *e)
-{
-	if (v && strchr(v, '\n'))
-		return err_set(e, "%s contains a newline, which the one-flag-per-line output cannot carry",
-			       what);
-	return 0;
-}
-
 int domain__to_spec(const struct domain *d, struct vm_spec *spec, struct err *e)
 {
 	unsigned int i, count = d->nr_cells ? d->nr_cells : 1;
 	char where[64];
 	int ret;
 
-	if ((ret = check_line("<os><kernel>", d->kernel, e)) ||
-	    (ret = check_line("<os><initrd>", d->initrd, e)) ||
-	    (ret = check_line("<os><cmdline>", d->cmdline, e)))
-		return ret;
 	if (spec__set_string(&spec->kernel, d->kernel, e) ||
 	    spec__set_string(&spec->initrd, d->initrd, e) ||
 	    spec__set_string(&spec->cmdline, d->cmdline && *d->cmdline ? d->cmdline : NULL, e))
@@ -140,7 +127,7 @@ int domain__to_spec(const struct domain *d, struct vm_spec *spec, struct err *e)
 int domain_xml__load_spec(const char *path, bool whole, struct vm_spec *spec,
 			  struct err *e)
 {
-	struct domain *d = calloc(1, sizeof(*d));
+	struct domain *d = xml__calloc(1, sizeof(*d));
 	struct layout *lay = NULL;
 	struct err sub;
 	int ret;
@@ -156,7 +143,7 @@ int domain_xml__load_spec(const char *path, bool whole, struct vm_spec *spec,
 		goto out;
 	}
 	if (whole) {
-		lay = malloc(sizeof(*lay));
+		lay = xml__malloc(sizeof(*lay));
 		if (!lay) {
 			ret = err_set(e, "out of memory");
 			goto out;

@@ -36,11 +36,52 @@ static void put_quoted(const char *s, FILE *out)
 static void xml2args_usage(FILE *out)
 {
 	fputs("usage: mirrorvm xml2args [--shell] DOMAIN.xml\n"
+	      "       mirrorvm xml2args --host-needs DOMAIN.xml\n"
 	      "\n"
 	      "Prints the \"mirrorvm run\" flags for a libvirt domain, one --flag=value\n"
 	      "per line (with --shell: one shell-quoted line).  DOMAIN.xml may be - for\n"
 	      "stdin.  Parts of the domain that do not change the guest's memory are\n"
-	      "listed in one warning on stderr; see docs/mirrorvm-xml.md.\n", out);
+	      "listed in one warning on stderr; see docs/mirrorvm-xml.md.\n"
+	      "\n"
+	      "--host-needs prints what the domain asks of the host, for the libvirt\n"
+	      "hook: reliable=yes|no, hotplug=yes|no, host-mirror=POLICY and one\n"
+	      "\"nodeset=LINE LIST NODE...\" line per <numatune> nodeset.\n", out);
+}
+
+/*
+ * The libvirt hook's input (libvirt-xml/hooks/mirrorvm): fixed keys, one a
+ * line, values the shell needs no parsing for.
+ */
+static int print_host_needs(const char *path)
+{
+	static char list[IDSET_MAX * 5];
+	struct host_needs needs;
+	struct err e = { "" };
+	unsigned int i;
+	int id;
+
+	if (domain__host_needs(path, &needs, &e)) {
+		fprintf(stderr, "mirrorvm: %s\n", e.msg);
+		return 1;
+	}
+	printf("reliable=%s\nhotplug=%s\nhost-mirror=%s\n", needs.reliable ? "yes" : "no",
+	       needs.hotplug ? "yes" : "no", host_mirror_name(needs.host_mirror));
+	for (i = 0; i < needs.nr_nodesets; i++) {
+		const struct host_nodeset *ns = &needs.nodesets[i];
+
+		idset_format(&ns->nodes, list, sizeof(list));
+		printf("nodeset=%d %s", ns->line, list);
+		for (id = 0; id < IDSET_MAX; id++)
+			if (idset_has(&ns->nodes, id))
+				printf(" %d", id);
+		putchar('\n');
+	}
+	domain__free_host_needs(&needs);
+	if (fflush(stdout)) {
+		perror("mirrorvm: xml2args: stdout");
+		return 1;
+	}
+	return 0;
 }
 
 int xml_cmd_xml2args(int argc, char **argv)
@@ -49,12 +90,14 @@ int xml_cmd_xml2args(int argc, char **argv)
 	struct vm_spec spec;
 	const char *path = NULL;
 	struct err e = { "" };
-	bool shell = false;
+	bool shell = false, needs = false;
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--shell") || !strcmp(argv[i], "-s")) {
 			shell = true;
+		} else if (!strcmp(argv[i], "--host-needs")) {
+			needs = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			xml2args_usage(stdout);
 			return 0;
@@ -73,6 +116,12 @@ int xml_cmd_xml2args(int argc, char **argv)
 		xml2args_usage(stderr);
 		return 1;
 	}
+	if (needs && shell) {
+		fprintf(stderr, "mirrorvm: xml2args: --host-needs prints no flags, so no --shell\n");
+		return 1;
+	}
+	if (needs)
+		return print_host_needs(path);
 	spec__init(&spec);
 	ret = domain_xml__load_spec(path, true, &spec, &e);
 	if (!ret) {
