@@ -350,6 +350,16 @@ static void on_timer(struct event_loop *loop, int fd, u32 events, void *opaque)
 	arm_timer(m);
 }
 
+/* A request of the host's starts on @u: its clock, its (advisory) deadline. */
+static void start_op(struct memhp_unit *u, enum unit_state state, long long now, u64 timeout_ms)
+{
+	u->state = state;
+	u->by_guest = false;
+	u->timed_out = false;
+	u->started_ms = now;
+	u->deadline_ms = now + (long long)(timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
+}
+
 static void finish_op(struct kvm_memhp *m, unsigned int i, enum unit_state state)
 {
 	struct memhp_unit *u = &m->units[i];
@@ -555,11 +565,7 @@ int kvm_memhp__unplug(struct kvm_vm *vm, const struct unit_selector *sel, u64 ti
 			continue;
 		if (mem_hotplug__request_remove(m->dev, i))
 			continue;	/* not enabled: cannot happen while plugged */
-		u->state = UNIT_UNPLUG_REQUESTED;
-		u->by_guest = false;
-		u->timed_out = false;
-		u->started_ms = now;
-		u->deadline_ms = now + (long long)(timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
+		start_op(u, UNIT_UNPLUG_REQUESTED, now, timeout_ms);
 	}
 	arm_timer(m);
 	ged__raise(m->ged, GED_EVENT_MEMORY);
@@ -635,11 +641,7 @@ int kvm_memhp__plug(struct kvm_vm *vm, const struct unit_selector *sel, u64 time
 		if (!units[i])
 			continue;
 		mem_hotplug__insert(m->dev, i);
-		u->state = UNIT_PLUGGING;
-		u->by_guest = false;
-		u->timed_out = false;
-		u->started_ms = now;
-		u->deadline_ms = now + (long long)(timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
+		start_op(u, UNIT_PLUGGING, now, timeout_ms);
 	}
 	arm_timer(m);
 	ged__raise(m->ged, GED_EVENT_MEMORY);
