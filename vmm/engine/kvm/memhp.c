@@ -496,14 +496,6 @@ static void on_guest(struct event_loop *loop, int fd, u32 events, void *opaque)
 
 /* ---- what the control socket asks (main thread) ---- */
 
-static int select_units(struct kvm_memhp *m, const struct unit_selector *sel, bool *units,
-			struct err *e)
-{
-	int n = layout__select_units(m->lay, sel, units, e);
-
-	return n < 0 ? -EINVAL : n;
-}
-
 static void units_reply(struct json_writer *w, struct kvm_memhp *m, const bool *units)
 {
 	unsigned int i;
@@ -539,6 +531,22 @@ static int check_states(struct kvm_memhp *m, const bool *units, enum unit_state 
 	return 0;
 }
 
+/*
+ * The units a request names (@units), each in state @want: 0, -ENODEV (no
+ * units at all), -EINVAL (a bad selector) or -EBUSY, with @e set.
+ */
+static int begin_request(struct kvm_memhp *m, const struct unit_selector *sel,
+			 enum unit_state want, const char *op, bool *units, struct err *e)
+{
+	if (!m) {
+		err_set(e, "%s: no node is hotplug=on: there are no units", op);
+		return -ENODEV;
+	}
+	if (layout__select_units(m->lay, sel, units, e) < 0)
+		return -EINVAL;
+	return check_states(m, units, want, op, e);
+}
+
 int kvm_memhp__unplug(struct kvm_vm *vm, const struct unit_selector *sel, u64 timeout_ms,
 		      struct json_writer *w, struct err *e)
 {
@@ -548,14 +556,7 @@ int kvm_memhp__unplug(struct kvm_vm *vm, const struct unit_selector *sel, u64 ti
 	unsigned int i;
 	int ret;
 
-	if (!m) {
-		err_set(e, "no node is hotplug=on: nothing can be unplugged");
-		return -ENODEV;
-	}
-	ret = select_units(m, sel, units, e);
-	if (ret < 0)
-		return ret;
-	ret = check_states(m, units, UNIT_PLUGGED, "memory-unplug", e);
+	ret = begin_request(m, sel, UNIT_PLUGGED, "memory-unplug", units, e);
 	if (ret)
 		return ret;
 	for (i = 0; i < m->lay->nr_units; i++) {
@@ -571,6 +572,16 @@ int kvm_memhp__unplug(struct kvm_vm *vm, const struct unit_selector *sel, u64 ti
 	ged__raise(m->ged, GED_EVENT_MEMORY);
 	units_reply(w, m, units);
 	return 0;
+}
+
+/* Takes every slot of unit @i out of KVM again (a plug that did not finish). */
+static void unmap_unit(struct kvm_memhp *m, unsigned int i)
+{
+	unsigned int idx[MAX_SLOTS], n = unit_slots(m, i, idx), k;
+	struct err ignored;
+
+	for (k = 0; k < n; k++)
+		kvm_memory__unplug_slot(m->vm, idx[k], &ignored);
 }
 
 /* Gives unit @i's slots back to KVM, all or none: 0, or -errno with @e set. */
@@ -603,14 +614,7 @@ int kvm_memhp__plug(struct kvm_vm *vm, const struct unit_selector *sel, u64 time
 	struct err sub;
 	int ret;
 
-	if (!m) {
-		err_set(e, "no node is hotplug=on: nothing can be plugged");
-		return -ENODEV;
-	}
-	ret = select_units(m, sel, units, e);
-	if (ret < 0)
-		return ret;
-	ret = check_states(m, units, UNIT_UNPLUGGED, "memory-plug", e);
+	ret = begin_request(m, sel, UNIT_UNPLUGGED, "memory-plug", units, e);
 	if (ret)
 		return ret;
 	/* free huge pages (on the bound host nodes) for all of them, as at start-up */
@@ -623,15 +627,9 @@ int kvm_memhp__plug(struct kvm_vm *vm, const struct unit_selector *sel, u64 time
 	for (i = 0; i < m->lay->nr_units; i++) {
 		if (!units[i] || !map_unit(m, i, &sub))
 			continue;
-		for (j = 0; j < i; j++) {
-			unsigned int idx[MAX_SLOTS], k, nj;
-
-			if (!units[j])
-				continue;
-			nj = unit_slots(m, j, idx);
-			for (k = 0; k < nj; k++)
-				kvm_memory__unplug_slot(vm, idx[k], &sub);
-		}
+		for (j = 0; j < i; j++)
+			if (units[j])
+				unmap_unit(m, j);
 		err_set(e, "memory-plug: unit %u: %s; nothing was plugged", i, sub.msg);
 		return -EIO;
 	}
