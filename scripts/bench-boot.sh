@@ -47,23 +47,11 @@ case "$runs" in ''|*[!0-9]*|0) echo "bench-boot: --runs $runs: expected a positi
 make -s build/mirrorvm build/mirrorvm-static
 kdir=$(scripts/fetch-debian-kernel.sh)
 l1kernel=$(ls "$kdir"/boot/vmlinuz-* | head -n 1)
-qemu=$(command -v qemu-system-x86_64) || { echo "bench-boot: qemu-system-x86_64 is not installed" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# QEMU for L1: the binary, its shared libraries, SeaBIOS and the option ROMs
-# -kernel needs (linuxboot_dma.bin, pvh.bin), all under /qemu.
-mkdir -p "$work/qemu/lib" "$work/qemu/share"
-cp "$qemu" "$work/qemu/qemu-system-x86_64"
-ldd "$qemu" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' | sort -u | while read -r lib; do
-	[ -f "$lib" ] && cp -L "$lib" "$work/qemu/lib/"
-done
-loader=$(ldd "$qemu" | awk '/ld-linux/ { print $1 }')
-for f in bios-256k.bin linuxboot_dma.bin linuxboot.bin kvmvapic.bin pvh.bin; do
-	for d in /usr/share/qemu /usr/share/seabios; do
-		[ -e "$d/$f" ] && { cp -L "$d/$f" "$work/qemu/share/"; break; }
-	done
-done
+# QEMU for L1, under /qemu (scripts/qemu-for-l1.sh).
+loader=$(scripts/qemu-for-l1.sh "$work/qemu")
 
 cat > "$work/l1-bench.sh" <<EOF
 #!/bin/busybox sh
@@ -95,7 +83,7 @@ measure() {   # name, then the command
 	grep -q MVM-BEGIN /tmp/out || { echo "BENCH-ERROR \$name: no /init"; tail -5 /tmp/out /tmp/err; }
 }
 qemu() {
-	exec /qemu/lib/$(basename "$loader") --library-path /qemu/lib \
+	exec /qemu/lib/$loader --library-path /qemu/lib \
 		/qemu/qemu-system-x86_64 -L /qemu/share -nodefaults -no-user-config \
 		-display none -machine pc,accel=kvm -cpu host -m $mem -smp 1 \
 		-initrd /nested/initrd.gz -append "\$l2cmd" -serial stdio -no-reboot "\$@"

@@ -42,22 +42,11 @@ esac
 make -s build/mirrorvm build/mirrorvm-static
 kdir=$(scripts/fetch-debian-kernel.sh)
 kernel=$(ls "$kdir"/boot/vmlinuz-* | head -n 1)
-qemu=$(command -v qemu-system-x86_64) || { echo "bench-unplug: qemu-system-x86_64 is not installed" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# QEMU for L1: the binary, its shared libraries and SeaBIOS, under /qemu.
-mkdir -p "$work/qemu/lib" "$work/qemu/share"
-cp "$qemu" "$work/qemu/qemu-system-x86_64"
-ldd "$qemu" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' | sort -u | while read -r lib; do
-	[ -f "$lib" ] && cp -L "$lib" "$work/qemu/lib/"
-done
-loader=$(ldd "$qemu" | awk '/ld-linux/ { print $1 }')
-for f in bios-256k.bin linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
-	for d in /usr/share/qemu /usr/share/seabios; do
-		[ -e "$d/$f" ] && { cp -L "$d/$f" "$work/qemu/share/"; break; }
-	done
-done
+# QEMU for L1, under /qemu (scripts/qemu-for-l1.sh).
+loader=$(scripts/qemu-for-l1.sh "$work/qemu")
 for t in qmp-unplug:tests/bench/qmp-unplug.c mvm-memload:tests/guest/mvm-memload.c; do
 	gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$work/${t%%:*}" "${t#*:}"
 done
@@ -135,7 +124,7 @@ for arg in \$(cat /proc/cmdline); do
 		report mirrorvm "ctl=\$(tr '\n' ' ' < /tmp/ctl)"
 		;;
 	mvm.bench=qemu)
-		/qemu/lib/$(basename "$loader") --library-path /qemu/lib /qemu/qemu-system-x86_64 \
+		/qemu/lib/$loader --library-path /qemu/lib /qemu/qemu-system-x86_64 \
 			-L /qemu/share -nodefaults -no-user-config -display none \
 			-machine pc,accel=kvm -cpu host -smp 1 -m 1G,slots=2,maxmem=$((size_mib + 2048))M \
 			-object memory-backend-ram,id=m0,size=1G -numa node,nodeid=0,memdev=m0 \
