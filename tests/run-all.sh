@@ -32,10 +32,16 @@ run_suite() {
 	echo "=== $name done after $(( $(date +%s) - start ))s"
 }
 
+# The test binaries of DIR: the compiler's dependency files (-MMD) lie
+# beside them and are not tests.
+unit_bins() {
+	find "$1" -maxdepth 1 -type f -name 'test-*' ! -name '*.d' | sort
+}
+
 for s in $suites; do
 	case $s in
-	unit)      run_suite unit tests/unit/run.sh build/tests/test-* ;;
-	unit-san)  run_suite unit-san tests/unit/run.sh build/tests-san/test-* ;;
+	unit)      run_suite unit tests/unit/run.sh $(unit_bins build/tests) ;;
+	unit-san)  run_suite unit-san tests/unit/run.sh $(unit_bins build/tests-san) ;;
 	cli)       run_suite cli tests/cli/run.sh build/mirrorvm ;;
 	cli-san)   run_suite cli-san tests/cli/run.sh build/mirrorvm-san ;;
 	fw)        run_suite fw tests/fw/run.sh build/mirrorvm ;;
