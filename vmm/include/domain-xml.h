@@ -28,6 +28,8 @@ struct dom_cell {
 	bool in_metadata;
 	bool has_reliable, reliable;
 	bool has_hotplug, hotplug;
+	bool has_unplug_unit;
+	u64 unplug_unit;		/* bytes; unplug-unit= with unit= */
 };
 
 /* <memoryBacking><hugepages><page size= nodeset=> */

@@ -13,6 +13,9 @@
 #include "domain-xml.h"
 #include "layout.h"
 
+/* The node keys libvirt has no XML for: <mirrorvm:cell> carries them. */
+#define NODE_KEYS_IN_META	(NODE_KEY_MIRROR | NODE_KEY_HOTPLUG | NODE_KEY_UNPLUG_UNIT)
+
 static void put_escaped(FILE *out, const char *s)
 {
 	for (; *s; s++) {
@@ -147,7 +150,7 @@ int domain__write_xml(const struct vm_spec *spec, const char *name, FILE *out,
 		total += nc->size;
 		huge |= (nc->keys & NODE_KEY_BACKING) && (nc->host.backing == BACKING_HUGETLB2M ||
 							   nc->host.backing == BACKING_HUGETLB1G);
-		meta |= !!(nc->keys & (NODE_KEY_MIRROR | NODE_KEY_HOTPLUG));
+		meta |= !!(nc->keys & NODE_KEYS_IN_META);
 		tune |= !!(nc->keys & NODE_KEY_HOST_NODES);
 	}
 	if (!spec->nr_nodes)
@@ -162,13 +165,18 @@ int domain__write_xml(const struct vm_spec *spec, const char *name, FILE *out,
 		for (i = 0; i < spec->nr_nodes; i++) {
 			const struct node_spec *nc = &spec->nodes[i];
 
-			if (!(nc->keys & (NODE_KEY_MIRROR | NODE_KEY_HOTPLUG)))
+			if (!(nc->keys & NODE_KEYS_IN_META))
 				continue;
 			fprintf(out, "      <%s:cell id='%u'", MIRRORVM_XMLNS_PREFIX, nc->id);
 			if (nc->keys & NODE_KEY_MIRROR)
 				fprintf(out, " reliable='%s'", nc->reliable ? "yes" : "no");
 			if (nc->keys & NODE_KEY_HOTPLUG)
 				fprintf(out, " hotplug='%s'", nc->hotplug ? "yes" : "no");
+			if (nc->keys & NODE_KEY_UNPLUG_UNIT) {
+				const char *u = size_unit(nc->unplug_unit, &n);
+
+				fprintf(out, " unplug-unit='%llu' unit='%s'", (unsigned long long)n, u);
+			}
 			fputs("/>\n", out);
 		}
 		for (i = 0; i < spec->nr_reliable; i++) {

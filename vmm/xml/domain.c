@@ -764,8 +764,9 @@ static int yesno(struct pctx *p, xmlNode *n, const char *name, bool *has, bool *
 
 static int parse_meta_cell(struct pctx *p, xmlNode *n)
 {
-	static const char *const ok[] = { "id", "reliable", "hotplug", NULL };
-	const char *sid = attr(p, n, "id");
+	static const char *const ok[] = { "id", "reliable", "hotplug", "unplug-unit", "unit", NULL };
+	const char *sid = attr(p, n, "id"), *uu = attr(p, n, "unplug-unit");
+	const char *unit = attr(p, n, "unit");
 	struct dom_cell *c;
 	u64 id;
 	int ret;
@@ -786,6 +787,20 @@ static int parse_meta_cell(struct pctx *p, xmlNode *n)
 	if ((ret = yesno(p, n, "reliable", &c->has_reliable, &c->reliable)) ||
 	    (ret = yesno(p, n, "hotplug", &c->has_hotplug, &c->hotplug)))
 		return ret;
+	if (unit && !uu)
+		return fail(p, n, "<mirrorvm:cell id='%s' unit='%s'>: unit= is the unit of unplug-unit=, which is not given",
+			    sid, unit);
+	if (uu) {
+		/*
+		 * Checked against the guest's memory block size and the
+		 * cell's RAM by the layout, as --node unplug-unit= is.
+		 */
+		if ((ret = scaled(p, n, "<mirrorvm:cell unplug-unit=>", uu, unit, &c->unplug_unit)))
+			return ret;
+		if (!c->unplug_unit)
+			return fail(p, n, "<mirrorvm:cell id='%s' unplug-unit='%s'>: must not be 0", sid, uu);
+		c->has_unplug_unit = true;
+	}
 	return 0;
 }
 

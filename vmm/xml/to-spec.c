@@ -67,6 +67,10 @@ static void cell_node(const struct domain *d, unsigned int i, struct node_spec *
 		n->hotplug = c->hotplug;
 		n->keys |= NODE_KEY_HOTPLUG;
 	}
+	if (c->has_unplug_unit) {
+		n->unplug_unit = c->unplug_unit;
+		n->keys |= NODE_KEY_UNPLUG_UNIT;
+	}
 	if (c->has_memnode || d->has_numa_memory) {
 		n->host.has_host_nodes = true;
 		n->host.host_nodes = c->has_memnode ? c->memnode_nodes : d->numa_nodes;
