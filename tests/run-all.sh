@@ -8,12 +8,15 @@ cd "$top"
 suites=${MIRRORVM_TESTS:-unit unit-san cli cli-san fw fw-san xml xml-san guest guest-san kernel nested}
 pass=0; fail=0; skip=0; failed_suites=
 start=$(date +%s)
+# Every FAIL line, repeated at the end: a CI log is often read from its tail.
+failures=$(mktemp); trap 'rm -f "$failures"' EXIT
 
 run_suite() {
 	local name=$1; shift
 	local log; log=$(mktemp)
 	echo "=== $name: $*"
 	"$@" 2>&1 | tee "$log"
+	grep -E '^FAIL' "$log" | cut -c1-300 | sed "s/^/[$name] /" >> "$failures"
 	local line
 	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
@@ -57,6 +60,10 @@ for s in $suites; do
 	esac
 done
 echo
+if [ -s "$failures" ]; then
+	echo "failed tests:"
+	cat "$failures"
+fi
 echo "all suites took $(( $(date +%s) - start ))s${failed_suites:+; failing:$failed_suites}"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
