@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,32 @@ static void test_detect_this_host(void)
 	if (hm.method == HOST_MIRROR_NONE)
 		CHECK(host_mirror__map(&hm, SZ_2M, &e) == MAP_FAILED && e.msg[0],
 		      "NONE must not map");
+}
+
+/* A patched host's MFD_MIRROR refusal names what is left and the limits. */
+static void test_explain_enomem(void)
+{
+	struct rlimit old, rl;
+	char buf[300];
+
+	put("proc/meminfo", "MemTotal:        8388608 kB\nMirrorTotal:     1048576 kB\n"
+			    "MirrorFree:        12288 kB\nMemFree:         6000000 kB\n");
+	put("proc/sys/vm/mirror_reserve_kbytes", "65536\n");
+	getrlimit(RLIMIT_MEMLOCK, &old);
+	rl = old;
+	rl.rlim_cur = 8 << 20;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	setenv("MIRRORVM_HOST_ROOT", fixdir, 1);
+	host_mirror__explain_enomem(buf, sizeof(buf));
+	unsetenv("MIRRORVM_HOST_ROOT");
+	setrlimit(RLIMIT_MEMLOCK, &old);
+	CHECK(strstr(buf, "MirrorFree 12288 kB") && strstr(buf, "vm.mirror_reserve_kbytes 65536 kB"),
+	      "%s", buf);
+	if (rl.rlim_cur == 8 << 20)
+		CHECK(strstr(buf, "RLIMIT_MEMLOCK 8192 kB"), "%s", buf);
+	CHECK(strstr(buf, "memory cgroup") != NULL, "%s", buf);
 }
 
 /* Whether member @key of node @id in placement report @text is @want. */
@@ -243,6 +270,7 @@ int main(void)
 	RUN(test_detect_stock_kernelcore_mirror);
 	RUN(test_detect_refusals);
 	RUN(test_detect_this_host);
+	RUN(test_explain_enomem);
 	RUN(test_placement_report);
 	RUN(test_huge_pages_per_host_node);
 	{

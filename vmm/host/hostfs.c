@@ -47,6 +47,26 @@ long hostfs__read_long(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
+long hostfs__meminfo_kb(const char *key)
+{
+	char full[512], line[256];
+	size_t klen = strlen(key);
+	long kb = -1;
+	FILE *f;
+
+	hostfs__path(full, sizeof(full), "/proc/meminfo");
+	f = fopen(full, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			kb = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb;
+}
+
 bool hostfs__exists(const char *path)
 {
 	char full[512];

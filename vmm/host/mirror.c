@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -41,8 +42,12 @@ static void add_range(struct host_mirror *hm, u64 start, u64 end_incl)
 	hm->nr_ranges++;
 }
 
-/* /sys/kernel/mm/mirror/ranges: "0xSTART-0xEND" per line, END inclusive. */
-static void read_sysfs_ranges(struct host_mirror *hm)
+/*
+ * /sys/kernel/mm/mirror/ranges: "0xSTART-0xEND" per line, END inclusive.
+ * Returns 0 or the errno of opening it: kvm-patches v2 made it root only,
+ * like the addresses of /proc/iomem.
+ */
+static int read_sysfs_ranges(struct host_mirror *hm)
 {
 	char path[512], line[128];
 	FILE *f;
@@ -50,7 +55,7 @@ static void read_sysfs_ranges(struct host_mirror *hm)
 	snprintf(path, sizeof(path), "%s/sys/kernel/mm/mirror/ranges", hostfs__root());
 	f = fopen(path, "r");
 	if (!f)
-		return;
+		return errno;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long s, e;
 
@@ -58,6 +63,7 @@ static void read_sysfs_ranges(struct host_mirror *hm)
 			add_range(hm, s, e);
 	}
 	fclose(f);
+	return 0;
 }
 
 /* The kernel log, from a fixture file or the syslog syscall. */
@@ -148,12 +154,19 @@ void host_mirror__detect(struct host_mirror *hm)
 	fd = getenv("MIRRORVM_HOST_ROOT") ? -1 :
 	     memfd_create("mirrorvm-probe", MFD_CLOEXEC | MFD_MIRROR);
 	if (fd >= 0) {
+		int err;
+
 		close(fd);
 		hm->method = HOST_MIRROR_MFD;
-		read_sysfs_ranges(hm);
-		snprintf(hm->why, sizeof(hm->why),
-			 "host kernel has MFD_MIRROR (kvm-patches): every page of a reliable range comes from the %u mirrored ranges of /sys/kernel/mm/mirror/ranges, or the start fails",
-			 hm->nr_ranges);
+		err = read_sysfs_ranges(hm);
+		if (err)
+			snprintf(hm->why, sizeof(hm->why),
+				 "host kernel has MFD_MIRROR (kvm-patches): every page of a reliable range comes from mirrored memory, or the start fails; /sys/kernel/mm/mirror/ranges: %s%s, so the placement report cannot check pages against the ranges",
+				 strerror(err), err == EACCES ? " (root only)" : "");
+		else
+			snprintf(hm->why, sizeof(hm->why),
+				 "host kernel has MFD_MIRROR (kvm-patches): every page of a reliable range comes from the %u mirrored ranges of /sys/kernel/mm/mirror/ranges, or the start fails",
+				 hm->nr_ranges);
 		return;
 	}
 	if (errno == ENODEV) {
@@ -192,6 +205,20 @@ void host_mirror__detect(struct host_mirror *hm)
 			       : "; boot the host with efi=debug so the placement report can check pages");
 }
 
+void host_mirror__explain_enomem(char *buf, size_t len)
+{
+	long free_kb = hostfs__meminfo_kb("MirrorFree");
+	long reserve = hostfs__read_long("/proc/sys/vm/mirror_reserve_kbytes");
+	char lim[64] = "unlimited";
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(lim, sizeof(lim), "%llu kB", (unsigned long long)rl.rlim_cur >> 10);
+	snprintf(buf, len,
+		 "MirrorFree %ld kB, vm.mirror_reserve_kbytes %ld kB kept for the kernel, RLIMIT_MEMLOCK %s (MFD_MIRROR pages count against it unless CAP_IPC_LOCK, and against the memory cgroup)",
+		 free_kb, reserve, lim);
+}
+
 static void *map_fd(int fd, u64 size, const char *what, struct err *e)
 {
 	void *p;
@@ -203,10 +230,23 @@ static void *map_fd(int fd, u64 size, const char *what, struct err *e)
 	}
 	/* Allocate now: failing at start beats a guest page fault later. */
 	if (fallocate(fd, 0, 0, size)) {
-		err_set(e, "%s: the host cannot provide %lluM of mirrored memory: %s", what,
-			(unsigned long long)(size >> 20), strerror(errno));
+		int err = errno;
+		char why[400] = "";
+
+		if (err == ENOMEM && !strcmp(what, "MFD_MIRROR")) {
+			why[0] = ';';
+			why[1] = ' ';
+			host_mirror__explain_enomem(why + 2, sizeof(why) - 2);
+		}
+		err_set(e, "%s: the host cannot provide %lluM of mirrored memory: %s%s", what,
+			(unsigned long long)(size >> 20), strerror(err), why);
 		return MAP_FAILED;
 	}
+	/*
+	 * Shared, never private: a private writable mapping of an MFD_MIRROR
+	 * memfd would copy written pages into unmirrored anonymous memory
+	 * (kvm-patches v2 refuses it with EINVAL).
+	 */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		err_set(e, "%s: mmap: %s", what, strerror(errno));

@@ -13,6 +13,7 @@ const char *hostfs__root(void);
 void hostfs__path(char *buf, size_t len, const char *path);
 int hostfs__read_str(const char *path, char *buf, size_t len);
 long hostfs__read_long(const char *path);		/* -1 when unreadable */
+long hostfs__meminfo_kb(const char *key);		/* /proc/meminfo "KEY:"; -1 if absent */
 bool hostfs__exists(const char *path);
 
 /* The host's NUMA nodes (numa.c: libnuma, or the fixtures under the root). */
@@ -44,6 +45,12 @@ void host_mirror__detect(struct host_mirror *hm);
  * method; returns MAP_FAILED with @e set when the host cannot.
  */
 void *host_mirror__map(const struct host_mirror *hm, u64 size, struct err *e);
+/*
+ * Why a patched host refuses MFD_MIRROR pages (ENOMEM from fallocate, EFAULT
+ * from KVM_RUN): what is left, the kernel's reserve, and the limits that
+ * apply to this process, read from the host.
+ */
+void host_mirror__explain_enomem(char *buf, size_t len);
 
 /* One piece of guest RAM as an engine mapped it. */
 struct ram_mapping {

@@ -218,6 +218,28 @@ static void handle_requests(struct kvm_vcpu *v)
 		park(v);
 }
 
+/*
+ * KVM_RUN fails with EFAULT, and no exit reason, when the host cannot give
+ * the guest a page it touched.  With host mirrored memory (MFD_MIRROR) that
+ * is the normal way mirrored memory running out shows, so say so.
+ */
+static void explain_efault(struct kvm_vcpu *v)
+{
+	const struct kvm_vm *vm = v->vm;
+	char why[300];
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_ram; i++)
+		if (vm->ram[i].host_mirrored && vm->image->plan->hm.method == HOST_MIRROR_MFD)
+			break;
+	if (i == vm->nr_ram) {
+		info("vCPU %u: the host could not provide a page of guest memory", v->id);
+		return;
+	}
+	host_mirror__explain_enomem(why, sizeof(why));
+	info("vCPU %u: mirrored guest memory could not be provided: %s", v->id, why);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct kvm_vcpu *v = arg;
@@ -237,8 +259,12 @@ static void *vcpu_thread(void *arg)
 				handle_requests(v);
 				continue;
 			}
-			snprintf(name, sizeof(name), "%s", strerror(errno));
+			int err = errno;
+
+			snprintf(name, sizeof(name), "%s", strerror(err));
 			info("vCPU %u: KVM_RUN: %s", v->id, name);
+			if (err == EFAULT)
+				explain_efault(v);
 			kvm_vcpu__dump(v, "KVM_RUN failed");
 			kvm_vm__end(vm, VM_END_CRASH, MVM_EXIT_CRASH);
 			break;
