@@ -352,11 +352,134 @@ static void test_socket_file_rules(void)
 	event_loop__destroy(loop);
 }
 
+/*
+ * mirrorvm ctl --wait against a scripted server: the reply names the units,
+ * then events arrive, some about other units or other operations, which
+ * --wait must not count.  Each script ends with the lines a real server
+ * would send; the client must stop by itself on the last outcome.
+ */
+struct script {
+	int listen_fd;
+	const char *lines;	/* sent after the request, '\n'-separated */
+	char request[512];
+};
+
+static void *script_server(void *arg)
+{
+	struct script *sc = arg;
+	int fd = accept(sc->listen_fd, NULL, NULL);
+	ssize_t n = 0, r;
+
+	if (fd < 0)
+		return NULL;
+	put(fd, "{\"greeting\": {\"version\": 1}}\n");
+	while (n < (ssize_t)sizeof(sc->request) - 1 && !memchr(sc->request, '\n', n)) {
+		r = read(fd, sc->request + n, sizeof(sc->request) - 1 - n);
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	sc->request[n] = '\0';
+	put(fd, sc->lines);
+	/* keep the connection open: the client must not wait for EOF */
+	while (read(fd, sc->request + n, 1) > 0)
+		;
+	close(fd);
+	return NULL;
+}
+
+static int run_wait(const char *cmd, const char *lines, char *text, size_t len, struct err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const struct api_ctl_opts opts = { .wait = true, .timeout_ms = 5000 };
+	struct script sc = { .lines = lines };
+	char *args[] = { "node=2" };
+	pthread_t th;
+	FILE *f;
+	int rc;
+
+	unlink(sock_path);
+	sc.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, sock_path);
+	if (bind(sc.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(sc.listen_fd, 1))
+		return -99;
+	pthread_create(&th, NULL, script_server, &sc);
+	f = fmemopen(text, len, "w");
+	rc = api__ctl(sock_path, cmd, 1, args, &opts, f, e);
+	fclose(f);
+	shutdown(sc.listen_fd, SHUT_RDWR);
+	close(sc.listen_fd);
+	pthread_cancel(th);
+	pthread_join(th, NULL);
+	unlink(sock_path);
+	CHECK(strstr(sc.request, "\"execute\": \"") && strstr(sc.request, "\"node\": 2"),
+	      "request %s", sc.request);
+	return rc;
+}
+
+#define EV(name, data) "{\"event\": \"" name "\", \"data\": {" data "}, \"timestamp\": 1}\n"
+#define UNIT(u) "\"unit\": " #u ", \"node\": 2, \"start\": 4294967296, \"size\": 134217728"
+
+static void test_ctl_wait(void)
+{
+	static char text[4096];
+	struct err e = { "" };
+	int rc;
+
+	/* both units done; events for unit 7 and a plug of unit 3 are not ours */
+	rc = run_wait("memory-unplug",
+		      "{\"return\": {\"units\": [3, 4]}, \"id\": 1}\n"
+		      EV("ACPI_DEVICE_OST", UNIT(3) ", \"event\": 259, \"status\": 0")
+		      EV("MEMORY_UNIT_UNPLUGGED", UNIT(7) ", \"ms\": 1, \"ejected_ms\": 1, \"freed_bytes\": 1")
+		      EV("MEMORY_OP_FAILED", UNIT(3) ", \"op\": \"plug\", \"reason\": \"host-error\", \"desc\": \"x\"")
+		      EV("MEMORY_UNIT_UNPLUGGED", UNIT(3) ", \"ms\": 900, \"ejected_ms\": 800, \"freed_bytes\": 134217728")
+		      EV("MEMORY_UNIT_UNPLUGGED", UNIT(4) ", \"ms\": 950, \"ejected_ms\": 850, \"freed_bytes\": 134217728"),
+		      text, sizeof(text), &e);
+	CHECK(rc == 0, "rc %d: %s", rc, e.msg);
+	CHECK(strstr(text, "unit 3 (node 2, 0x100000000-0x108000000): guest _OST(0x103, 0x0)") &&
+	      strstr(text, "unit 3 (node 2, 0x100000000-0x108000000): unplugged in 900 ms (ejected after 800 ms), 128M of host memory released") &&
+	      strstr(text, "unit 4 (node 2,") && !strstr(text, "unit 7") && !strstr(text, "host-error"),
+	      "%s", text);
+
+	/* one unit refused by the guest: an error naming it */
+	rc = run_wait("memory-unplug",
+		      "{\"return\": {\"units\": [3, 4]}, \"id\": 1}\n"
+		      EV("MEMORY_UNIT_UNPLUGGED", UNIT(3) ", \"ms\": 900, \"ejected_ms\": 800, \"freed_bytes\": 134217728")
+		      EV("MEMORY_OP_FAILED", UNIT(4) ", \"op\": \"unplug\", \"reason\": \"guest-busy\", \"desc\": \"_OST 0x82\""),
+		      text, sizeof(text), &e);
+	CHECK(rc != 0 && rc != -ETIME && strstr(e.msg, "memory-unplug: unit 4 (node 2,") &&
+	      strstr(e.msg, "guest-busy: _OST 0x82"), "rc %d: %s", rc, e.msg);
+
+	/* the server's timeout: its own exit status (2) */
+	rc = run_wait("memory-plug",
+		      "{\"return\": {\"units\": [3]}, \"id\": 1}\n"
+		      EV("MEMORY_OP_TIMEOUT", UNIT(3) ", \"op\": \"plug\", \"ms\": 120000, \"state\": \"plugging\""),
+		      text, sizeof(text), &e);
+	CHECK(rc == -ETIME && strstr(e.msg, "timed out on the server"), "rc %d: %s", rc, e.msg);
+	CHECK(strstr(text, "unit 3 (node 2, 0x100000000-0x108000000): plug not done after 120000 ms (plugging;"),
+	      "%s", text);
+
+	/* nothing to wait for: an error reply ends it at once */
+	rc = run_wait("memory-plug",
+		      "{\"error\": {\"class\": \"wrong-state\", \"desc\": \"unit 3 is plugged\"}, \"id\": 1}\n",
+		      text, sizeof(text), &e);
+	CHECK(rc != 0 && strstr(e.msg, "memory-plug: wrong-state: unit 3 is plugged"), "rc %d: %s", rc, e.msg);
+
+	/* --wait on a command without an outcome is refused before connecting */
+	{
+		const struct api_ctl_opts opts = { .wait = true, .timeout_ms = 100 };
+
+		rc = api__ctl("/nonexistent/sock", "stop", 0, NULL, &opts, stdout, &e);
+		CHECK(rc != 0 && strstr(e.msg, "--wait: only memory-unplug and memory-plug"), "%s", e.msg);
+	}
+}
+
 int main(void)
 {
 	snprintf(sock_path, sizeof(sock_path), "/tmp/mirrorvm-test-api-%d.sock", getpid());
 	RUN(test_protocol);
 	RUN(test_socket_file_rules);
+	RUN(test_ctl_wait);
 	unlink(sock_path);
 	UNIT_DONE();
 }
