@@ -3,7 +3,7 @@
 # then the nested trials (KVM engine in an L1 Linux under the QEMU engine).
 # Prints PASS/FAIL/SKIP lines and ends with "nested: N passed, M failed,
 # K skipped"; exits non-zero on failure.  Flags go to nested_test.py
-# (--only l0|nested, --keep DIR, --timeout S).
+# (--only l0|nested, --no-unplug, --keep DIR, --timeout S).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
