@@ -559,9 +559,9 @@ hook_case charref-namespace refuse charref-ns.xml "$P" meminfo-plain dmesg-plain
 	"no mirrored memory"
 # Nodesets the shell could not read: refused with mirrorvm's reason.
 hook_case nodeset-negative refuse nodeset-negative.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
-	"line 16: <numatune><memory nodeset='-1'>: expected a node number at '-1'"
+	"line 16: <numatune><memory nodeset='-1'>: expected a host node number at '-1'"
 hook_case nodeset-open-range refuse nodeset-open.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
-	"<numatune><memory nodeset='0-'>: expected a node number at ''"
+	"<numatune><memory nodeset='0-'>: expected a host node number at ''"
 hook_case nodeset-huge refuse nodeset-huge.xml "$P" meminfo-plain dmesg-plain sysfs-2nodes \
 	"node 99999999999999999999...: host node numbers are below 1024"
 # 08 is node 8 (decimal, as libvirt reads it), which the host lacks.

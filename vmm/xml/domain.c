@@ -242,13 +242,98 @@ static int scaled(struct pctx *p, xmlNode *n, const char *what, const char *val,
 	return 0;
 }
 
+static int set_id(const char **s, unsigned int limit, const char *noun, unsigned long *id,
+		  struct err *e)
+{
+	const char *start = *s;
+	unsigned long v = 0;
+
+	for (; isdigit((unsigned char)**s); (*s)++) {
+		v = v * 10 + (**s - '0');
+		if (v >= limit)
+			return err_set(e, "%s %.*s%s: %s numbers are below %u", noun,
+				       (int)MIN(strspn(start, "0123456789"), 20), start,
+				       strspn(start, "0123456789") > 20 ? "..." : "", noun, limit);
+	}
+	*id = v;
+	return 0;
+}
+
+static const char *skip_blanks(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/*
+ * A libvirt id set (cpuset, nodeset) as virBitmapParse() reads it:
+ * comma-separated N, N-M and ^N (which takes N out again), blanks around
+ * each, decimal (08 is 8), every id below @limit.  Stricter where libvirt
+ * never writes otherwise: no trailing comma, and the set must name an id.
+ */
+static int parse_libvirt_set(const char *s, unsigned int limit, const char *noun,
+			     struct idset *set, struct err *e)
+{
+	const char *p = skip_blanks(s);
+	unsigned long a, b;
+
+	memset(set, 0, sizeof(*set));
+	if (!*p)
+		return err_set(e, "empty set");
+	for (;;) {
+		bool neg = *p == '^';
+
+		p += neg;
+		if (!isdigit((unsigned char)*p))
+			return err_set(e, "expected a %s number at '%s'", noun, p);
+		if (set_id(&p, limit, noun, &a, e))
+			return -EINVAL;
+		p = skip_blanks(p);
+		b = a;
+		if (*p == '-') {
+			if (neg)
+				return err_set(e, "'^' takes out one %s, not a range", noun);
+			p = skip_blanks(p + 1);
+			if (!isdigit((unsigned char)*p))
+				return err_set(e, "expected a %s number at '%s'", noun, p);
+			if (set_id(&p, limit, noun, &b, e))
+				return -EINVAL;
+			if (b < a)
+				return err_set(e, "range %lu-%lu is backwards", a, b);
+			p = skip_blanks(p);
+		}
+		for (; a <= b; a++) {
+			if (neg)
+				set->w[a / 64] &= ~(1ULL << (a % 64));
+			else
+				idset_add(set, a);
+		}
+		if (!*p)
+			break;
+		if (*p != ',')
+			return err_set(e, "unexpected '%c'", *p);
+		p = skip_blanks(p + 1);
+		if (!*p)
+			return err_set(e, "trailing comma");
+	}
+	if (idset_empty(set))
+		return err_set(e, "names no %s", noun);
+	return 0;
+}
+
+static int parse_nodeset(const char *s, struct idset *set, struct err *e)
+{
+	return parse_libvirt_set(s, IDSET_MAX, "host node", set, e);
+}
+
 static int parse_list(struct pctx *p, xmlNode *n, const char *what, const char *val,
-		      unsigned int limit, struct idset *set)
+		      unsigned int limit, const char *noun, struct idset *set)
 {
 	struct err sub;
 
-	if (parse_idlist(val, limit, set, &sub))
-		return fail(p, n, "%s: %s", what, sub.msg);
+	if (parse_libvirt_set(val, limit, noun, set, &sub))
+		return fail(p, n, "%s: '%s': %s", what, val, sub.msg);
 	return 0;
 }
 
@@ -307,7 +392,7 @@ static int parse_cell(struct pctx *p, xmlNode *n, unsigned int index, unsigned i
 	if ((ret = scaled(p, n, "<cell memory=>", mem, unit, &c->size)))
 		return ret;
 	if (cpus && *cpus) {
-		if ((ret = parse_list(p, n, "<cell cpus=>", cpus, MAX_CPUS, &c->cpus)))
+		if ((ret = parse_list(p, n, "<cell cpus=>", cpus, MAX_CPUS, "CPU", &c->cpus)))
 			return ret;
 		c->has_cpus = true;
 	}
@@ -571,7 +656,7 @@ static int parse_numatune(struct pctx *p, xmlNode *nt)
 				return fail(p, c, "<numatune><memory>: no nodeset=");
 			if ((ret = parse_mode(p, c, &d->numa_policy)) ||
 			    (ret = parse_list(p, c, "<numatune><memory nodeset=>", nodeset,
-					      IDSET_MAX, &d->numa_nodes)))
+					      IDSET_MAX, "host node", &d->numa_nodes)))
 				return ret;
 			d->has_numa_memory = true;
 			d->numa_line = xmlGetLineNo(c);
@@ -592,7 +677,7 @@ static int parse_numatune(struct pctx *p, xmlNode *nt)
 			if (!nodeset)
 				return fail(p, c, "<memnode cellid='%s'>: no nodeset=", cid);
 			if ((ret = parse_mode(p, c, &cell->memnode_policy)) ||
-			    (ret = parse_list(p, c, "<memnode nodeset=>", nodeset, IDSET_MAX,
+			    (ret = parse_list(p, c, "<memnode nodeset=>", nodeset, IDSET_MAX, "host node",
 					      &cell->memnode_nodes)))
 				return ret;
 			cell->has_memnode = true;
@@ -631,7 +716,7 @@ static int parse_hugepages(struct pctx *p, xmlNode *hp)
 			return fail(p, c, "<page size='%s'>: mirrorvm backs guest RAM with 4 KiB pages, 2 MiB or 1 GiB huge pages",
 				    size);
 		if (ns) {
-			if ((ret = parse_list(p, c, "<page nodeset=>", ns, MAX_NODES, &pg->nodeset)))
+			if ((ret = parse_list(p, c, "<page nodeset=>", ns, MAX_NODES, "cell", &pg->nodeset)))
 				return ret;
 			for (i = 0; i < MAX_NODES; i++)
 				if (idset_has(&pg->nodeset, i) && !cell_exists(p, i))
@@ -1311,84 +1396,6 @@ int domain__parse_file(const char *path, struct domain *d, struct err *e)
 }
 
 /* ---- what the domain asks of the host (xml2args --host-needs) ---- */
-
-static int nodeset_id(const char **s, unsigned long *id, struct err *e)
-{
-	const char *start = *s;
-	unsigned long v = 0;
-
-	for (; isdigit((unsigned char)**s); (*s)++) {
-		v = v * 10 + (**s - '0');
-		if (v >= IDSET_MAX)
-			return err_set(e, "node %.*s%s: host node numbers are below %d",
-				       (int)MIN(strspn(start, "0123456789"), 20), start,
-				       strspn(start, "0123456789") > 20 ? "..." : "", IDSET_MAX);
-	}
-	*id = v;
-	return 0;
-}
-
-static const char *skip_blanks(const char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	return s;
-}
-
-/*
- * A libvirt nodeset as virBitmapParse() reads it: comma-separated N, N-M
- * and ^N (which takes N out again), blanks around each, decimal (08 is 8).
- * Stricter where libvirt never writes otherwise: no trailing comma, and the
- * set must name a node.
- */
-static int parse_nodeset(const char *s, struct idset *set, struct err *e)
-{
-	const char *p = skip_blanks(s);
-	unsigned long a, b;
-
-	memset(set, 0, sizeof(*set));
-	if (!*p)
-		return err_set(e, "empty nodeset");
-	for (;;) {
-		bool neg = *p == '^';
-
-		p += neg;
-		if (!isdigit((unsigned char)*p))
-			return err_set(e, "expected a node number at '%s'", p);
-		if (nodeset_id(&p, &a, e))
-			return -EINVAL;
-		p = skip_blanks(p);
-		b = a;
-		if (*p == '-') {
-			if (neg)
-				return err_set(e, "'^' takes out one node, not a range");
-			p = skip_blanks(p + 1);
-			if (!isdigit((unsigned char)*p))
-				return err_set(e, "expected a node number at '%s'", p);
-			if (nodeset_id(&p, &b, e))
-				return -EINVAL;
-			if (b < a)
-				return err_set(e, "range %lu-%lu is backwards", a, b);
-			p = skip_blanks(p);
-		}
-		for (; a <= b; a++) {
-			if (neg)
-				set->w[a / 64] &= ~(1ULL << (a % 64));
-			else
-				idset_add(set, a);
-		}
-		if (!*p)
-			break;
-		if (*p != ',')
-			return err_set(e, "unexpected '%c'", *p);
-		p = skip_blanks(p + 1);
-		if (!*p)
-			return err_set(e, "trailing comma");
-	}
-	if (idset_empty(set))
-		return err_set(e, "names no host node");
-	return 0;
-}
 
 static int needs_numatune(struct pctx *p, xmlNode *nt)
 {
