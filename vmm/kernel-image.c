@@ -184,7 +184,7 @@ static int read_head(const char *path, struct kernel_image *k, struct err *e)
 	int ret;
 
 	k->path = path;
-	k->fd = open(path, O_RDONLY | O_CLOEXEC);
+	k->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO must not hang us */
 	if (k->fd < 0)
 		return err_set(e, "--kernel %s: %s", path, strerror(errno));
 	if (fstat(k->fd, &st) || !S_ISREG(st.st_mode))

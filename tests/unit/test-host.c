@@ -94,6 +94,22 @@ static void test_detect_this_host(void)
 		      "NONE must not map");
 }
 
+/* A FIFO without a writer is refused at once, not waited on. */
+static void test_read_file_fifo(void)
+{
+	char path[600];
+	struct err e = { "" };
+	size_t len;
+	u8 *buf;
+
+	snprintf(path, sizeof(path), "%s/fifo", fixdir);
+	CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+	alarm(10);	/* a hang ends the test binary, which run.sh reports */
+	CHECK(read_file(path, &buf, &len, &e) != 0 && strstr(e.msg, "is not a regular file"),
+	      "%s", e.msg);
+	alarm(0);
+}
+
 /* A patched host's MFD_MIRROR refusal names what is left and the limits. */
 static void test_explain_enomem(void)
 {
@@ -271,6 +287,7 @@ int main(void)
 	RUN(test_detect_refusals);
 	RUN(test_detect_this_host);
 	RUN(test_explain_enomem);
+	RUN(test_read_file_fifo);
 	RUN(test_placement_report);
 	RUN(test_huge_pages_per_host_node);
 	{

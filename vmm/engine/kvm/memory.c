@@ -306,7 +306,7 @@ static int load_fd(struct kvm_vm *vm, int fd, const char *name, u64 off, u64 gpa
 
 static int load_file(struct kvm_vm *vm, const char *path, u64 gpa, u64 size, struct err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* never hang on a FIFO */
 	int ret;
 
 	if (fd < 0)
