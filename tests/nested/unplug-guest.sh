@@ -17,6 +17,10 @@
 #                   and read through /dev/mem: mirrorvm must stop the guest
 #   refuse:NODE     NODE's memory is kernel memory holding slab: the eject
 #                   fails (busy); then with hot-remove disabled (refused)
+#   trial:N:NODE:MIB  scripts/unplug-trial: MIB of anonymous memory and a
+#                   tmpfs file bound to NODE, then N attempts to unplug all
+#                   of NODE, each plugged back when it succeeded; a refused
+#                   attempt is seen in the kernel log, not waited out
 say() { echo "UT $*"; }
 # "UT ready ... go": the host acts on whole lines only
 ready() { echo "UT ready $* go"; }
@@ -204,6 +208,40 @@ cycles:*)
 		devmem "$addr" 32
 		say "error poke addr=$addr: the read returned"
 	fi
+	;;
+trial:*)
+	spec=${mode#trial:}
+	cycles=${spec%%:*} spec=${spec#*:}
+	n=${spec%%:*} mib=${spec#*:}
+	mkdir -p /mnt/t && mount -t tmpfs -o size=$((mib / 2 + 4))M,mpol=bind:$n none /mnt/t
+	/bin/mvm-memload bound $n dd if=/dev/urandom of=/mnt/t/data bs=1M count=$((mib / 2)) 2>/dev/null
+	md5sum /mnt/t/data > /tmp/sums
+	say "workload node=$n anon_on_node=$(start_holder $n "$mib" trial) zones=$(cat /sys/devices/system/node/node$n/memory[0-9]*/valid_zones | sort -u | tr ' \n' '+ ') blocks=$(blocks_of $n)"
+	want=$(blocks_of $n)
+	c=1
+	while [ $c -le "$cycles" ]; do
+		seen=$(dmesg | grep -c -e 'Offline failed' -e 'Eject disabled' -e 'acpi_memory.*fail')
+		ready "cycle=$c op=unplug node=$n"
+		i=0
+		while [ "$(blocks_of $n)" != 0 ] && [ $i -lt 1500 ]; do
+			[ "$(dmesg | grep -c -e 'Offline failed' -e 'Eject disabled' -e 'acpi_memory.*fail')" -gt "$seen" ] && break
+			sleep 0.2
+			i=$((i + 1))
+		done
+		sleep 1
+		set -- $(verify_anon)
+		if [ "$(blocks_of $n)" = 0 ]; then
+			say "trial cycle=$c node=$n result=gone anon_bad=$1 anon_pages=$2 files=$(verify_files)"
+			ready "cycle=$c op=plug"
+			wait_blocks $n "$want" 300
+			say "trial-plugged cycle=$c node=$n blocks=$(blocks_of $n) movable=$(movable_of $n)"
+		else
+			say "trial cycle=$c node=$n result=refused blocks=$(blocks_of $n) anon_bad=$1 anon_pages=$2 files=$(verify_files)"
+		fi
+		c=$((c + 1))
+	done
+	set -- $(verify_anon)
+	say "done anon_bad=$1 anon_pages=$2 files=$(verify_files)"
 	;;
 refuse:*)
 	n=${mode#refuse:}
