@@ -25,7 +25,17 @@ BASE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers 
                -Ivmm/include -D_GNU_SOURCE -MMD -MP
 XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0)
 XML_LIBS := $(shell pkg-config --libs libxml-2.0)
-LDLIBS   := -lnuma -pthread
+# libseccomp (Debian's libseccomp-dev, scripts/setup.sh): the KVM engine's
+# system call filter.  Its static archive comes with the package, so the
+# static build links it too.
+ifneq ($(shell pkg-config --exists libseccomp && echo yes),yes)
+$(error libseccomp is missing: apt-get install libseccomp-dev (scripts/setup.sh))
+endif
+SECCOMP_CFLAGS := $(shell pkg-config --cflags libseccomp)
+SECCOMP_LIBS := $(shell pkg-config --libs libseccomp)
+SECCOMP_STATIC_LIBS := $(shell pkg-config --libs --static libseccomp)
+BASE_CFLAGS += $(SECCOMP_CFLAGS)
+LDLIBS   := -lnuma $(SECCOMP_LIBS) -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD    := build
 PREFIX   ?= /usr/local
@@ -101,11 +111,12 @@ STATIC_OBJS := $(call objs,$(APP_SRCS) vmm/nostatic-xml.c,obj)
 STATIC_INPUTS := $(STATIC_OBJS) $(call lib,engine,obj) $(call lib,host,obj) $(call lib,core,obj)
 static: $(BUILD)/mirrorvm-static
 
+STATIC_LDLIBS := -lnuma $(SECCOMP_STATIC_LIBS) -pthread
 $(BUILD)/mirrorvm-static: $(STATIC_INPUTS)
-	$(CC) -static -o $@ $(STATIC_INPUTS) $(LDLIBS)
+	$(CC) -static -o $@ $(STATIC_INPUTS) $(STATIC_LDLIBS)
 
 bench-print-static:
-	@echo $(STATIC_INPUTS) $(LDLIBS)
+	@echo $(STATIC_INPUTS) $(STATIC_LDLIBS)
 
 $(BUILD)/obj/vmm/xml/%.o: vmm/xml/%.c Makefile
 	@mkdir -p $(dir $@)

@@ -9,6 +9,8 @@ demo=1
 packages=(
 	# build
 	gcc make pkg-config libc6-dev libxml2-dev libnuma-dev
+	# the KVM engine's system call filter (static archive included)
+	libseccomp-dev
 	# guests: QEMU engine, firmware checks, initramfs
 	qemu-system-x86 acpica-tools busybox-static cpio gzip xz-utils zstd file python3 numactl
 	# libvirt XML tools and tests
