@@ -38,7 +38,14 @@ struct api_client {
 struct api_server {
 	int fd;
 	char *path;
-	dev_t dev;			/* the socket file we made, for removal */
+	/*
+	 * The socket file we made, for removal: its directory and name in it.
+	 * Removal goes through the directory's fd, so that the KVM engine's
+	 * system call filter can allow unlinkat() in that directory only.
+	 */
+	int dir_fd;
+	const char *name;
+	dev_t dev;
 	ino_t ino;
 	struct event_loop *loop;
 	const struct vm_control *ctl;
@@ -370,6 +377,24 @@ static int clear_stale(const char *path, struct err *e)
 	return 0;
 }
 
+/* The directory @path lies in, as an O_PATH fd; *@name: the rest of @path. */
+static int open_dir_of(const char *path, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	size_t len;
+
+	if (!slash) {
+		*name = path;
+		return open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	*name = slash + 1;
+	len = slash == path ? 1 : (size_t)(slash - path);	/* "/sock": "/" */
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	return open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 struct api_server *api__listen(const char *path, struct event_loop *loop,
 			       const struct vm_control *ctl, struct err *e)
 {
@@ -394,6 +419,7 @@ struct api_server *api__listen(const char *path, struct event_loop *loop,
 	}
 	s->loop = loop;
 	s->ctl = ctl;
+	s->dir_fd = -1;
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->fd < 0) {
 		err_set(e, "socket: %s", strerror(errno));
@@ -412,6 +438,12 @@ struct api_server *api__listen(const char *path, struct event_loop *loop,
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
 	}
+	s->dir_fd = open_dir_of(s->path, &s->name);
+	if (s->dir_fd < 0) {
+		err_set(e, "--api-socket %s: its directory: %s", path, strerror(errno));
+		unlink(path);
+		goto fail;
+	}
 	if (listen(s->fd, API_MAX_CLIENTS) ||
 	    event_loop__add(loop, s->fd, EPOLLIN, on_listen, s, e)) {
 		if (!e->msg[0])
@@ -423,6 +455,8 @@ struct api_server *api__listen(const char *path, struct event_loop *loop,
 fail:
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
 	free(s->path);
 	free(s);
 	return NULL;
@@ -443,10 +477,17 @@ void api__close(struct api_server *s)
 	event_loop__remove(s->loop, s->fd);
 	close(s->fd);
 	/* only the socket we made: someone may have replaced it since */
-	if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
-		unlink(s->path);
+	if (fstatat(s->dir_fd, s->name, &st, 0) == 0 && st.st_dev == s->dev &&
+	    st.st_ino == s->ino)
+		unlinkat(s->dir_fd, s->name, 0);
+	close(s->dir_fd);
 	free(s->path);
 	free(s);
+}
+
+int api__dir_fd(const struct api_server *s)
+{
+	return s ? s->dir_fd : -1;
 }
 
 void api__event(struct api_server *s, const char *name,

@@ -70,6 +70,12 @@ struct api_server *api__listen(const char *path, struct event_loop *loop,
 /* Closes every client and the socket, and removes it. */
 void api__close(struct api_server *s);
 /*
+ * The directory of the socket file as an fd (-1 for a NULL @s): the only
+ * place api__close() removes anything, with unlinkat() (the KVM engine's
+ * system call filter allows unlinkat() there alone).
+ */
+int api__dir_fd(const struct api_server *s);
+/*
  * Sends an event to every client: @data writes the members of the "data"
  * object (NULL: an empty one).
  */
