@@ -198,7 +198,9 @@ static void test_placement_report(void)
 			{ { 8 << 20, 4 << 20, 1, false }, b, false } };
 
 		snprintf(path, sizeof(path), "%s/report.json", fixdir);
-		CHECK(placement__report(&lay, &hm, all, 3, path, &e) == 0, "%s", e.msg);
+		FILE *f = placement__open(path, &e);
+
+		CHECK(f && placement__report(&lay, &hm, all, 3, f, path, &e) == 0, "%s", e.msg);
 	}
 	CHECK(read_file(path, &buf, &len, &e) == 0, "%s", e.msg);
 	json = (char *)buf;
@@ -220,7 +222,9 @@ static void test_placement_report(void)
 		struct ram_mapping all[3] = { ram[0], ram[1],
 			{ { 8 << 20, 4 << 20, 1, false }, b, false, true } };
 
-		CHECK(placement__report(&lay, &hm, all, 3, path, &e) == 0, "%s", e.msg);
+		FILE *f = placement__open(path, &e);
+
+		CHECK(f && placement__report(&lay, &hm, all, 3, f, path, &e) == 0, "%s", e.msg);
 	}
 	CHECK(read_file(path, &buf, &len, &e) == 0, "%s", e.msg);
 	json = (char *)buf;

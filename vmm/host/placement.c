@@ -278,30 +278,30 @@ out:
 	return ret;
 }
 
+FILE *placement__open(const char *path, struct err *e)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stderr;
+
+	if (!f)
+		err_set(e, "--placement-report %s: %s", path, strerror(errno));
+	return f;
+}
+
 int placement__report(const struct layout *lay, const struct host_mirror *hm,
-		      const struct ram_mapping *ram, unsigned int nr, const char *path,
-		      struct err *e)
+		      const struct ram_mapping *ram, unsigned int nr, FILE *f,
+		      const char *path, struct err *e)
 {
 	struct json_writer w;
-	FILE *f;
 	int ret;
 
 	json_writer_init(&w, JSON_PRETTY);
 	ret = placement__json(lay, hm, ram, nr, &w, e);
 	if (!ret)
 		ret = json_writer_finish(&w, e);
-	if (ret)
-		goto out;
-	f = strcmp(path, "-") ? fopen(path, "w") : stderr;
-	if (!f) {
-		ret = err_set(e, "--placement-report %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fwrite(w.buf, 1, w.len, f) != w.len)
+	if (!ret && fwrite(w.buf, 1, w.len, f) != w.len)
 		ret = err_set(e, "--placement-report %s: write failed", path);
 	if (f != stderr && fclose(f) && !ret)
 		ret = err_set(e, "--placement-report %s: write failed", path);
-out:
 	json_writer_free(&w);
 	return ret;
 }

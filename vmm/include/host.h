@@ -2,6 +2,8 @@
 #ifndef MIRRORVM_HOST_H
 #define MIRRORVM_HOST_H
 
+#include <stdio.h>
+
 #include "layout.h"
 
 /*
@@ -74,8 +76,16 @@ struct json_writer;
 int placement__json(const struct layout *lay, const struct host_mirror *hm,
 		    const struct ram_mapping *ram, unsigned int nr, struct json_writer *w,
 		    struct err *e);
+/*
+ * The report's file, opened (created, truncated) before the guest starts:
+ * an unwritable path fails at once rather than after the guest ran, and
+ * the KVM engine's system call filter need not allow creating files.
+ * @path "-" is stderr.  NULL with @e set.
+ */
+FILE *placement__open(const char *path, struct err *e);
+/* Writes the report to @f (from placement__open(@path)) and closes it. */
 int placement__report(const struct layout *lay, const struct host_mirror *hm,
-		      const struct ram_mapping *ram, unsigned int nr, const char *path,
-		      struct err *e);
+		      const struct ram_mapping *ram, unsigned int nr, FILE *f,
+		      const char *path, struct err *e);
 
 #endif

@@ -117,23 +117,34 @@ static int kvm_check(const struct layout *lay, const struct run_opts *opts,
 
 static int kvm_run(const struct vm_image *image, struct err *e)
 {
+	const char *report_path = image->opts->placement_report;
+	FILE *report = NULL;
 	struct kvm_vm *vm;
 	struct err sub;
 	int ret;
 
+	/* before the guest starts: the system call filter creates no files */
+	if (report_path) {
+		report = placement__open(report_path, e);
+		if (!report)
+			return -EINVAL;
+	}
 	ret = kvm_vm__create(&vm, image, e);
 	if (!ret)
 		ret = kvm_vm__boot(vm, e);
 	if (!ret)
 		ret = kvm_vm__run(vm, e);
-	if (ret >= 0 && image->opts->placement_report) {
+	if (ret >= 0 && report) {
 		if (placement__report(image->lay, &image->plan->hm, vm->ram, vm->nr_ram,
-				      image->opts->placement_report, &sub)) {
+				      report, report_path, &sub)) {
 			warn("%s", sub.msg);
 			if (ret == MVM_EXIT_OK)
 				ret = MVM_EXIT_ERROR;
 		}
+		report = NULL;
 	}
+	if (report && report != stderr)
+		fclose(report);
 	kvm_vm__destroy(vm);
 	return ret;
 }
