@@ -39,6 +39,7 @@ static const char *const host_mirror_choices[] = {
 	[HOST_MIRROR_PREFERRED] = "preferred", [HOST_MIRROR_REQUIRED] = "required",
 	[HOST_MIRROR_OFF] = "off",
 };
+static const char *const seccomp_choices[] = { "on", "off" };
 
 const char *engine_name(enum engine_kind k)
 {
@@ -226,7 +227,7 @@ int cli__parse_reliable(const char *arg, struct addr_range *r, struct err *e)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_NODE,
 	OPT_MIRROR, OPT_ENGINE, OPT_DUMP, OPT_QEMU, OPT_ACCEL, OPT_HOST_MIRROR,
-	OPT_DOMAIN_XML, OPT_REPORT, OPT_API_SOCKET, OPT_HELP,
+	OPT_DOMAIN_XML, OPT_REPORT, OPT_API_SOCKET, OPT_SECCOMP, OPT_HELP,
 };
 
 static const struct option run_options[] = {
@@ -245,6 +246,7 @@ static const struct option run_options[] = {
 	{ "domain-xml",		required_argument, NULL, OPT_DOMAIN_XML },
 	{ "placement-report",	required_argument, NULL, OPT_REPORT },
 	{ "api-socket",		required_argument, NULL, OPT_API_SOCKET },
+	{ "seccomp",		required_argument, NULL, OPT_SECCOMP },
 	{ "help",		no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -255,7 +257,7 @@ void run_usage(FILE *out)
 "usage: mirrorvm run --kernel FILE [--initrd FILE] [--cmdline STR] [--cpus N]\n"
 "           [--memory SIZE | --node id=N,size=SIZE[,KEY=VALUE...] ...]\n"
 "           [--mirror SIZE@START ...] [--engine auto|kvm|qemu]\n"
-"           [--dump-firmware DIR] [--domain-xml FILE]\n"
+"           [--dump-firmware DIR] [--domain-xml FILE] [--seccomp on|off]\n"
 "\n"
 "  --kernel FILE        bzImage to boot directly, or (kvm engine) a vmlinux ELF;\n"
 "                       not needed with --dump-firmware\n"
@@ -287,6 +289,9 @@ void run_usage(FILE *out)
 "  --placement-report F write a JSON placement report when the guest ends\n"
 "  --api-socket PATH    serve the control socket (kvm engine): JSON commands such\n"
 "                       as stop, cont, query-status, quit; see mirrorvm ctl\n"
+"  --seccomp on|off     kvm engine: once set up, allow mirrorvm only the system\n"
+"                       calls a running VM needs (default on); any other stops it\n"
+"                       with exit status 159.  off is for debugging\n"
 "\n"
 "The guest ends mirrorvm with status 0 on poweroff or reboot, 2 when it crashes\n"
 "(kernel panic, triple fault), or the status it writes to I/O port 0x602.\n"
@@ -410,6 +415,12 @@ static int parse_flag(struct run_flags *f, struct run_opts *opts, int c, int arg
 	case OPT_API_SOCKET:
 		opts->api_socket = optarg;
 		return 0;
+	case OPT_SECCOMP:
+		if (parse_choice("--seccomp", seccomp_choices, ARRAY_SIZE(seccomp_choices), optarg,
+				 &v, e))
+			return -EINVAL;
+		opts->seccomp = v ? SECCOMP_OFF : SECCOMP_ON;
+		return 0;
 	case ':':
 		return err_set(e, "%s: needs a value", argv[optind - 1]);
 	default:
@@ -532,5 +543,6 @@ void cli__run_opts_given(const struct run_opts *opts, char *buf, size_t len)
 	GIVEN(opts->dump_dir, "--dump-firmware");
 	GIVEN(opts->placement_report, "--placement-report");
 	GIVEN(opts->api_socket, "--api-socket");
+	GIVEN(opts->seccomp != SECCOMP_DEFAULT, "--seccomp");
 #undef GIVEN
 }

@@ -51,6 +51,10 @@ static int run_guest(struct run *r, struct err *e)
 	if (r->opts.api_socket && !(eng->caps & ENGINE_CAP_API))
 		return err_set(e, "--api-socket %s: the %s engine has no control socket (use --engine kvm)",
 			       r->opts.api_socket, eng->name);
+	/* asked for protection the engine cannot give: refuse; off: nothing to turn off */
+	if (r->opts.seccomp == SECCOMP_ON && !(eng->caps & ENGINE_CAP_SECCOMP))
+		return err_set(e, "--seccomp on: the %s engine has no system call filter of mirrorvm's (QEMU's own is its -sandbox option); use --engine kvm, or leave --seccomp out",
+			       eng->name);
 	if (r->opts.placement_report && !(eng->caps & ENGINE_CAP_PLACEMENT))
 		warn("--placement-report %s: the %s engine cannot measure where guest memory lies; no report (use --engine kvm)",
 		     r->opts.placement_report, eng->name);

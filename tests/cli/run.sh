@@ -33,6 +33,7 @@ expect "not a kernel" 1 "neither a bzImage" -- run --kernel "$work/junk"
 expect "unknown flag names it" 1 "--frobnicate: unknown flag" -- run --frobnicate
 expect "flag without value" 1 "--cpus: needs a value" -- run --cpus
 expect "bad node key names the flag" 1 "--node id=0,size=1G,colour=red: unknown key 'colour'" -- run --node id=0,size=1G,colour=red
+expect "--seccomp takes on or off" 1 "--seccomp maybe: expected on or off" -- run --seccomp maybe
 
 # a rejected --dump-firmware creates nothing
 expect "rejected layout writes no firmware" 1 "not all guest RAM" -- run --node id=0,size=1G --mirror 1G@0x80000000 --dump-firmware "$work/fw-bad"
@@ -62,6 +63,9 @@ kernel=$(ls "$kdir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
 if [ -n "$kernel" ]; then
 	expect "--host-mirror=required refused by the qemu engine" 1 "--host-mirror=required" -- \
 		run --engine qemu --kernel "$kernel" --node id=0,size=1G,mirror=on --host-mirror required
+	# the QEMU engine has no filter of mirrorvm's: asking for one is refused
+	expect "--seccomp on refused by the qemu engine" 1 "--seccomp on: the qemu engine has no system call filter" -- \
+		run --engine qemu --kernel "$kernel" --seccomp on
 	expect "missing QEMU binary is a clear error" 1 "cannot run /nonexistent/qemu" -- \
 		run --engine qemu --qemu-accel tcg --qemu /nonexistent/qemu --kernel "$kernel"
 	expect "qemu engine: a host node that does not exist" 1 "host NUMA node 63 does not exist" -- \

@@ -14,6 +14,8 @@
 
 enum engine_kind { ENGINE_AUTO, ENGINE_KVM, ENGINE_QEMU };
 enum qemu_accel { ACCEL_AUTO, ACCEL_TCG, ACCEL_KVM };
+/* --seccomp: the KVM engine's system call filter (seccomp-filter.h) */
+enum seccomp_choice { SECCOMP_DEFAULT, SECCOMP_ON, SECCOMP_OFF };
 
 /* How this run is made; none of it changes what the guest sees. */
 struct run_opts {
@@ -24,6 +26,7 @@ struct run_opts {
 	const char *domain_xml;		/* the guest comes from this domain */
 	const char *placement_report;
 	const char *api_socket;		/* the control socket's path */
+	enum seccomp_choice seccomp;	/* DEFAULT: on where the engine has one */
 };
 
 /* The guest half of the flags, as given; private to cli.c. */

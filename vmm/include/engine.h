@@ -25,6 +25,7 @@ enum engine_cap {
 	ENGINE_CAP_HOST_MIRROR	= 1 << 1,	/* backs reliable ranges with host mirrored memory */
 	ENGINE_CAP_PLACEMENT	= 1 << 2,	/* --placement-report */
 	ENGINE_CAP_API		= 1 << 3,	/* --api-socket */
+	ENGINE_CAP_SECCOMP	= 1 << 4,	/* --seccomp: a system call filter of its own */
 };
 
 /* What an engine's check step decided, for its run step. */

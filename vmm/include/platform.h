@@ -108,5 +108,8 @@
 #define MVM_EXIT_OK		0	/* guest powered off or rebooted */
 #define MVM_EXIT_ERROR		1	/* bad flags, setup failure */
 #define MVM_EXIT_CRASH		2	/* guest panic, triple fault, engine failure */
+/* a system call the KVM engine's filter forbids: 128 + SIGSYS, as a shell
+ * reports a process that SIGSYS killed (seccomp-filter.h) */
+#define MVM_EXIT_SECCOMP	159
 
 #endif

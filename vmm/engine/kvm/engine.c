@@ -152,7 +152,7 @@ static int kvm_run(const struct vm_image *image, struct err *e)
 const struct engine kvm_engine = {
 	.name = "kvm",
 	.caps = ENGINE_CAP_ELF_KERNEL | ENGINE_CAP_HOST_MIRROR | ENGINE_CAP_PLACEMENT |
-		ENGINE_CAP_API,
+		ENGINE_CAP_API | ENGINE_CAP_SECCOMP,
 	.check = kvm_check,
 	.run = kvm_run,
 };

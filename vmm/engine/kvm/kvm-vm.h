@@ -10,7 +10,9 @@
  *	kvm_vm__boot	firmware, kernel and initrd into RAM, the boot
  *			processor's registers (a restore would load saved
  *			state instead)
- *	kvm_vm__run	vCPU threads and the event loop until the guest ends
+ *	kvm_vm__run	the event loop's sources, the control socket, the
+ *			system call filter (seccomp.c), then vCPU threads and
+ *			the event loop until the guest ends
  *	kvm_vm__pause	every vCPU completes its in-flight exit and parks
  *	kvm_vm__resume	releases them
  *	kvm_vm__destroy

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "kvm-vm.h"
+#include "seccomp-filter.h"
 
 #define SIG_VCPU_KICK	SIGUSR1
 
@@ -252,6 +253,8 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (!v->id)
+		seccomp__test_violate("vcpu");
 
 	while (!atomic_load(&vm->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

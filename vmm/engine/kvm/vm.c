@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "kvm-vm.h"
+#include "seccomp-filter.h"
 
 #define NR_IOAPIC_PINS		24
 #define ISA_IRQS		16
@@ -387,6 +388,28 @@ static void shutdown_data(struct json_writer *w, void *arg)
 	json_kv_string(w, "reason", end < ARRAY_SIZE(reasons) && reasons[end] ? reasons[end] : "?");
 }
 
+/*
+ * --seccomp (default on): the system call filter, once everything is set
+ * up and before any vCPU runs, so that a guest never runs without it.
+ */
+static int install_filter(struct kvm_vm *vm, struct err *e)
+{
+	struct seccomp_needs needs = { .api_dir_fd = api__dir_fd(vm->api) };
+	enum seccomp_choice want = vm->image->opts->seccomp;
+	const char *why = seccomp__unavailable();
+	int ret = 0;
+
+	if (want != SECCOMP_OFF && why) {
+		if (want == SECCOMP_ON)
+			warn("--seccomp on: %s; running without the filter", why);
+	} else if (want != SECCOMP_OFF) {
+		ret = seccomp__install(&needs, e);
+	}
+	if (!ret)
+		seccomp__test_violate("main");
+	return ret;
+}
+
 int kvm_vm__run(struct kvm_vm *vm, struct err *e)
 {
 	sigset_t block, old;
@@ -422,8 +445,11 @@ int kvm_vm__run(struct kvm_vm *vm, struct err *e)
 		if (!vm->api)
 			ret = -EINVAL;
 	}
+	if (!ret)
+		ret = install_filter(vm, e);
 	if (ret)
 		goto out;
+	startup_mark("kvm: system call filter");
 	term__raw();
 	startup_mark("kvm: event loop; starting vCPUs");
 	ret = kvm_vcpu__start_all(vm, e);
