@@ -3,9 +3,10 @@
 # under mirrorvm's QEMU engine (TCG); this runs every line of /nested/cases
 # with "mirrorvm run --engine kvm" on L1's /dev/kvm and prints L2's console
 # (L2OUT:name ...) and mirrorvm's stderr (L2ERR:name ...) for the host test.
-# A case line: NAME|FLAGS|CMDLINE[|KERNEL[|SIGNALS]]  (FLAGS split on
+# A case line: NAME|FLAGS|CMDLINE[|KERNEL[|SIGNALS[|ENV]]]  (FLAGS split on
 # blanks; KERNEL defaults to /nested/bzImage; SIGNALS like QUIT@4,TERM@6
-# sends those signals that many seconds after the start).
+# sends those signals that many seconds after the start; ENV is one
+# VAR=VALUE in mirrorvm's environment, for its test hooks).
 uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 if [ -c /dev/kvm ]; then
 	echo "NESTED-KVM ok $(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
@@ -16,9 +17,10 @@ grep -E 'HugePages_(Total|Free)|Hugepagesize' /proc/meminfo | sed 's/^/NESTED-L1
 dmesg | grep -E 'mirrored memory' | sed 's/^/NESTED-L1 /'
 run_case() {	# name timeout: one L2 boot, console in /tmp/l2.out
 	# shellcheck disable=SC2086
-	/bin/mirrorvm run --engine kvm \
+	( [ -z "$env" ] || export "$env"
+	  exec /bin/mirrorvm run --engine kvm \
 		--kernel "${kernel:-/nested/bzImage}" --initrd /nested/initrd.gz \
-		--cmdline "$cmdline" $flags </dev/null >/tmp/l2.out 2>/tmp/l2.err &
+		--cmdline "$cmdline" $flags ) </dev/null >/tmp/l2.out 2>/tmp/l2.err &
 	pid=$!
 	for s in $(echo "$signals" | tr ',' ' '); do
 		( sleep "${s#*@}"; kill -"${s%@*}" $pid 2>/dev/null ) &
@@ -46,7 +48,7 @@ if [ -c /dev/kvm ] && [ -f /nested/tiny ]; then
 		</dev/null >/dev/null 2>/tmp/holder.err &
 	holder=$!
 fi
-while IFS='|' read -r name flags cmdline kernel signals; do
+while IFS='|' read -r name flags cmdline kernel signals env; do
 	[ -n "$name" ] || continue
 	t0=$(uptime_ms)
 	echo "NESTED-CASE-START $name"

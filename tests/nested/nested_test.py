@@ -244,6 +244,21 @@ def l0_tests(mvm, san, work):
         rc, out, err = run([os.path.join(HERE, "pause-test.sh"), binary, "tiny", tiny, "20"], timeout=300)
         check_pause_tiny(out, tiny_symbols(work), f"L0 {tag}")
 
+    # The system call filter's test hook at L0: build/mirrorvm has the
+    # filter, the ASan build runs without it (seccomp-filter.h).
+    for name, flags, where in SECCOMP_CASES:
+        for binary in (mvm, san):
+            tag = os.path.basename(binary)
+            env = dict(os.environ, MIRRORVM_TEST_SECCOMP_VIOLATE=where)
+            rc, out, err = run([binary, "run", "--engine", "kvm", "--kernel", tiny, "--cmdline", "p"] + flags,
+                               timeout=60, env=env)
+            filtered = binary == mvm and name != "seccomp-off"
+            ok = (rc == 159 and "mirrorvm: seccomp: system call socket (41)" in err) if filtered else \
+                (rc == 0 and "socket() returned" in err and sanitizer_clean(err))
+            report(ok, f"L0 {tag}: {name}: " + ("socket() ends mirrorvm with 159, named" if filtered
+                                                 else "socket() goes through, the guest powers off"),
+                   f"exit {rc}; {err[-400:]}")
+
     # Host-side errors: one clear message, before any guest runs.
     hp1g = "/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages"
     free1g = int(open(hp1g).read()) if os.path.exists(hp1g) else 0
@@ -379,7 +394,40 @@ def nested_cases(trials):
         ("host-mirror", ["--node", "id=0,size=512M", "--node", "id=1,size=1G,mirror=on",
                          "--host-mirror=required", "--placement-report=-"], CMDLINE + "kernelcore=mirror"),
     ]
+    # The system call filter (on by default, so every case above runs with
+    # it): a forbidden call made on purpose right after it is installed, by
+    # the main thread and by vCPU 0's, ends mirrorvm with 159 naming it;
+    # with --seccomp off the same call goes through and the guest powers off.
+    for name, flags, where in SECCOMP_CASES:
+        cases.append((name, flags, f"p|/nested/tiny||MIRRORVM_TEST_SECCOMP_VIOLATE={where}"))
     return cases
+
+
+SECCOMP_CASES = [
+    ("seccomp-main", ["--cpus", "2"], "main"),
+    ("seccomp-vcpu", ["--cpus", "2"], "vcpu"),
+    ("seccomp-off", ["--cpus", "2", "--seccomp", "off"], "main"),
+]
+
+
+def check_seccomp(got, out):
+    for name, _, where in SECCOMP_CASES:
+        c = got.get(name) or {"rc": None, "err": ""}
+        hook = f"test hook: socket() from the {where} thread" in c["err"]
+        if name == "seccomp-off":
+            report(c["rc"] == 0 and hook and "socket() returned" in c["err"] and "seccomp:" not in c["err"],
+                   "L1 --seccomp off: the test hook's socket() goes through, the tiny guest powers off",
+                   f"rc {c['rc']}; {c['err'][-400:]}")
+            continue
+        report(c["rc"] == 159 and hook and "mirrorvm: seccomp: system call socket (41) is not allowed" in c["err"]
+               and "socket() returned" not in c["err"],
+               f"L1 seccomp filter: socket() from the {where} thread ends mirrorvm with 159, the call named",
+               f"rc {c['rc']}; {c['err'][-400:]}")
+    # every other guest ran with the filter on: none may have tripped it
+    tripped = [line for line in out.replace("\r", "").splitlines()
+               if "seccomp: system call" in line and not line.startswith("L2ERR:seccomp-")]
+    report(not tripped, "L1: no other guest, pause or unplug trial tripped the system call filter",
+           "; ".join(tripped)[:800])
 
 
 # Memory hot-unplug trials (unplug-test.sh in L1, unplug-guest.sh in L2):
@@ -591,6 +639,7 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
     check_pause_linux(out, "L1")
     if unplug:
         check_unplug(out, "L1")
+    check_seccomp(got, out)
 
     # guest_tests.py's own trials, replayed from L2 and checked by its code
     saved = gt.report
