@@ -270,6 +270,10 @@ static int allowed_work(void)
 		host_numa__node_size(0, &freemem);
 	}
 
+	/* a vCPU's KVM_RUN failing with EFAULT on a host with mirrored memory */
+	host_mirror__explain_enomem(line, sizeof(line));
+	STEP(strstr(line, "RLIMIT_MEMLOCK"), line);
+
 	/* the C library on its own: large allocations, qsort, time, the terminal */
 	nums = malloc(100000 * sizeof(*nums));
 	STEP(nums != NULL, "malloc");

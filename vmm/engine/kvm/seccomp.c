@@ -59,6 +59,8 @@
 /* An argument's low 32 bits equal @v; its bits in @mask equal @v. */
 #define ARG_EQ(i, v)		{ (i), SCMP_CMP_MASKED_EQ, 0xffffffffULL, (u32)(v) }
 #define ARG_MASK(i, mask, v)	{ (i), SCMP_CMP_MASKED_EQ, (mask), (v) }
+/* A pointer argument is NULL (all 64 bits). */
+#define ARG_NULL(i)		{ (i), SCMP_CMP_EQ, 0, 0 }
 
 /* One allowed system call, under at most one argument condition. */
 struct rule {
@@ -116,6 +118,14 @@ static const struct rule rules[] = {
 	ALLOW(restart_syscall),
 	/* ...and each vCPU thread names itself ("vcpu0") */
 	ALLOW_IF(prctl, ARG_EQ(0, PR_SET_NAME)),
+	/*
+	 * ...and one whose KVM_RUN fails with EFAULT on a host with
+	 * MFD_MIRROR explains it (host_mirror__explain_enomem, also on a
+	 * re-plug's fallocate): /proc/meminfo, a sysctl, and RLIMIT_MEMLOCK,
+	 * read (prlimit64 with no new limit), never set.
+	 */
+	ALLOW_IF(prlimit64, ARG_NULL(2)),
+	ALLOW(getrlimit),
 
 	/*
 	 * The control socket: clients connect and exchange lines
