@@ -1,8 +1,9 @@
 # mirrorvm top-level build.
 #   make             build/mirrorvm and build/mirrorvm-san (ASan+UBSan)
 #   make check       every test (tests/run-all.sh): unit (plain and
-#                    sanitized), CLI, firmware/iasl, libvirt XML, guest trials,
-#                    the kernel series, the KVM engine (L0 and nested)
+#                    sanitized), CLI, firmware/iasl, libvirt XML, 20 s of each
+#                    fuzzer, guest trials, the kernel series, the KVM engine
+#                    (L0 and nested)
 #   make install     mirrorvm and its man page under $(PREFIX)
 #   make static      build/mirrorvm-static (static, for nested test hosts)
 #   make check-nested  tests/nested/run.sh alone (KVM engine inside a TCG L1)
@@ -186,7 +187,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
-	tests/fuzz/run.sh --keep $(BUILD)/fuzz/corpus $(FUZZ_SECONDS)
+	FUZZ_CC=$(FUZZ_CC) tests/fuzz/run.sh --keep $(BUILD)/fuzz/corpus $(FUZZ_SECONDS)
 
 install: $(BUILD)/mirrorvm $(BUILD)/mirrorvm-xml.so
 	install -D -m 0755 $(BUILD)/mirrorvm $(DESTDIR)$(PREFIX)/bin/mirrorvm
