@@ -255,6 +255,20 @@ static void *client(void *arg)
 	close(i);
 	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "\"running\"");
 
+	/*
+	 * A client that no longer reads: the STOP event its own request sends
+	 * cannot reach it, which drops it while that request is still being
+	 * answered (and more of its lines wait).  The server must not touch
+	 * it after that; ASan (tests-san) sees it if it does.
+	 */
+	i = client_connect();
+	CHECK(get_line(i, buf, sizeof(buf)), "third greeting");
+	shutdown(i, SHUT_RD);
+	put(i, "{\"execute\": \"stop\"}\n{\"execute\": \"query-status\"}\n");
+	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "\"paused\"");
+	close(i);
+	EXPECT(fd, "{\"execute\": \"cont\"}\n", "{\"return\": {}}");
+
 	/* mirrorvm ctl's client, events arriving before its reply included */
 	{
 		static char text[4096];

@@ -32,6 +32,12 @@ struct api_client {
 	bool discarding;		/* skipping the rest of a too-long line */
 	char *out;			/* replies and events not yet written */
 	size_t out_len, out_cap;
+	/*
+	 * on_client() is at work on it (busy): a send that fails meanwhile,
+	 * even one of an event its own request set off, only marks it gone,
+	 * and on_client() drops it when it is done with it.
+	 */
+	bool busy, gone;
 	struct api_client *next;
 };
 
@@ -51,6 +57,11 @@ static void drop_client(struct api_client *c)
 	struct api_server *s = c->srv;
 	struct api_client **p;
 
+	if (c->busy) {
+		c->gone = true;
+		return;
+	}
+
 	for (p = &s->clients; *p; p = &(*p)->next) {
 		if (*p == c) {
 			*p = c->next;
@@ -68,6 +79,8 @@ static void drop_client(struct api_client *c)
 /* Writes what the client is owed; false when the client was dropped. */
 static bool flush_client(struct api_client *c)
 {
+	if (c->gone)
+		return false;
 	while (c->out_len) {
 		ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -89,6 +102,8 @@ static bool flush_client(struct api_client *c)
 /* Queues one line for @c; false when the client was dropped. */
 static bool send_line(struct api_client *c, const char *line, size_t len)
 {
+	if (c->gone)
+		return false;
 	if (c->out_len + len > API_MAX_BACKLOG) {
 		drop_client(c);		/* it does not read: it must not cost memory */
 		return false;
@@ -145,14 +160,12 @@ static bool handle_request(struct api_client *c, const char *line, size_t len)
 	return alive;
 }
 
-static void on_client(struct event_loop *loop, int fd, u32 events, void *opaque)
+/* What a client sent: lines cut, each answered; the rest kept for later. */
+static void read_client(struct api_client *c, u32 events)
 {
-	struct api_client *c = opaque;
 	char buf[4096];
 	ssize_t n;
 
-	(void)loop;
-	(void)fd;
 	if ((events & EPOLLOUT) && !flush_client(c))
 		return;
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -190,6 +203,19 @@ static void on_client(struct event_loop *loop, int fd, u32 events, void *opaque)
 			return;
 		c->in_len = 0;
 	}
+}
+
+static void on_client(struct event_loop *loop, int fd, u32 events, void *opaque)
+{
+	struct api_client *c = opaque;
+
+	(void)loop;
+	(void)fd;
+	c->busy = true;
+	read_client(c, events);
+	c->busy = false;
+	if (c->gone)
+		drop_client(c);
 }
 
 static void greet(struct api_client *c)
