@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -247,6 +248,26 @@ static void *client(void *arg)
 	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "\"running\"");
 	CHECK(vm.stops == 1, "the oversized stop did nothing (%u stops)", vm.stops);
 	EXPECT(fd, "{\"execute\": \"query-commands\"}\n", "\"name\": \"cont\"");
+
+	/*
+	 * An oversized line whose newline comes a few bytes after the limit,
+	 * the next request right behind it: the refusal must not cost the
+	 * line end (the error was once formatted over the received bytes),
+	 * or the next request is skipped with the rest of the long line.
+	 */
+	i = client_connect();
+	CHECK(get_line(i, buf, sizeof(buf)), "greeting");
+	setsockopt(i, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 10 },
+		   sizeof(struct timeval));
+	big = malloc(API_MAX_REQUEST + 64);
+	memset(big, ' ', API_MAX_REQUEST + 5);
+	strcpy(big + API_MAX_REQUEST + 5, "\n{\"execute\": \"query-status\"}\n");
+	put(i, big);
+	free(big);
+	CHECK(get_line(i, buf, sizeof(buf)) && strstr(buf, "\"too-large\""), "%s", buf);
+	CHECK(get_line(i, buf, sizeof(buf)) && strstr(buf, "\"status\""),
+	      "the request after an oversized one: %s", buf);
+	close(i);
 
 	/* a client that leaves mid-request costs nothing but itself */
 	i = client_connect();

@@ -182,9 +182,12 @@ static void read_client(struct api_client *c, u32 events)
 			if (c->discarding)
 				continue;
 			if (c->in_len == API_MAX_REQUEST) {
+				char msg[64];
+
+				/* not into @buf: the rest of its bytes are still to be read */
 				c->discarding = true;
-				snprintf(buf, sizeof(buf) - 1, "a request is at most %d bytes", API_MAX_REQUEST);
-				if (!send_error(c, API_ERR_TOO_LARGE, buf))
+				snprintf(msg, sizeof(msg), "a request is at most %d bytes", API_MAX_REQUEST);
+				if (!send_error(c, API_ERR_TOO_LARGE, msg))
 					return;
 				continue;
 			}
