@@ -1,11 +1,17 @@
 # mirrorvm top-level build.
 #   make             build/mirrorvm and build/mirrorvm-san (ASan+UBSan)
 #   make check       every test (tests/run-all.sh): unit (plain and
-#                    sanitized), CLI, firmware/iasl, libvirt XML, guest trials,
-#                    the kernel series, the KVM engine (L0 and nested)
+#                    sanitized), CLI, firmware/iasl, libvirt XML, 20 s of each
+#                    fuzzer, guest trials, the kernel series, the KVM engine
+#                    (L0 and nested)
 #   make install     mirrorvm and its man page under $(PREFIX)
 #   make static      build/mirrorvm-static (static, for nested test hosts)
 #   make check-nested  tests/nested/run.sh alone (KVM engine inside a TCG L1)
+#   make fuzz        the libFuzzer harnesses (tests/fuzz/, clang): each runs
+#                    FUZZ_SECONDS (default 60), from the checked-in seeds and
+#                    the corpus it grew before (build/fuzz/corpus); any crash
+#                    or broken invariant fails.  make check runs them briefly.
+#   make fuzz-build  only build them (build/fuzz/fuzz-*)
 #
 # The code is built in layers, each a static library that may use only the
 # layers below it (docs/architecture.md):
@@ -71,7 +77,8 @@ CORE_TESTS := test-layout test-firmware test-boot test-console test-aml test-jso
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%) \
              $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests-san/%)
 
-.PHONY: all check check-unit check-nested clean install static bench-print-static
+.PHONY: all check check-unit check-nested clean install static bench-print-static \
+	fuzz fuzz-build
 
 all: $(BUILD)/mirrorvm $(BUILD)/mirrorvm-san $(BUILD)/mirrorvm-xml.so $(BUILD)/mirrorvm-xml-san.so
 
@@ -154,11 +161,44 @@ check-unit: $(UNIT_BINS)
 
 -include libvirt-xml/*.mk
 
+# The fuzzers are built for make check only where clang can link libFuzzer;
+# elsewhere the fuzz suite reports SKIP and why (tests/fuzz/run.sh --probe).
 check: all $(UNIT_BINS) $(BUILD)/mirrorvm-static
+	@if tests/fuzz/run.sh --probe $(FUZZ_CC) >/dev/null; then \
+		$(MAKE) --no-print-directory fuzz-build; fi
 	tests/run-all.sh
 
 check-nested: all $(BUILD)/mirrorvm-static
 	tests/nested/run.sh
+
+# libFuzzer harnesses (tests/fuzz/): the sources they reach compiled again
+# by clang with coverage feedback and ASan/UBSan, linked with each harness
+# (the XML converter's objects directly, not its plugin).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_SRCS    := $(CORE_SRCS) vmm/api/commands.c vmm/api/request.c vmm/api/server.c $(XML_SRCS)
+FUZZ_LIB     := $(BUILD)/obj-fuzz/libfuzzed.a
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
+
+$(BUILD)/obj-fuzz/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(BASE_CFLAGS) $(XML_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(call objs,$(FUZZ_SRCS),obj-fuzz)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(BASE_CFLAGS) $(XML_CFLAGS) -Itests/fuzz -Ivmm/api \
+		-o $@ $< $(FUZZ_LIB) $(XML_LIBS) -pthread
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_CC=$(FUZZ_CC) tests/fuzz/run.sh --keep $(BUILD)/fuzz/corpus $(FUZZ_SECONDS)
 
 install: $(BUILD)/mirrorvm $(BUILD)/mirrorvm-xml.so
 	install -D -m 0755 $(BUILD)/mirrorvm $(DESTDIR)$(PREFIX)/bin/mirrorvm

@@ -11,6 +11,8 @@ packages=(
 	gcc make pkg-config libc6-dev libxml2-dev libnuma-dev
 	# the KVM engine's system call filter (static archive included)
 	libseccomp-dev
+	# the fuzzers (tests/fuzz/): clang, and libFuzzer's runtime (libclang_rt.fuzzer)
+	clang libclang-rt-14-dev
 	# guests: QEMU engine, firmware checks, initramfs
 	qemu-system-x86 acpica-tools busybox-static cpio gzip xz-utils zstd file python3 numactl
 	# libvirt XML tools and tests

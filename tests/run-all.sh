@@ -1,11 +1,12 @@
 #!/bin/bash
 # Runs every mirrorvm test suite and adds up their totals.  Each suite
 # prints PASS/FAIL/SKIP lines and ends with "N passed, M failed[, K skipped]".
-# MIRRORVM_TESTS="unit cli fw xml guest kernel ..." picks suites (default: all).
+# MIRRORVM_TESTS="unit cli fw xml fuzz guest kernel ..." picks suites
+# (default: all).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-suites=${MIRRORVM_TESTS:-unit unit-san cli cli-san fw fw-san xml xml-san guest guest-san kernel nested}
+suites=${MIRRORVM_TESTS:-unit unit-san cli cli-san fw fw-san xml xml-san fuzz guest guest-san kernel nested}
 pass=0; fail=0; skip=0; failed_suites=
 start=$(date +%s)
 # Every FAIL line, repeated at the end: a CI log is often read from its tail.
@@ -51,6 +52,8 @@ for s in $suites; do
 	fw-san)    run_suite fw-san tests/fw/run.sh build/mirrorvm-san ;;
 	xml)       run_suite xml tests/xml/run.sh build/mirrorvm ;;
 	xml-san)   run_suite xml-san tests/xml/run.sh build/mirrorvm-san ;;
+	# libFuzzer harnesses, MIRRORVM_FUZZ_SECONDS (20) each; SKIP without clang
+	fuzz)      run_suite fuzz tests/fuzz/run.sh ;;
 	kernel)    run_suite kernel tests/kernel/run.sh build/mirrorvm ;;
 	nested)    run_suite nested tests/nested/run.sh ;;
 	guest)     run_suite guest python3 tests/guest/guest_tests.py --mirrorvm build/mirrorvm ;;

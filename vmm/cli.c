@@ -424,6 +424,14 @@ static int parse_flag(struct run_flags *f, struct run_opts *opts, int c, int arg
 	case ':':
 		return err_set(e, "%s: needs a value", argv[optind - 1]);
 	default:
+		/*
+		 * An unknown letter inside a cluster ("-xq") leaves optind on
+		 * the word still being read, so argv[optind - 1] would name the
+		 * word before it; getopt gives the letter itself in optopt
+		 * (0 for an unknown long flag, whose word optind has passed).
+		 */
+		if (optopt)
+			return err_set(e, "-%c: unknown flag (see mirrorvm run --help)", optopt);
 		return err_set(e, "%s: unknown flag (see mirrorvm run --help)", argv[optind - 1]);
 	}
 }

@@ -262,10 +262,16 @@ static int check_hotplug(struct layout *lay, struct err *e)
 			return err_set(e, "--node id=%u: unplug-unit=%s is not a multiple of the guest's %s memory blocks",
 				       n->id, fmt_size(n->unplug_unit, s),
 				       fmt_size(lay->block_size, t));
+		/*
+		 * A unit is any multiple of the block size, not only a power
+		 * of two (768M is three blocks of 256M): IS_ALIGNED()'s mask
+		 * would pass RAM that the units do not divide, and the last
+		 * unit would run past the node's RAM.
+		 */
 		for (k = n->first_ram; k < n->first_ram + n->nr_ram; k++) {
 			const struct ram_range *r = &lay->ram[k];
 
-			if (!IS_ALIGNED(r->start, n->unplug_unit) || !IS_ALIGNED(r->size, n->unplug_unit))
+			if (r->start % n->unplug_unit || r->size % n->unplug_unit)
 				return err_set(e, "--node id=%u: unplug-unit=%s does not divide the node's RAM [0x%llx-0x%llx) into aligned units",
 					       n->id, fmt_size(n->unplug_unit, s),
 					       (unsigned long long)r->start,

@@ -31,6 +31,8 @@ expect "missing kernel file" 1 "--kernel /nonexistent" -- run --kernel /nonexist
 printf 'not a kernel' > "$work/junk"; dd if=/dev/zero bs=1k count=8 >> "$work/junk" 2>/dev/null
 expect "not a kernel" 1 "neither a bzImage" -- run --kernel "$work/junk"
 expect "unknown flag names it" 1 "--frobnicate: unknown flag" -- run --frobnicate
+expect "unknown letter in a cluster names it" 1 "mirrorvm: -x: unknown flag" -- run --cpus 2 -xq
+expect "unknown first letter names it" 1 "mirrorvm: -x: unknown flag" -- run -xq
 expect "flag without value" 1 "--cpus: needs a value" -- run --cpus
 expect "bad node key names the flag" 1 "--node id=0,size=1G,colour=red: unknown key 'colour'" -- run --node id=0,size=1G,colour=red
 expect "--seccomp takes on or off" 1 "--seccomp maybe: expected on or off" -- run --seccomp maybe

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -248,12 +249,46 @@ static void *client(void *arg)
 	CHECK(vm.stops == 1, "the oversized stop did nothing (%u stops)", vm.stops);
 	EXPECT(fd, "{\"execute\": \"query-commands\"}\n", "\"name\": \"cont\"");
 
+	/*
+	 * An oversized line whose newline comes a few bytes after the limit,
+	 * the next request right behind it: the refusal must not cost the
+	 * line end (the error was once formatted over the received bytes),
+	 * or the next request is skipped with the rest of the long line.
+	 */
+	i = client_connect();
+	CHECK(get_line(i, buf, sizeof(buf)), "greeting");
+	setsockopt(i, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 10 },
+		   sizeof(struct timeval));
+	big = malloc(API_MAX_REQUEST + 64);
+	memset(big, ' ', API_MAX_REQUEST + 5);
+	strcpy(big + API_MAX_REQUEST + 5, "\n{\"execute\": \"query-status\"}\n");
+	put(i, big);
+	free(big);
+	CHECK(get_line(i, buf, sizeof(buf)) && strstr(buf, "\"too-large\""), "%s", buf);
+	CHECK(get_line(i, buf, sizeof(buf)) && strstr(buf, "\"status\""),
+	      "the request after an oversized one: %s", buf);
+	close(i);
+
 	/* a client that leaves mid-request costs nothing but itself */
 	i = client_connect();
 	CHECK(get_line(i, buf, sizeof(buf)), "second greeting");
 	put(i, "{\"execute\": \"st");
 	close(i);
 	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "\"running\"");
+
+	/*
+	 * A client that no longer reads: the STOP event its own request sends
+	 * cannot reach it, which drops it while that request is still being
+	 * answered (and more of its lines wait).  The server must not touch
+	 * it after that; ASan (tests-san) sees it if it does.
+	 */
+	i = client_connect();
+	CHECK(get_line(i, buf, sizeof(buf)), "third greeting");
+	shutdown(i, SHUT_RD);
+	put(i, "{\"execute\": \"stop\"}\n{\"execute\": \"query-status\"}\n");
+	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "\"paused\"");
+	close(i);
+	EXPECT(fd, "{\"execute\": \"cont\"}\n", "{\"return\": {}}");
 
 	/* mirrorvm ctl's client, events arriving before its reply included */
 	{

@@ -127,6 +127,14 @@ static void test_unplug_units(void)
 	}
 	/* node 1's second unit is cut at the reliable range: 64M reliable + 192M */
 	CHECK(nr == 1 + 1 + 2 + 2 + 16, "%u slots", nr);
+
+	/* a unit of three blocks: [768M, 2304M) is three whole 384M units */
+	CHECK(build_layout("--node id=0,size=768M --node id=1,size=1536M,hotplug=on,unplug-unit=384M",
+			   &cfg, &lay, &e) == 0, "%s", e.msg);
+	CHECK(lay.nr_units == 4, "%u units of 384M", lay.nr_units);
+	for (i = 0; i < lay.nr_units; i++)
+		CHECK(lay.units[i].gpa == (768 + 384 * (u64)i) * SZ_1M &&
+		      lay.units[i].size == 384 * SZ_1M, "unit %u", i);
 }
 
 /* What memory-unplug and memory-plug may name: nodes, units, whole-unit ranges. */
@@ -197,6 +205,11 @@ static const struct bad_case bad[] = {
 	  "unplug-unit=192M is not a multiple of the guest's 128M memory blocks" },
 	{ "--node id=0,size=1G --node id=1,size=768M,hotplug=on,unplug-unit=512M",
 	  "unplug-unit=512M does not divide the node's RAM [0x40000000-0x70000000) into aligned units" },
+	/* 384M is three blocks, not a power of two: 1G is no multiple of it */
+	{ "--node id=0,size=1G --node id=1,size=1G,hotplug=on,unplug-unit=384M",
+	  "unplug-unit=384M does not divide the node's RAM [0x40000000-0x80000000) into aligned units" },
+	{ "--node id=0,size=2G --node id=1,size=4G,hotplug=on --node id=2,size=9G,hotplug=on,unplug-unit=896M",
+	  "unplug-unit=896M does not divide the node's RAM [0x1c0000000-0x400000000) into aligned units" },
 	{ "--node id=0,size=1G --node id=1,size=1G,hotplug=on,unplug-unit=0", "must not be 0" },
 	{ "--node id=0,size=1G --node id=1,size=1G,hotplug=on,unplug-unit=1G,unplug-unit=1G",
 	  "unplug-unit given twice" },

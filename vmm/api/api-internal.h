@@ -34,4 +34,16 @@ struct api_command {
 
 const struct api_command *api_command__find(const char *name);
 
+/*
+ * request.c: one request line (@len bytes, without its newline) -> its
+ * reply document in @w (initialised by the caller, one document, not yet
+ * finished): the reply to a good request, or the error saying why not.
+ * @srv receives the events a command sends (NULL: none).
+ */
+void api__handle_request(struct api_server *srv, const struct vm_control *ctl,
+			 const char *line, size_t len, struct json_writer *w);
+/* An error reply: class @cls, @desc, and the request's @id when known. */
+void api__write_error(struct json_writer *w, enum api_error_class cls, const char *desc,
+		      const struct json_value *id);
+
 #endif

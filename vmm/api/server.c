@@ -32,6 +32,12 @@ struct api_client {
 	bool discarding;		/* skipping the rest of a too-long line */
 	char *out;			/* replies and events not yet written */
 	size_t out_len, out_cap;
+	/*
+	 * on_client() is at work on it (busy): a send that fails meanwhile,
+	 * even one of an event its own request set off, only marks it gone,
+	 * and on_client() drops it when it is done with it.
+	 */
+	bool busy, gone;
 	struct api_client *next;
 };
 
@@ -53,20 +59,15 @@ struct api_server {
 	unsigned int nr_clients;
 };
 
-static const char *const error_class[] = {
-	[API_ERR_BAD_REQUEST] = "bad-request",
-	[API_ERR_UNKNOWN_COMMAND] = "unknown-command",
-	[API_ERR_BAD_ARGUMENT] = "bad-argument",
-	[API_ERR_TOO_LARGE] = "too-large",
-	[API_ERR_WRONG_STATE] = "wrong-state",
-	[API_ERR_UNAVAILABLE] = "unavailable",
-	[API_ERR_FAILED] = "failed",
-};
-
 static void drop_client(struct api_client *c)
 {
 	struct api_server *s = c->srv;
 	struct api_client **p;
+
+	if (c->busy) {
+		c->gone = true;
+		return;
+	}
 
 	for (p = &s->clients; *p; p = &(*p)->next) {
 		if (*p == c) {
@@ -85,6 +86,8 @@ static void drop_client(struct api_client *c)
 /* Writes what the client is owed; false when the client was dropped. */
 static bool flush_client(struct api_client *c)
 {
+	if (c->gone)
+		return false;
 	while (c->out_len) {
 		ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -106,6 +109,8 @@ static bool flush_client(struct api_client *c)
 /* Queues one line for @c; false when the client was dropped. */
 static bool send_line(struct api_client *c, const char *line, size_t len)
 {
+	if (c->gone)
+		return false;
 	if (c->out_len + len > API_MAX_BACKLOG) {
 		drop_client(c);		/* it does not read: it must not cost memory */
 		return false;
@@ -126,19 +131,6 @@ static bool send_line(struct api_client *c, const char *line, size_t len)
 	return flush_client(c);
 }
 
-static void put_id(struct json_writer *w, const struct json_value *id)
-{
-	if (!id)
-		return;
-	json_key(w, "id");
-	if (id->type == JSON_STRING)
-		json_string(w, id->u.str.s);
-	else if (id->u.i.neg)
-		json_s64(w, -(s64)id->u.i.mag);
-	else
-		json_u64(w, id->u.i.mag);
-}
-
 static bool send_writer(struct api_client *c, struct json_writer *w)
 {
 	struct err e;
@@ -150,104 +142,37 @@ static bool send_writer(struct api_client *c, struct json_writer *w)
 	return send_line(c, w->buf, w->len);
 }
 
-static bool send_error(struct api_client *c, enum api_error_class cls, const char *desc,
-		       const struct json_value *id)
+static bool send_error(struct api_client *c, enum api_error_class cls, const char *desc)
 {
 	struct json_writer w;
 	bool alive;
 
 	json_writer_init(&w, 0);
-	json_object_begin(&w);
-	json_key(&w, "error");
-	json_object_begin(&w);
-	json_kv_string(&w, "class", error_class[cls]);
-	json_kv_string(&w, "desc", desc);
-	json_object_end(&w);
-	put_id(&w, id);
-	json_object_end(&w);
+	api__write_error(&w, cls, desc, NULL);
 	alive = send_writer(c, &w);
 	json_writer_free(&w);
 	return alive;
 }
 
-/* One request line: parse, check, run, reply.  False: client dropped. */
+/* One request line: its reply (request.c).  False: client dropped. */
 static bool handle_request(struct api_client *c, const char *line, size_t len)
 {
-	static const char *const members[] = { "execute", "arguments", "id", NULL };
-	static const struct json_limits lim = {
-		.max_bytes = API_MAX_REQUEST, .max_depth = 16, .max_nodes = 4096,
-	};
-	const struct json_value *root, *args = NULL, *id;
-	const struct api_command *cmd;
-	struct api_request req;
 	struct json_writer w;
-	const char *name;
-	struct json_doc *doc;
-	struct err e = { "" };
-	enum api_error_class cls;
 	bool alive;
 
-	if (json_parse(line, len, &lim, &doc, NULL, &e))
-		return send_error(c, API_ERR_BAD_REQUEST, e.msg, NULL);
-	root = json_root(doc);
-	id = json_get(root, "id");
-	if (id && id->type != JSON_STRING && id->type != JSON_INT)
-		id = NULL;
-	if (root->type != JSON_OBJECT) {
-		alive = send_error(c, API_ERR_BAD_REQUEST, "a request is a JSON object", NULL);
-		goto out;
-	}
-	if (json_check_members(root, members, &e) ||
-	    json_get_string(root, "execute", &name, &e)) {
-		alive = send_error(c, API_ERR_BAD_REQUEST, e.msg, id);
-		goto out;
-	}
-	if (json_get(root, "id") && !id) {
-		alive = send_error(c, API_ERR_BAD_REQUEST, "id: expected a string or an integer", NULL);
-		goto out;
-	}
-	if (json_get(root, "arguments") && json_get_object(root, "arguments", &args, &e)) {
-		alive = send_error(c, API_ERR_BAD_REQUEST, e.msg, id);
-		goto out;
-	}
-	cmd = api_command__find(name);
-	if (!cmd) {
-		snprintf(e.msg, sizeof(e.msg), "%s: no such command (query-commands lists them)", name);
-		alive = send_error(c, API_ERR_UNKNOWN_COMMAND, e.msg, id);
-		goto out;
-	}
-	if (args && json_check_members(args, cmd->args ? cmd->args : (const char *const[]){ NULL },
-				       &e)) {
-		alive = send_error(c, API_ERR_BAD_ARGUMENT, e.msg, id);
-		goto out;
-	}
-	req = (struct api_request){ .name = name, .args = args, .ctl = c->srv->ctl, .srv = c->srv };
 	json_writer_init(&w, 0);
-	json_object_begin(&w);
-	json_key(&w, "return");
-	cls = cmd->run(&req, &w, &e);
-	if (cls != API_OK) {
-		json_writer_free(&w);
-		alive = send_error(c, cls, e.msg, id);
-		goto out;
-	}
-	put_id(&w, id);
-	json_object_end(&w);
+	api__handle_request(c->srv, c->srv->ctl, line, len, &w);
 	alive = send_writer(c, &w);
 	json_writer_free(&w);
-out:
-	json_doc_free(doc);
 	return alive;
 }
 
-static void on_client(struct event_loop *loop, int fd, u32 events, void *opaque)
+/* What a client sent: lines cut, each answered; the rest kept for later. */
+static void read_client(struct api_client *c, u32 events)
 {
-	struct api_client *c = opaque;
 	char buf[4096];
 	ssize_t n;
 
-	(void)loop;
-	(void)fd;
 	if ((events & EPOLLOUT) && !flush_client(c))
 		return;
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -264,9 +189,12 @@ static void on_client(struct event_loop *loop, int fd, u32 events, void *opaque)
 			if (c->discarding)
 				continue;
 			if (c->in_len == API_MAX_REQUEST) {
+				char msg[64];
+
+				/* not into @buf: the rest of its bytes are still to be read */
 				c->discarding = true;
-				snprintf(buf, sizeof(buf) - 1, "a request is at most %d bytes", API_MAX_REQUEST);
-				if (!send_error(c, API_ERR_TOO_LARGE, buf, NULL))
+				snprintf(msg, sizeof(msg), "a request is at most %d bytes", API_MAX_REQUEST);
+				if (!send_error(c, API_ERR_TOO_LARGE, msg))
 					return;
 				continue;
 			}
@@ -285,6 +213,19 @@ static void on_client(struct event_loop *loop, int fd, u32 events, void *opaque)
 			return;
 		c->in_len = 0;
 	}
+}
+
+static void on_client(struct event_loop *loop, int fd, u32 events, void *opaque)
+{
+	struct api_client *c = opaque;
+
+	(void)loop;
+	(void)fd;
+	c->busy = true;
+	read_client(c, events);
+	c->busy = false;
+	if (c->gone)
+		drop_client(c);
 }
 
 static void greet(struct api_client *c)

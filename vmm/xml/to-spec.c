@@ -97,10 +97,13 @@ int domain__to_spec(const struct domain *d, struct vm_spec *spec, struct err *e)
 	    spec__set_string(&spec->initrd, d->initrd, e) ||
 	    spec__set_string(&spec->cmdline, d->cmdline && *d->cmdline ? d->cmdline : NULL, e))
 		return -ENOMEM;
-	if (d->has_vcpu) {
-		spec->cpus = d->vcpus;
-		spec->cpus_given = true;
-	}
+	/*
+	 * Always given: libvirt reads a domain without <vcpu> as one vCPU and
+	 * writes <vcpu> back (virsh dumpxml, args2xml), so the flags of a
+	 * domain stay the same whoever rewrote it last.
+	 */
+	spec->cpus = d->has_vcpu ? d->vcpus : 1;
+	spec->cpus_given = true;
 	for (i = 0; i < count; i++) {
 		struct node_spec n;
 
