@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench-unplug.sh [--runs N] [--size 1G] [--fill 512]
+# bench-unplug.sh [--runs N] [--size 1G] [--fill 512] [--keep DIR]
 # Memory hot-unplug, mirrorvm's KVM engine against QEMU -enable-kvm, inside
 # an L1 Linux (Debian's 6.12 cloud kernel under mirrorvm's QEMU engine, TCG,
 # with kvm-amd), the same L2 kernel (Debian's), initramfs and workload.  A
@@ -20,13 +20,14 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-runs=3 size=1G fill=512
-usage() { echo "usage: $0 [--runs N] [--size SIZE] [--fill MIB]" >&2; exit 2; }
+runs=3 size=1G fill=512 keep=
+usage() { echo "usage: $0 [--runs N] [--size SIZE] [--fill MIB] [--keep DIR]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=$2; shift 2 ;;
 	--size) size=$2; shift 2 ;;
 	--fill) fill=$2; shift 2 ;;
+	--keep) keep=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -42,8 +43,13 @@ esac
 make -s build/mirrorvm build/mirrorvm-static
 kdir=$(scripts/fetch-debian-kernel.sh)
 kernel=$(ls "$kdir"/boot/vmlinuz-* | head -n 1)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+if [ -n "$keep" ]; then
+	work=$keep
+	mkdir -p "$work"
+else
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+fi
 
 # QEMU for L1, under /qemu (scripts/qemu-for-l1.sh).
 loader=$(scripts/qemu-for-l1.sh "$work/qemu")
@@ -119,8 +125,9 @@ for arg in \$(cat /proc/cmdline); do
 		before=\$(anon_kb \$pid)
 		t0=\$(ms)
 		/bin/mirrorvm ctl /tmp/mvm.sock memory-unplug node=1 > /tmp/ctl 2>&1 &
+		req=\$!
 		released=\$(wait_released \$before)
-		wait
+		wait \$req	# the request only: the VMM runs on until report
 		report mirrorvm "ctl=\$(tr '\n' ' ' < /tmp/ctl)"
 		;;
 	mvm.bench=qemu)
@@ -137,8 +144,9 @@ for arg in \$(cat /proc/cmdline); do
 		before=\$(anon_kb \$pid)
 		t0=\$(ms)
 		/bin/qmp-unplug /tmp/qmp.sock dimm1 hp1 > /tmp/qmp 2>&1 &
+		req=\$!
 		released=\$(wait_released \$before)
-		wait
+		wait \$req
 		report qemu "\$(cat /tmp/qmp)"
 		;;
 	esac
@@ -157,7 +165,8 @@ for i in $(seq "$runs"); do
 	for vmm in mirrorvm qemu; do
 		build/mirrorvm run --engine qemu --kernel "$kernel" --initrd "$work/l1.cpio.gz" \
 			--cmdline "console=ttyS0 quiet loglevel=4 mvm.end=poweroff mvm.bench=$vmm" \
-			--cpus 2 --node id=0,size=6G,cpus=0-1 </dev/null 2>/dev/null | tr -d '\r' |
+			--cpus 2 --node id=0,size=6G,cpus=0-1 </dev/null 2>"$work/l1-$vmm-$i.err" | stdbuf -oL tr -d '\r' |
+			tee "$work/l1-$vmm-$i.log" |
 			grep -E '^(BENCH|mirrorvm BENCH|qemu BENCH)' | tee -a "$work/results" >&2 || true
 	done
 done
