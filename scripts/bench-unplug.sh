@@ -11,6 +11,9 @@
 #              QMP device_del, DEVICE_DELETED, then object-del, which is
 #              when QEMU frees the memory (tests/bench/qmp-unplug.c)
 #
+# Node 0 is preallocated under both VMMs: the pages the guest migrates out
+# of node 1 land in memory that is resident already, so the VMM's drop in
+# RssAnon is node 1's alone.
 # The guest (movable_node, memhp_default_state=online_movable) first fills
 # FILL MiB of anonymous memory bound to node 1, so the unplug has that much
 # to migrate.  Measured in L1: from the request to the VMM's RssAnon having
@@ -118,7 +121,7 @@ for arg in \$(cat /proc/cmdline); do
 	case "\$arg" in
 	mvm.bench=mirrorvm)
 		/bin/mirrorvm run --engine kvm --kernel /nested/bzImage --initrd /nested/initrd.gz \
-			--cmdline "\$l2cmd" --api-socket /tmp/mvm.sock --cpus 1 --node id=0,size=1G \
+			--cmdline "\$l2cmd" --api-socket /tmp/mvm.sock --cpus 1 --node id=0,size=1G,prefault=on \
 			--node id=1,size=$size,hotplug=on,unplug-unit=$size,prefault=on </dev/null >/tmp/out 2>/tmp/err &
 		pid=\$!
 		wait_line BENCH-READY || { echo "BENCH-ERROR mirrorvm: no guest"; tail -5 /tmp/out /tmp/err; exit 0; }
@@ -134,7 +137,7 @@ for arg in \$(cat /proc/cmdline); do
 		/qemu/lib/$loader --library-path /qemu/lib /qemu/qemu-system-x86_64 \
 			-L /qemu/share -nodefaults -no-user-config -display none \
 			-machine pc,accel=kvm -cpu host -smp 1 -m 1G,slots=2,maxmem=$((size_mib + 2048))M \
-			-object memory-backend-ram,id=m0,size=1G -numa node,nodeid=0,memdev=m0 \
+			-object memory-backend-ram,id=m0,size=1G,prealloc=on -numa node,nodeid=0,memdev=m0 \
 			-numa node,nodeid=1 -object memory-backend-ram,id=hp1,size=$size,prealloc=on \
 			-device pc-dimm,id=dimm1,memdev=hp1,node=1 -qmp unix:/tmp/qmp.sock,server=on,wait=off \
 			-kernel /nested/bzImage -initrd /nested/initrd.gz -append "\$l2cmd" \
