@@ -22,8 +22,10 @@ struct seccomp_needs {
 	int api_dir_fd;
 };
 
-/* NULL when this build can install the filter, else why it cannot. */
+/* NULL when this build, on this kernel, can install the filter, else why not. */
 const char *seccomp__unavailable(void);
+/* An ASan build: no filter, and by default nothing said about it. */
+bool seccomp__sanitized_build(void);
 
 /* Installs the filter for every thread of mirrorvm: 0, or -errno with @e set. */
 int seccomp__install(const struct seccomp_needs *needs, struct err *e);

@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -274,7 +275,23 @@ const char *seccomp__unavailable(void)
 #ifdef UNDER_ASAN
 	return "this is an AddressSanitizer build, whose runtime needs ptrace() and more";
 #else
+	/*
+	 * A kernel built without CONFIG_SECCOMP (tinyconfig-based guest and
+	 * host kernels among them) fails PR_GET_SECCOMP with EINVAL, and
+	 * would refuse the filter at load time.
+	 */
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
+		return "this kernel has no seccomp (CONFIG_SECCOMP is off)";
 	return NULL;
+#endif
+}
+
+bool seccomp__sanitized_build(void)
+{
+#ifdef UNDER_ASAN
+	return true;
+#else
+	return false;
 #endif
 }
 

@@ -400,8 +400,9 @@ static int install_filter(struct kvm_vm *vm, struct err *e)
 	int ret = 0;
 
 	if (want != SECCOMP_OFF && why) {
-		if (want == SECCOMP_ON)
-			warn("--seccomp on: %s; running without the filter", why);
+		if (want == SECCOMP_ON || !seccomp__sanitized_build())
+			warn("%s%s; running without the system call filter",
+			     want == SECCOMP_ON ? "--seccomp on: " : "", why);
 	} else if (want != SECCOMP_OFF) {
 		ret = seccomp__install(&needs, e);
 	}
