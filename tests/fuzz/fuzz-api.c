@@ -191,19 +191,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		"run", "--node", "id=0,size=1G", "--node", "id=1,size=1G,hotplug=on,unplug-unit=256M",
 		"--node", "id=2,size=2G,hotplug=on", "--mirror", "64M@0x50000000", NULL,
 	};
-	struct run_opts opts;
-	struct vm_spec spec;
-	struct err e = { "" };
-
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
-	if (cli__parse_spec(ARRAY_SIZE(flags) - 1, flags, NULL, &spec, &opts, &e) ||
-	    layout__build(&spec, &lay, &e)) {
-		fprintf(fuzz_report, "fuzz-api: the fake VM's layout: %s\n", e.msg);
-		exit(1);
-	}
-	spec__free(&spec);
+	fuzz_layout("fuzz-api", flags, &lay);
 	return 0;
 }
 

@@ -518,19 +518,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		"run", "--node", "id=0,size=1G", "--node", "id=1,size=1G,hotplug=on,unplug-unit=256M",
 		"--node", "id=2,size=1G,hotplug=on", NULL,
 	};
-	struct run_opts opts;
-	struct vm_spec spec;
-	struct err e = { "" };
-
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
-	if (cli__parse_spec(ARRAY_SIZE(flags) - 1, flags, NULL, &spec, &opts, &e) ||
-	    layout__build(&spec, &lay, &e)) {
-		fprintf(fuzz_report, "fuzz-devices: the layout: %s\n", e.msg);
-		exit(1);
-	}
-	spec__free(&spec);
+	fuzz_layout("fuzz-devices", flags, &lay);
 	return 0;
 }
 

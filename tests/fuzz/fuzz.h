@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "layout.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
@@ -74,6 +76,27 @@ static inline int fuzz_words(const u8 *data, size_t size, char *buf, char **argv
 	}
 	argv[argc] = NULL;
 	return argc;
+}
+
+/*
+ * The fixed guest a harness drives its target with: @flags (a NULL-ended
+ * "run ..." argv) through the real flag parser and layout.  A harness
+ * whose own guest does not build is broken, so that ends the process.
+ */
+static inline void fuzz_layout(const char *who, char **flags, struct layout *lay)
+{
+	struct run_opts opts;
+	struct vm_spec spec;
+	struct err e = { "" };
+	int argc = 0;
+
+	while (flags[argc])
+		argc++;
+	if (cli__parse_spec(argc, flags, NULL, &spec, &opts, &e) || layout__build(&spec, lay, &e)) {
+		fprintf(fuzz_report, "%s: the harness's layout: %s\n", who, e.msg);
+		exit(1);
+	}
+	spec__free(&spec);
 }
 
 #endif
