@@ -26,6 +26,11 @@ shopt -u nullglob
 
 DEBVER=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 [ -n "$DEBVER" ] || DEBVER="unknown-$(stat -c %s-%Y "$TARBALL")"
+BASEVER=$(cat "$PATCHDIR/BASE-VERSION")
+# The series is made for one version (kvm-patches/BASE-VERSION); another
+# Debian point release may not take it.  LINUX_SOURCE_TARBALL overrides.
+[ -n "${LINUX_SOURCE_TARBALL:-}" ] || [ "$DEBVER" = "$BASEVER" ] ||
+	die "linux-source-6.12 $DEBVER is installed, the series is made for $BASEVER (kvm-patches/BASE-VERSION): run scripts/setup.sh"
 
 KEY=$( { echo "linux-source-6.12 $DEBVER"
 	 for p in "${PATCHES[@]}"; do echo "== $(basename "$p")"; cat "$p"; done

@@ -32,6 +32,14 @@ fi
 
 DEBVER=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 [ -n "$DEBVER" ] || DEBVER="unknown-$(stat -c %s-%Y "$TARBALL")"
+BASEVER=$(cat "$PATCHDIR/BASE-VERSION")
+# The series is made for one version (kvm-patches/BASE-VERSION); another
+# Debian point release may not take it.  LINUX_SOURCE_TARBALL overrides.
+if [ -z "${LINUX_SOURCE_TARBALL:-}" ] && [ "$DEBVER" != "$BASEVER" ]; then
+	ko source "linux-source-6.12 $DEBVER is installed, the series is made for $BASEVER (kvm-patches/BASE-VERSION): run scripts/setup.sh"
+	finish
+fi
+ok "linux-source-6.12 $DEBVER is the series' base (kvm-patches/BASE-VERSION)"
 PRISTINE=$CACHE/src/linux-source-6.12_$DEBVER
 if [ ! -e "$PRISTINE/.extracted" ]; then
 	echo "check-series: extracting $TARBALL (once) ..." >&2
