@@ -19,7 +19,7 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 echo "MVM-BEGIN"
-dmesg | grep -E 'mirrored memory|Memory block size|efi: |NUMA|ACPI: SRAT|unmirrored|Kernel command line|movable' | sed 's/^/DMESG /'
+dmesg | grep -E 'mirrored memory|Memory block size|efi: |NUMA|ACPI: SRAT|unmirrored|Kernel command line|movable|ignore kernelcore' | sed 's/^/DMESG /'
 [ -n "$probe" ] && /bin/mvm-probe $probe
 [ -n "$exec_cmd" ] && { $exec_cmd; echo "EXEC status=$?"; }
 echo "MVM-END"

@@ -9,6 +9,8 @@
  *   mirror-alloc-probe --expect-enomem
  *   mirror-alloc-probe --expect-unsupported
  *
+ * The MiB mode allocates, maps (shared), checks PFNs, MirrorFree and data,
+ * and checks that private mappings are read-only for good.
  * One line per check, "PASS ..." or "FAIL ...". Exit 0 only if all pass.
  * Needs root for PFNs in /proc/self/pagemap.
  */
@@ -225,6 +227,48 @@ static int test_enomem(void)
 	return failures ? 1 : 0;
 }
 
+/*
+ * A private mapping's copy-on-write pages would be ordinary anonymous memory:
+ * a writable private mapping is refused (EINVAL); a read-only one is
+ * allowed, reads the memfd's pages and can be made writable neither by
+ * mprotect() nor by a forced write (/proc/self/mem).
+ */
+static void test_private(int fd, const unsigned char *shared, long page)
+{
+	void *q = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+
+	result(q == MAP_FAILED && errno == EINVAL,
+	       "mmap MAP_PRIVATE PROT_WRITE refused with EINVAL (%s)",
+	       q == MAP_FAILED ? strerror(errno) : "it was mapped");
+	if (q != MAP_FAILED)
+		munmap(q, page);
+	q = mmap(NULL, page, PROT_READ, MAP_PRIVATE, fd, 0);
+	result(q != MAP_FAILED && !memcmp(q, shared, page),
+	       "mmap MAP_PRIVATE PROT_READ maps the memfd's pages (%s)",
+	       q == MAP_FAILED ? strerror(errno) : "ok");
+	if (q == MAP_FAILED)
+		return;
+	int ret = mprotect(q, page, PROT_READ | PROT_WRITE);
+
+	result(ret && errno == EACCES,
+	       "mprotect PROT_WRITE of the MAP_PRIVATE mapping refused with EACCES (%s)",
+	       ret ? strerror(errno) : "it was allowed");
+	/*
+	 * A write through /proc/self/mem is a FOLL_FORCE access, which would
+	 * copy the page on write even in a read-only private mapping.
+	 */
+	int mem = open("/proc/self/mem", O_RDWR);
+	unsigned char byte = (unsigned char)~shared[0];
+	ssize_t n = mem < 0 ? -1 : pwrite(mem, &byte, 1, (off_t)(uintptr_t)q);
+
+	result(mem >= 0 && n != 1 && !memcmp(q, shared, page),
+	       "write through /proc/self/mem to the MAP_PRIVATE mapping refused, its page unchanged (%s)",
+	       mem < 0 ? strerror(errno) : n == 1 ? "it was written" : "ok");
+	if (mem >= 0)
+		close(mem);
+	munmap(q, page);
+}
+
 static int test_alloc(long mib, const char *expect)
 {
 	struct range exported[MAX_RANGES], expected[MAX_RANGES];
@@ -344,6 +388,7 @@ static int test_alloc(long mib, const char *expect)
 		if (p[i * page] != (unsigned char)i)
 			wrong++;
 	result(wrong == 0, "data intact in %zu pages", npages);
+	test_private(fd, p, page);
 
 	long pcp_mid = normal_pcp_kb();
 

@@ -4,7 +4,7 @@
  * -static brings) and prints what Linux reports, one fact per line, for the
  * host-side checkers:
  *
- *   ZONE node=N zone=NAME start_pfn=S spanned=X present=P
+ *   ZONE node=N zone=NAME start_pfn=S spanned=X present=P managed=M
  *   BLOCK id=N node=X state=online|offline zones=...
  *   NODE id=N memtotal_kb=K
  *   OFFLINE node=N blocks=B ok=K failed=F
@@ -61,7 +61,7 @@ static void zones(void)
 {
 	FILE *f = fopen("/proc/zoneinfo", "r");
 	char line[512], zone[32] = "";
-	long node = -1, spanned = 0, present = 0, start = 0;
+	long node = -1, spanned = 0, present = 0, managed = 0, start = 0;
 
 	if (!f) {
 		printf("ERROR zoneinfo: %s\n", strerror(errno));
@@ -76,11 +76,13 @@ static void zones(void)
 			spanned = v;
 		else if (sscanf(line, " present %ld", &v) == 1)
 			present = v;
+		else if (sscanf(line, " managed %ld", &v) == 1)
+			managed = v;
 		else if (sscanf(line, " start_pfn: %ld", &v) == 1) {
 			start = v;
 			/* start_pfn closes each zone's block in 6.12 */
-			printf("ZONE node=%ld zone=%s start_pfn=%ld spanned=%ld present=%ld\n",
-			       node, zone, start, spanned, present);
+			printf("ZONE node=%ld zone=%s start_pfn=%ld spanned=%ld present=%ld managed=%ld\n",
+			       node, zone, start, spanned, present, managed);
 		}
 	}
 	fclose(f);

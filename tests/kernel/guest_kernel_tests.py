@@ -116,6 +116,31 @@ def test_movablemem_map(g):
                f"{z}")
 
 
+def test_no_mirror_fallback(g):
+    """kernelcore=mirror on a machine that reports no mirrored memory is
+    ignored: with movablemem_map= the zones are those of movablemem_map=
+    alone, and every page lies in its zone (managed <= present)."""
+    rng = "512M@0x120000000"        # node 1: [4G, 4.5G) kernel, [4.5G, 5G) movable
+    all_zones = ("DMA", "DMA32", "Normal", "Movable")
+    if not boot(g, "movablemem_map alone, no mirror", BASE, f"movablemem_map={rng} mvm.probe=zones"):
+        return
+    alone = zone_records(g, names=all_zones)
+    if not boot(g, "kernelcore=mirror + movablemem_map, no mirror", BASE,
+                f"kernelcore=mirror movablemem_map={rng} mvm.probe=zones"):
+        return
+    both = zone_records(g, names=all_zones)
+    report(both == alone, "no mirror: kernelcore=mirror + movablemem_map= gives the zones of movablemem_map= alone",
+           f"with kernelcore=mirror {both} without {alone}")
+    normal = both.get((1, "Normal"), (0, 0, 0))
+    report(normal[2] == (512 * M) // PAGE, "no mirror: node 1 keeps kernel memory above 4G (Normal present 512M)",
+           f"{normal}")
+    outside = [r for r in g.records("ZONE") if int(r["managed"]) > int(r["present"])]
+    report(not outside and g.records("ZONE"), "no mirror: no zone manages more pages than it has present",
+           f"{outside}")
+    report(bool(g.dmesg("no mirror memory, ignore kernelcore=mirror")),
+           "no mirror: the kernel says it ignores kernelcore=mirror", "no such line in dmesg")
+
+
 def test_mfd_mirror(g):
     flags = BASE + ["--mirror", "512M@0x100000000"]
     declared = "0x100000000-0x11fffffff"
@@ -132,11 +157,22 @@ def test_mfd_mirror(g):
         status = [l for l in g.lines if l.startswith("EXEC status=")]
         report(bool(checks) and not any(l.startswith("FAIL") for l in checks) and status == ["EXEC status=0"],
                f"{label} ({len(checks)} checks in the guest)", "\n".join(checks + status)[-800:])
+        if "--expect-ranges" in cmd:
+            # the copy-on-write pages of a private mapping would not be mirrored
+            priv = [l for l in checks if "MAP_PRIVATE" in l]
+            report(len(priv) == 4 and all(l.startswith("PASS") for l in priv),
+                   "MFD_MIRROR: writable MAP_PRIVATE refused (EINVAL); a read-only private mapping works "
+                   "and cannot be made writable (mprotect EACCES, /proc/self/mem write refused)",
+                   "\n".join(priv))
     # statistics and exported ranges against what the firmware declared
     if boot(g, "mirror statistics", flags, "kernelcore=mirror mvm.exec=/bin/mirror-stats"):
         ranges = [l.split()[1] for l in g.lines if l.startswith("RANGE ")]
         report(ranges == [declared], f"/sys/kernel/mm/mirror/ranges lists exactly the firmware's range {declared}",
                f"guest lists {ranges}")
+        # the physical layout is root's only, as in /proc/iomem
+        mode = [l.split()[1] for l in g.lines if l.startswith("RANGESMODE ")]
+        report(mode == ["400"], "/sys/kernel/mm/mirror/ranges is readable by root only (mode 0400)",
+               f"guest shows mode {mode}")
         nodes = {int(r["node"]): (int(r["total_kb"]), int(r["free_kb"])) for r in g.records("NODEMIRROR")}
         mi = g.records("MEMINFO")
         total = int(mi[0]["total_kb"]) if mi else -1
@@ -173,6 +209,7 @@ def main():
         test_alone_unchanged(g, stock)
         test_leading_unmirrored_fixed(g)
         test_movablemem_map(g)
+        test_no_mirror_fallback(g)
         test_mfd_mirror(g)
     r = gt.results
     print(f"kernel-guest: {r['pass']} passed, {r['fail']} failed, {r['skip']} skipped")

@@ -2,6 +2,7 @@
 # In a guest of the patched kernel: the mirror statistics and ranges, one
 # fact per line, for tests/kernel/guest_kernel_tests.py.
 while read -r r; do echo "RANGE $r"; done < /sys/kernel/mm/mirror/ranges
+echo "RANGESMODE $(stat -c %a /sys/kernel/mm/mirror/ranges)"
 for d in /sys/devices/system/node/node[0-9]*; do
 	n=${d##*node}
 	t=$(awk '/MirrorTotal:/ {print $4}' "$d/meminfo")
