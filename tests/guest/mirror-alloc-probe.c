@@ -7,10 +7,13 @@
  * Usage:
  *   mirror-alloc-probe [--expect-ranges START-END,...] MiB
  *   mirror-alloc-probe --expect-enomem
+ *   mirror-alloc-probe --expect-limits
  *   mirror-alloc-probe --expect-unsupported
  *
  * The MiB mode allocates, maps (shared), checks PFNs, MirrorFree and data,
- * and checks that private mappings are read-only for good.
+ * and checks that private mappings are read-only for good. --expect-limits
+ * checks vm.mirror_reserve_kbytes (default, MirrorFree, refusal) and the
+ * RLIMIT_MEMLOCK charge of an unprivileged user.
  * One line per check, "PASS ..." or "FAIL ...". Exit 0 only if all pass.
  * Needs root for PFNs in /proc/self/pagemap.
  */
@@ -18,13 +21,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef MFD_CLOEXEC
@@ -198,7 +204,7 @@ static int test_unsupported(void)
 
 static int test_enomem(void)
 {
-	long free_kb = meminfo_kb("MirrorFree");
+	long free_kb = meminfo_kb("MirrorFree"), pcp_kb = normal_pcp_kb();
 	int fd;
 
 	result(free_kb >= 0, "/proc/meminfo MirrorFree=%ld kB", free_kb);
@@ -219,11 +225,181 @@ static int test_enomem(void)
 	       (long long)(size >> 20), ret, ret < 0 ? strerror(err) : "success");
 	close(fd);
 	usleep(100000);
-	long after = meminfo_kb("MirrorFree");
+	/* freed pages may wait on per-cpu lists, which MirrorFree does not count */
+	long after = meminfo_kb("MirrorFree"), pcp_after = normal_pcp_kb();
 
-	result(after + SLACK_KB >= free_kb,
-	       "MirrorFree back after failed fallocate: before %ld kB, after %ld kB",
-	       free_kb, after);
+	result(after + pcp_after + SLACK_KB >= free_kb + pcp_kb,
+	       "MirrorFree + per-cpu free pages back after failed fallocate: before %ld + %ld kB, after %ld + %ld kB",
+	       free_kb, pcp_kb, after, pcp_after);
+	/* and they can be had again: the kernel drains the lists when short */
+	fd = memfd_create_raw("mirror-probe", MFD_CLOEXEC | MFD_MIRROR);
+	long again_kb = free_kb - SLACK_KB;
+	ret = fd >= 0 ? fallocate(fd, 0, 0, (off_t)again_kb * 1024) : -1;
+	err = errno;
+	result(ret == 0, "fallocate(%ld MiB, MirrorFree before less %d MiB) works again (%s)",
+	       again_kb >> 10, SLACK_KB >> 10, ret ? strerror(err) : "success");
+	if (fd >= 0)
+		close(fd);
+	return failures ? 1 : 0;
+}
+
+#define RESERVE_PATH "/proc/sys/vm/mirror_reserve_kbytes"
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%ld\n", v) > 0;
+	return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+/* fallocate() of [off, off + kb) on @fd: 0 or the errno */
+static int try_fallocate(int fd, long off_kb, long kb)
+{
+	return fallocate(fd, 0, (off_t)off_kb * 1024, (off_t)kb * 1024) ? errno : 0;
+}
+
+/* A new MFD_MIRROR memfd with @kb allocated: 0 or the errno */
+static int mirror_alloc_kb(long kb)
+{
+	int fd = memfd_create_raw("mirror-limit", MFD_CLOEXEC | MFD_MIRROR);
+	int err;
+
+	if (fd < 0)
+		return errno;
+	err = try_fallocate(fd, 0, kb);
+	close(fd);
+	return err;
+}
+
+/*
+ * vm.mirror_reserve_kbytes: 1/32 of MirrorTotal at boot (at most 1 GiB),
+ * excluded from MirrorFree, and MFD_MIRROR cannot dip into it.
+ */
+static void test_reserve(void)
+{
+	long total = meminfo_kb("MirrorTotal");
+	long reserve = read_long(RESERVE_PATH);
+	long expect = (total / 4 / 32 < 262144 ? total / 4 / 32 : 262144) * 4;
+	long free_kb, left_kb, err;
+
+	result(total > 0 && reserve == expect,
+	       "vm.mirror_reserve_kbytes defaults to 1/32 of MirrorTotal %ld kB, at most 1 GiB: %ld kB (expect %ld)",
+	       total, reserve, expect);
+	if (reserve < 0)
+		return;
+	/* leave MFD_MIRROR 8 MiB above a raised reserve */
+	free_kb = meminfo_kb("MirrorFree");
+	if (write_long(RESERVE_PATH, reserve + free_kb - 8192)) {
+		result(0, "raise vm.mirror_reserve_kbytes: %s", strerror(errno));
+		return;
+	}
+	left_kb = meminfo_kb("MirrorFree");
+	result(left_kb >= 0 && left_kb <= 8192 + 1024,
+	       "reserve raised by %ld kB: MirrorFree %ld kB -> %ld kB (about 8 MiB left)",
+	       free_kb - 8192, free_kb, left_kb);
+	err = mirror_alloc_kb(32 * 1024);
+	result(err == ENOMEM, "MFD_MIRROR fallocate(32 MiB) into the reserve fails with ENOMEM (%s)",
+	       err ? strerror(err) : "success");
+	err = mirror_alloc_kb(2 * 1024);
+	result(err == 0, "MFD_MIRROR fallocate(2 MiB) above the reserve works (%s)",
+	       err ? strerror(err) : "success");
+	result(write_long(RESERVE_PATH, reserve) == 0 && read_long(RESERVE_PATH) == reserve,
+	       "vm.mirror_reserve_kbytes restored to %ld kB", reserve);
+	err = mirror_alloc_kb(32 * 1024);
+	result(err == 0, "MFD_MIRROR fallocate(32 MiB) works again (%s)", err ? strerror(err) : "success");
+}
+
+/* In a child: RLIMIT_MEMLOCK 1 MiB, then user nobody (no CAP_IPC_LOCK). */
+static void memlock_child(void)
+{
+	struct rlimit rl = { 1 << 20, 1 << 20 };
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *p;
+	pid_t pid;
+	int fd, err, st;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534)) {
+		result(0, "unprivileged child: %s", strerror(errno));
+		exit(1);
+	}
+	fd = memfd_create_raw("mirror-memlock", MFD_CLOEXEC | MFD_MIRROR);
+	result(fd >= 0, "unprivileged: memfd_create(MFD_MIRROR)%s%s", fd < 0 ? ": " : "",
+	       fd < 0 ? strerror(errno) : "");
+	if (fd < 0)
+		exit(1);
+	err = try_fallocate(fd, 0, 1024);
+	result(err == 0, "unprivileged, RLIMIT_MEMLOCK 1 MiB: fallocate(1 MiB) works (%s)",
+	       err ? strerror(err) : "success");
+	err = try_fallocate(fd, 1024, 64);
+	result(err == ENOMEM, "unprivileged: fallocate of 64 KiB more fails with ENOMEM (%s)",
+	       err ? strerror(err) : "success");
+	/* a fault beyond the limit through a shared mapping: SIGBUS */
+	if (ftruncate(fd, 2 << 20) == 0 &&
+	    (p = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) != MAP_FAILED) {
+		pid = fork();
+		if (pid == 0) {
+			p[(1 << 20) + page] = 1;
+			_exit(0);
+		}
+		st = 0;
+		waitpid(pid, &st, 0);
+		result(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS,
+		       "unprivileged: a write fault beyond RLIMIT_MEMLOCK gets SIGBUS (status 0x%x)", st);
+		p[0] = 1;	/* allocated already: no charge, no signal */
+		munmap(p, 2 << 20);
+	} else {
+		result(0, "unprivileged: map 2 MiB: %s", strerror(errno));
+	}
+	close(fd);	/* frees the pages, uncharges them */
+	err = mirror_alloc_kb(1024);
+	result(err == 0, "unprivileged: after close, 1 MiB can be allocated again (%s)",
+	       err ? strerror(err) : "success");
+	exit(failures ? 1 : 0);
+}
+
+static void test_memlock(void)
+{
+	struct rlimit old, rl = { 1 << 20, 1 << 20 };
+	int st = 0, err;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		memlock_child();
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		failures++;	/* the child printed why */
+	/* root has CAP_IPC_LOCK: the limit does not apply */
+	getrlimit(RLIMIT_MEMLOCK, &old);
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	err = mirror_alloc_kb(8 * 1024);
+	setrlimit(RLIMIT_MEMLOCK, &old);
+	result(err == 0, "root (CAP_IPC_LOCK), RLIMIT_MEMLOCK 1 MiB: fallocate(8 MiB) works (%s)",
+	       err ? strerror(err) : "success");
+}
+
+static int test_limits(void)
+{
+	test_reserve();
+	test_memlock();
 	return failures ? 1 : 0;
 }
 
@@ -416,15 +592,16 @@ static void usage(const char *argv0)
 	fprintf(stderr,
 		"usage: %s [--expect-ranges START-END,...] MiB\n"
 		"       %s --expect-enomem\n"
+		"       %s --expect-limits\n"
 		"       %s --expect-unsupported\n",
-		argv0, argv0, argv0);
+		argv0, argv0, argv0, argv0);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *expect = NULL;
-	int enomem = 0, unsupported = 0;
+	int enomem = 0, limits = 0, unsupported = 0;
 	long mib = -1;
 
 	for (int i = 1; i < argc; i++) {
@@ -434,6 +611,8 @@ int main(int argc, char **argv)
 			expect = argv[i] + 16;
 		} else if (!strcmp(argv[i], "--expect-enomem")) {
 			enomem = 1;
+		} else if (!strcmp(argv[i], "--expect-limits")) {
+			limits = 1;
 		} else if (!strcmp(argv[i], "--expect-unsupported")) {
 			unsupported = 1;
 		} else if (argv[i][0] != '-') {
@@ -451,6 +630,8 @@ int main(int argc, char **argv)
 		return test_unsupported();
 	if (enomem)
 		return test_enomem();
+	if (limits)
+		return test_limits();
 	if (mib <= 0)
 		usage(argv[0]);
 	return test_alloc(mib, expect);

@@ -148,6 +148,8 @@ def test_mfd_mirror(g):
         ("MFD_MIRROR 64 MiB: PFNs in mirrored ranges, MirrorFree falls and rises",
          "kernelcore=mirror", f"/bin/mirror-alloc-probe,--expect-ranges,{declared},64"),
         ("MFD_MIRROR beyond MirrorFree: ENOMEM", "kernelcore=mirror", "/bin/mirror-alloc-probe,--expect-enomem"),
+        ("MFD_MIRROR limits: vm.mirror_reserve_kbytes kept for the kernel, RLIMIT_MEMLOCK without CAP_IPC_LOCK",
+         "kernelcore=mirror", "/bin/mirror-alloc-probe,--expect-limits"),
         ("MFD_MIRROR without kernelcore=mirror: clear errno", "", "/bin/mirror-alloc-probe,--expect-unsupported"),
     ]
     for label, opt, cmd in runs:
@@ -157,6 +159,10 @@ def test_mfd_mirror(g):
         status = [l for l in g.lines if l.startswith("EXEC status=")]
         report(bool(checks) and not any(l.startswith("FAIL") for l in checks) and status == ["EXEC status=0"],
                f"{label} ({len(checks)} checks in the guest)", "\n".join(checks + status)[-800:])
+        if "--expect-limits" in cmd:
+            # 6 reserve checks, 5 of the unprivileged child, 1 of root
+            report(len(checks) == 12, "MFD_MIRROR limits: all 12 checks ran (reserve, RLIMIT_MEMLOCK, CAP_IPC_LOCK)",
+                   "\n".join(checks))
         if "--expect-ranges" in cmd:
             # the copy-on-write pages of a private mapping would not be mirrored
             priv = [l for l in checks if "MAP_PRIVATE" in l]
