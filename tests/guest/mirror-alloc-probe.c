@@ -8,12 +8,16 @@
  *   mirror-alloc-probe [--expect-ranges START-END,...] MiB
  *   mirror-alloc-probe --expect-enomem
  *   mirror-alloc-probe --expect-limits
+ *   mirror-alloc-probe --expect-migrate MIRROR_NODE PLAIN_NODE
  *   mirror-alloc-probe --expect-unsupported
  *
  * The MiB mode allocates, maps (shared), checks PFNs, MirrorFree and data,
  * and checks that private mappings are read-only for good. --expect-limits
  * checks vm.mirror_reserve_kbytes (default, MirrorFree, refusal) and the
- * RLIMIT_MEMLOCK charge of an unprivileged user.
+ * RLIMIT_MEMLOCK charge of an unprivileged user. --expect-migrate moves
+ * MFD_MIRROR pages with move_pages(2) to a node with mirrored memory (they
+ * move and stay mirrored) and to one without (ENOMEM: no target there,
+ * nothing changes).
  * One line per check, "PASS ..." or "FAIL ...". Exit 0 only if all pass.
  * Needs root for PFNs in /proc/self/pagemap.
  */
@@ -396,6 +400,115 @@ static void test_memlock(void)
 	       err ? strerror(err) : "success");
 }
 
+/* PFN of the page at @addr (present, root), or 0 */
+static uint64_t pfn_of(int pagemap, const void *addr)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t ent;
+
+	if (pread(pagemap, &ent, sizeof(ent), (off_t)((uintptr_t)addr / page) * 8) != sizeof(ent) ||
+	    !(ent & (1ULL << 63)))
+		return 0;
+	return ent & ((1ULL << 55) - 1);
+}
+
+#define MIGRATE_PAGES 256
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE (1 << 1)
+#endif
+
+/*
+ * move_pages(2) of @n pages at @p to @node: how many statuses say @node
+ * (moved); *@ret is what the call returned (pages not migrated, or -errno:
+ * on a failed migration Linux returns the count and leaves the statuses).
+ */
+static int move_to(unsigned char *p, long page, int n, int node, long *ret)
+{
+	void *pages[MIGRATE_PAGES];
+	int nodes[MIGRATE_PAGES], status[MIGRATE_PAGES], moved = 0;
+
+	for (int i = 0; i < n; i++) {
+		pages[i] = p + (size_t)i * page;
+		nodes[i] = node;
+		status[i] = -1000;
+	}
+	*ret = syscall(SYS_move_pages, 0, n, pages, nodes, status, MPOL_MF_MOVE);
+	if (*ret < 0)
+		*ret = -errno;
+	for (int i = 0; i < n; i++)
+		moved += status[i] == node;
+	return moved;
+}
+
+/* Pages whose PFN lies in the exported mirrored ranges; their PFNs in @pfn */
+static int count_mirrored(int pm, unsigned char *p, long page, int n, uint64_t *pfn,
+			  const struct range *r, int nr)
+{
+	int in = 0;
+
+	for (int i = 0; i < n; i++) {
+		pfn[i] = pfn_of(pm, p + (size_t)i * page);
+		in += pfn[i] && in_ranges(pfn[i] * page, r, nr);
+	}
+	return in;
+}
+
+static int test_migrate(int mirror_node, int plain_node)
+{
+	struct range r[MAX_RANGES];
+	long page = sysconf(_SC_PAGESIZE);
+	int n = MIGRATE_PAGES, nr, fd, pm, moved, in, same, bad;
+	long ret;
+	uint64_t pfn0[MIGRATE_PAGES], pfn1[MIGRATE_PAGES];
+	unsigned char *p;
+
+	nr = read_exported_ranges(r, MAX_RANGES);
+	fd = memfd_create_raw("mirror-migrate", MFD_CLOEXEC | MFD_MIRROR);
+	pm = open("/proc/self/pagemap", O_RDONLY);
+	if (nr <= 0 || fd < 0 || pm < 0 || ftruncate(fd, (off_t)n * page)) {
+		result(0, "migrate setup: %d ranges, memfd %d, pagemap %d: %s", nr, fd, pm, strerror(errno));
+		return 1;
+	}
+	p = mmap(NULL, (size_t)n * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		result(0, "migrate: mmap: %s", strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		memset(p + (size_t)i * page, i & 0xff, page);
+	in = count_mirrored(pm, p, page, n, pfn0, r, nr);
+	result(in == n, "migrate: %d of %d MFD_MIRROR pages mirrored before", in, n);
+
+	/* to a node with mirrored memory: they move and stay mirrored */
+	moved = move_to(p, page, n, mirror_node, &ret);
+	in = count_mirrored(pm, p, page, n, pfn1, r, nr);
+	same = 0;
+	for (int i = 0; i < n; i++)
+		same += pfn1[i] == pfn0[i];
+	result(ret == 0 && moved == n && in == n && same == 0,
+	       "migrate: move_pages to node %d (mirrored memory): returns %ld, %d of %d moved, %d mirrored after, %d kept their PFN",
+	       mirror_node, ret, moved, n, in, same);
+
+	/* to a node without: no target, the pages stay where they are */
+	moved = move_to(p, page, n, plain_node, &ret);
+	in = count_mirrored(pm, p, page, n, pfn0, r, nr);
+	same = 0;
+	for (int i = 0; i < n; i++)
+		same += pfn1[i] == pfn0[i];
+	result(ret == -ENOMEM && moved == 0 && in == n && same == n,
+	       "migrate: move_pages to node %d (no mirrored memory): returns %ld (expect -ENOMEM: no mirrored target there), %d moved, %d mirrored, %d kept their PFN",
+	       plain_node, ret, moved, in, same);
+	bad = 0;
+	for (int i = 0; i < n; i++)
+		for (long j = 0; j < page; j++)
+			bad += p[(size_t)i * page + j] != (unsigned char)(i & 0xff);
+	result(bad == 0, "migrate: data intact after both (%d bytes differ)", bad);
+	munmap(p, (size_t)n * page);
+	close(fd);
+	close(pm);
+	return failures ? 1 : 0;
+}
+
 static int test_limits(void)
 {
 	test_reserve();
@@ -593,8 +706,9 @@ static void usage(const char *argv0)
 		"usage: %s [--expect-ranges START-END,...] MiB\n"
 		"       %s --expect-enomem\n"
 		"       %s --expect-limits\n"
+		"       %s --expect-migrate MIRROR_NODE PLAIN_NODE\n"
 		"       %s --expect-unsupported\n",
-		argv0, argv0, argv0, argv0);
+		argv0, argv0, argv0, argv0, argv0);
 	exit(2);
 }
 
@@ -602,6 +716,7 @@ int main(int argc, char **argv)
 {
 	const char *expect = NULL;
 	int enomem = 0, limits = 0, unsupported = 0;
+	int migrate = 0, mirror_node = -1, plain_node = -1;
 	long mib = -1;
 
 	for (int i = 1; i < argc; i++) {
@@ -611,6 +726,16 @@ int main(int argc, char **argv)
 			expect = argv[i] + 16;
 		} else if (!strcmp(argv[i], "--expect-enomem")) {
 			enomem = 1;
+		} else if (!strcmp(argv[i], "--expect-migrate") && i + 2 < argc) {
+			char *end1, *end2;
+
+			mirror_node = strtol(argv[i + 1], &end1, 10);
+			plain_node = strtol(argv[i + 2], &end2, 10);
+			if (*end1 || *end2 || end1 == argv[i + 1] || end2 == argv[i + 2] ||
+			    mirror_node < 0 || plain_node < 0)
+				usage(argv[0]);
+			i += 2;
+			migrate = 1;
 		} else if (!strcmp(argv[i], "--expect-limits")) {
 			limits = 1;
 		} else if (!strcmp(argv[i], "--expect-unsupported")) {
@@ -632,6 +757,8 @@ int main(int argc, char **argv)
 		return test_enomem();
 	if (limits)
 		return test_limits();
+	if (migrate)
+		return test_migrate(mirror_node, plain_node);
 	if (mib <= 0)
 		usage(argv[0]);
 	return test_alloc(mib, expect);

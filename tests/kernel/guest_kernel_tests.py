@@ -188,6 +188,23 @@ def test_mfd_mirror(g):
                "/proc/meminfo MirrorTotal is the sum of the nodes; MirrorFree within it", f"meminfo {mi} nodes {nodes}")
 
 
+def test_mfd_mirror_migrate(g):
+    """MFD_MIRROR pages migrated (move_pages) stay in mirrored memory."""
+    # node 0: [0, 3G) + [4G, 4.5G), node 1: [4.5G, 5.5G), node 2: [5.5G, 6G);
+    # mirrored: 128M above 4G on nodes 0 and 1, nothing on node 2
+    flags = ["--cpus", "2", "--node", "id=0,size=3584M,cpus=0-1", "--node", "id=1,size=1G",
+             "--node", "id=2,size=512M", "--mirror", "128M@0x100000000", "--mirror", "128M@0x120000000"]
+    label = "MFD_MIRROR migration"
+    if not boot(g, label, flags, "kernelcore=mirror mvm.exec=/bin/mirror-alloc-probe,--expect-migrate,1,2"):
+        return
+    checks = [l for l in g.lines if l.startswith(("PASS", "FAIL"))]
+    status = [l for l in g.lines if l.startswith("EXEC status=")]
+    by_what = {w: [l for l in checks if w in l] for w in ("to node 1", "to node 2", "data intact")}
+    report(all(len(v) == 1 and v[0].startswith("PASS") for v in by_what.values()) and status == ["EXEC status=0"],
+           f"{label}: move_pages to a node with mirrored memory moves the pages into it; to a node without, "
+           f"no mirrored target (-ENOMEM), pages kept in mirrored memory; data intact", "\n".join(checks + status)[-900:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", required=True)
@@ -217,6 +234,7 @@ def main():
         test_movablemem_map(g)
         test_no_mirror_fallback(g)
         test_mfd_mirror(g)
+        test_mfd_mirror_migrate(g)
     r = gt.results
     print(f"kernel-guest: {r['pass']} passed, {r['fail']} failed, {r['skip']} skipped")
     return 1 if r["fail"] else 0
