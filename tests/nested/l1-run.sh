@@ -75,14 +75,16 @@ if [ -x /nested/pause-test.sh ]; then
 	/nested/pause-test.sh /bin/mirrorvm linux /nested/bzImage /nested/initrd.gz 5
 fi
 # Memory hot-unplug trials (tests/nested/unplug-test.sh), one guest per line
-# of /nested/unplug-cases: TAG|MODE|NODES TO PLUG|THEIR RANGE|EXTRA CMDLINE|FLAGS.
+# of /nested/unplug-cases:
+#   TAG|MODE|NODES TO PLUG|THEIR RANGE|EXTRA CMDLINE|FLAGS|KERNEL
+# (KERNEL defaults to /nested/bzImage).
 if [ -c /dev/kvm ] && [ -f /nested/unplug-cases ]; then
 	echo 80 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-	while IFS='|' read -r tag mode nodes range extra flags; do
+	while IFS='|' read -r tag mode nodes range extra flags kernel; do
 		[ -n "$tag" ] || continue
 		# shellcheck disable=SC2086
 		UT_NODES=$nodes UT_RANGE=$range UT_CMDLINE=$extra /nested/unplug-test.sh /bin/mirrorvm \
-			/nested/bzImage /nested/initrd.gz "$tag" "$mode" $flags
+			"${kernel:-/nested/bzImage}" /nested/initrd.gz "$tag" "$mode" $flags
 	done < /nested/unplug-cases
 fi
 [ -n "$holder" ] && kill -TERM "$holder" 2>/dev/null

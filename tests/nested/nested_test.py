@@ -439,19 +439,41 @@ UNPLUG_NODES = ["--node", "id=1,size=128M,hotplug=on,prefault=on",
                 "--node", "id=2,size=128M,hotplug=on,backing=memfd,prefault=on",
                 "--node", "id=3,size=128M,hotplug=on,backing=hugetlb2m,prefault=on"]
 # (tag, guest mode, nodes the host plugs back, the range their units make
-# up, extra kernel parameters, flags).  Node 0 is 768M, so nodes 1-3 are
-# [0x30000000, 0x48000000).
+# up, extra kernel parameters, flags, L2 kernel).  Node 0 is 768M, so nodes
+# 1-3 are [0x30000000, 0x48000000).  The L2 kernel is the kvm-patches one
+# (what users of the series run; kernelcore=mirror and movable_node
+# together need it) or Debian's stock 6.12 (no guest patch is needed for
+# hot-unplug of boot memory: one cycle shows it).
+PATCHED_L2 = "/nested/bzImage-mvm"
+L2_BZIMAGE = "/nested/bzImage"     # build_nested's @kernel: Debian's here
 UNPLUG_CASES = [
     # node 0 prefaulted too: what the guest migrates there must not move
     # mirrorvm's resident memory, so that its drop is the unit's alone
     ("cycles", "cycles:5:1,2,3", "1 2 3", "start=0x30000000 size=384M", "movable_node",
-     ["--cpus", "2", "--node", "id=0,size=768M,cpus=0-1,prefault=on"] + UNPLUG_NODES),
+     ["--cpus", "2", "--node", "id=0,size=768M,cpus=0-1,prefault=on"] + UNPLUG_NODES, PATCHED_L2),
+    ("stock", "cycles:1:1,2,3", "1 2 3", "", "movable_node",
+     ["--cpus", "2", "--node", "id=0,size=768M,cpus=0-1,prefault=on"] + UNPLUG_NODES, L2_BZIMAGE),
+    # kernelcore=mirror keeps all memory below 4 GiB in kernel zones, so the
+    # hotplug node is put above it (node 0 fills the 3 GiB below the hole)
     ("kcmirror", "cycles:1:1:poke", "1", "", "kernelcore=mirror movable_node",
-     ["--cpus", "2", "--node", "id=0,size=768M,cpus=0-1", "--mirror", "256M@0x10000000",
-      "--node", "id=1,size=128M,hotplug=on,prefault=on"]),
+     ["--cpus", "2", "--node", "id=0,size=3G,cpus=0-1", "--mirror", "256M@0x10000000",
+      "--node", "id=1,size=128M,hotplug=on,prefault=on"], PATCHED_L2),
     ("refuse", "refuse:1", "1", "", "",
-     ["--cpus", "2", "--node", "id=0,size=768M,cpus=0-1", "--node", "id=1,size=128M,hotplug=on,prefault=on"]),
+     ["--cpus", "2", "--node", "id=0,size=768M,cpus=0-1", "--node", "id=1,size=128M,hotplug=on,prefault=on"],
+     L2_BZIMAGE),
 ]
+
+
+def patched_kernel():
+    """The kvm-patches kernel (scripts/build-guest-kernel.sh, cached), or (None, why)."""
+    print("nested: the kvm-patches kernel for the unplug trials (scripts/build-guest-kernel.sh; "
+          "built once, about 10 minutes, then cached)", flush=True)
+    p = subprocess.run([os.path.join(TOP, "scripts", "build-guest-kernel.sh")],
+                       capture_output=True, text=True)
+    path = (p.stdout.strip().splitlines() or [""])[-1]
+    if p.returncode != 0 or not os.path.isfile(path):
+        return None, f"scripts/build-guest-kernel.sh exit {p.returncode}: {p.stderr[-600:]}"
+    return path, ""
 
 
 def selftest_script(work):
@@ -479,7 +501,10 @@ def unxz_module(kdir, name, work):
     return None
 
 
-def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny, unplug_cases=(), pause=True):
+def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny, unplug_cases=(), pause=True,
+                 patched=None):
+    """L1's and L2's initramfs.  @kernel is L2's /nested/bzImage; @patched,
+    when given, is the kvm-patches kernel, /nested/bzImage-mvm (PATCHED_L2)."""
     l2 = os.path.join(work, "l2.cpio.gz")
     garbage = os.path.join(work, "mvm-garbage")
     memload = os.path.join(work, "mvm-memload")
@@ -514,8 +539,8 @@ def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny, unplug
                    check=True)
     unplug_file = os.path.join(work, "unplug-cases")
     with open(unplug_file, "w") as f:
-        for tag, mode, nodes, rng, cmdline, flags in unplug_cases:
-            f.write(f"{tag}|{mode}|{nodes}|{rng}|{cmdline}|{' '.join(flags)}\n")
+        for tag, mode, nodes, rng, cmdline, flags, l2_kernel in unplug_cases:
+            f.write(f"{tag}|{mode}|{nodes}|{rng}|{cmdline}|{' '.join(flags)}|{l2_kernel}\n")
     vmlinux = os.path.join(work, "vmlinux")
     subprocess.run([os.path.join(TOP, "scripts", "extract-vmlinux.sh"), kernel, vmlinux], check=True)
     casefile = os.path.join(work, "cases")
@@ -532,7 +557,8 @@ def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny, unplug
                     "--add", os.path.join(HERE, "unplug-test.sh") + ":/nested/unplug-test.sh",
                     "--add", unplug_file + ":/nested/unplug-cases"]
                    + (["--add", os.path.join(HERE, "pause-test.sh") + ":/nested/pause-test.sh"] if pause else [])
-                   + (["--add", tiny + ":/nested/pause-tiny"] if pause_tiny else []), check=True)
+                   + (["--add", tiny + ":/nested/pause-tiny"] if pause_tiny else [])
+                   + (["--add", patched + ":" + PATCHED_L2] if patched else []), check=True)
     return l1, l2
 
 
@@ -603,8 +629,13 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
         cases += l1_tiny_cases()
     if only_cases:      # debugging: run these L2 cases only (other checks fail)
         cases = [c for c in cases if c[0] in only_cases.split(",")]
+    unplug_cases, patched = (), None
+    if unplug:
+        patched, why = patched_kernel()
+        report(patched is not None, "the kvm-patches kernel for the unplug trials' L2 is there", why)
+        unplug_cases = [c for c in UNPLUG_CASES if patched or c[6] != PATCHED_L2]
     l1, l2 = build_nested(work, kdir, kernel, mvm_static, cases, build_tiny(work), tiny_in_l1,
-                          UNPLUG_CASES if unplug else ())
+                          unplug_cases, patched=patched)
 
     # L0 reference for the firmware comparison: the same layout, QEMU engine.
     ref = subprocess.Popen([mvm, "run", "--engine", "qemu", "--kernel", kernel, "--initrd", l2,
@@ -788,24 +819,14 @@ def host_drop(step, backing):
     return (a["free2m"] - b["free2m"]) * 2048
 
 
-def check_unplug(out, where):
+def check_cycles(steps, js, guest, cycles, timings):
+    """Every unplug and re-plug of @cycles cycles over nodes 1-3 (anon, memfd,
+    hugetlb2m): lists of what went wrong (unplug, verify, plug)."""
     backing = {1: "anon", 2: "memfd", 3: "hugetlb2m"}
-    timings = []
-    # ---- five cycles over three backings, guest eject, timeout, selftest ----
-    steps, js, guest, rc = ut_parse(out, "cycles")
-    done = ut_guest(guest, "done")
-    report(rc == 0 and done and done[0].get("anon_bad") == "0" and done[0].get("files") == "ok",
-           f"{where}: unplug trial guest (movable_node, 3 hotplug nodes: anon, memfd, hugetlb2m) "
-           f"ran to the end, its data intact", f"rc {rc}; {done}; {guest[-15:]}")
-    wl = ut_guest(guest, "workload")
-    report(len(wl) == 4 and all(int(w.get("anon_on_node", 0)) == 6144 for w in wl[:3])
-           and wl[3].get("rc") == "0" and wl[3].get("files") == "4",
-           f"{where}: workload on the hotplug nodes: 24M anonymous (mbind) each, tmpfs (mpol=bind) "
-           f"and page cache", f"{wl}")
     bad_unplug, bad_verify, bad_plug = [], [], []
     verifies = ut_guest(guest, "verify cycle=")
     plugs = ut_guest(guest, "plugged cycle=")
-    for c in range(1, 6):
+    for c in range(1, cycles + 1):
         # cycle 1: a request per node; later cycles: one for the range of all three
         ustep = {n: f"c{c}-unplug-n{n}" if c == 1 else f"c{c}-unplug-all" for n in (1, 2, 3)}
         pstep = {n: f"c{c}-plug-n{n}" if c == 1 else f"c{c}-plug-all" for n in (1, 2, 3)}
@@ -827,6 +848,39 @@ def check_unplug(out, where):
             if not pst or pst["rc"] != 0 or len(pev) != 1 or not p or p[0].get("blocks") != "1" \
                     or p[0].get("movable") != "1" or p[0].get("used") != "6144/6144":
                 bad_plug.append(f"cycle {c} node {n}: {pst} {pev} {p}")
+    return bad_unplug, bad_verify, bad_plug
+
+
+def check_l2_kernel(guest, where, tag, patched):
+    """The trial's L2 ran the kernel it was meant to: the kvm-patches one
+    (release -mirrorvm, MirrorTotal in /proc/meminfo) or Debian's."""
+    k = ut_guest(guest, "kernel")
+    rel = k[0].get("release", "") if k else ""
+    mirror_total = k[0].get("mirror_total", "none") if k else "none"
+    if patched:
+        ok = rel.endswith("-mirrorvm") and mirror_total.isdigit()
+        what = "the kvm-patches kernel"
+    else:
+        ok = bool(rel) and not rel.endswith("-mirrorvm") and mirror_total == "none"
+        what = "Debian's stock kernel"
+    report(ok, f"{where}: the {tag} trial's L2 ran {what}", f"{k}")
+
+
+def check_unplug(out, where):
+    timings = []
+    # ---- five cycles over three backings, guest eject, timeout, selftest ----
+    steps, js, guest, rc = ut_parse(out, "cycles")
+    check_l2_kernel(guest, where, "cycles", True)
+    done = ut_guest(guest, "done")
+    report(rc == 0 and done and done[0].get("anon_bad") == "0" and done[0].get("files") == "ok",
+           f"{where}: unplug trial guest (movable_node, 3 hotplug nodes: anon, memfd, hugetlb2m) "
+           f"ran to the end, its data intact", f"rc {rc}; {done}; {guest[-15:]}")
+    wl = ut_guest(guest, "workload")
+    report(len(wl) == 4 and all(int(w.get("anon_on_node", 0)) == 6144 for w in wl[:3])
+           and wl[3].get("rc") == "0" and wl[3].get("files") == "4",
+           f"{where}: workload on the hotplug nodes: 24M anonymous (mbind) each, tmpfs (mpol=bind) "
+           f"and page cache", f"{wl}")
+    bad_unplug, bad_verify, bad_plug = check_cycles(steps, js, guest, 5, timings)
     report(not bad_unplug, f"{where}: 5 cycles x 3 backings (by node, then by range): each unit unplugged, mirrorvm's "
            f"memory falls by >= 99% of the unit (RssAnon / RssShmem / free 2M huge pages) and the event "
            f"says so", "; ".join(bad_unplug[:3]))
@@ -859,8 +913,17 @@ def check_unplug(out, where):
         report(r and r[0].get("rc") == "0",
                f"{where}: Linux's mem-on-off-test.sh passes {when} the unplugs",
                f"{r}; " + " | ".join(l for l in guest if l.startswith(f"UT-SELFTEST-{when}"))[-600:])
+    # ---- the same on Debian's stock kernel: one cycle ----
+    steps, js, guest, rc = ut_parse(out, "stock")
+    check_l2_kernel(guest, where, "stock", False)
+    done = ut_guest(guest, "done")
+    bad = [b for lst in check_cycles(steps, js, guest, 1, []) for b in lst]
+    report(rc == 0 and done and done[0].get("anon_bad") == "0" and done[0].get("files") == "ok" and not bad,
+           f"{where}: stock kernel (movable_node): each backing's unit unplugged and released, data intact, "
+           f"re-plugged online movable and used", f"rc {rc}; {done}; " + "; ".join(bad[:3]))
     # ---- kernelcore=mirror together with movable_node ----
     steps, js, guest, rc = ut_parse(out, "kcmirror")
+    check_l2_kernel(guest, where, "kcmirror", True)
     st = steps.get("c1-unplug-n1")
     v = ut_guest(guest, "verify cycle=1")
     p = ut_guest(guest, "plugged cycle=1")
@@ -878,6 +941,7 @@ def check_unplug(out, where):
            f"the message names the address", f"rc {rc}; {poke}; {err[-500:]}")
     # ---- refusals change nothing on the host ----
     steps, js, guest, rc = ut_parse(out, "refuse")
+    check_l2_kernel(guest, where, "refuse", False)
     for op, reason, ost, seen in (("busy", "guest-busy", 0x82, "offline-failed"),
                                   ("refused", "guest-refused", 0x80, "eject-disabled")):
         st = steps.get(f"{op}-n1")

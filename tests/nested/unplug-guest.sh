@@ -108,6 +108,9 @@ selftest() {
 }
 
 mode=$1
+# which kernel runs: its release, and the series' MirrorTotal (kB) when it
+# has the kvm-patches statistics ("none" without them)
+say "kernel release=$(uname -r) mirror_total=$(awk '$1 == "MirrorTotal:" { print $2; f = 1 } END { if (!f) print "none" }' /proc/meminfo)"
 case "$mode" in
 cycles:*)
 	spec=${mode#cycles:}

@@ -59,7 +59,7 @@ def cases(mib, cycles, fill, backing):
         # re-plugged memory comes back as kernel memory too
         "kernel": "memhp_default_state=online",
     }
-    return [(kind.replace("_", "-"), f"trial:{cycles}:1:{fill}", "1", "", extra[kind], flags)
+    return [(kind.replace("_", "-"), f"trial:{cycles}:1:{fill}", "1", "", extra[kind], flags, nt.L2_BZIMAGE)
             for kind in KINDS]
 
 
