@@ -7,7 +7,9 @@ Usage: guest_kernel_tests.py --kernel PATCHED_BZIMAGE [--mirrorvm PATH]
 Prints PASS/FAIL lines and "kernel-guest: N passed, M failed".
 """
 import argparse
+import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -205,6 +207,67 @@ def test_mfd_mirror_migrate(g):
            f"no mirrored target (-ENOMEM), pages kept in mirrored memory; data intact", "\n".join(checks + status)[-900:])
 
 
+SELFTESTS = "tools/testing/selftests"
+TARBALL = "/usr/src/linux-source-6.12.tar.xz"
+
+
+def build_selftests(tmp):
+    """Linux's memfd_test (from linux-source-6.12) and the series'
+    mfd_mirror_test (from its patch), built static in @tmp: ({name: path}, why)."""
+    src = os.path.join(tmp, "linux-source-6.12")
+    members = [f"{SELFTESTS}/kselftest.h", f"{SELFTESTS}/memfd/memfd_test.c", f"{SELFTESTS}/memfd/common.c",
+               f"{SELFTESTS}/memfd/common.h", "include/uapi/linux/memfd.h"]
+    if not os.path.exists(TARBALL):
+        return {}, f"{TARBALL} missing"
+    p = subprocess.run(["tar", "-xJf", TARBALL, "-C", tmp] + [f"linux-source-6.12/{m}" for m in members],
+                       capture_output=True, text=True)
+    if p.returncode:
+        return {}, f"tar: {p.stderr[-300:]}"
+    patch = [f for f in glob.glob(os.path.join(TOP, "kvm-patches", "*.patch"))
+             if "mfd_mirror_test.c" in open(f).read()]
+    if len(patch) != 1:
+        return {}, f"no single kvm-patches patch adds mfd_mirror_test.c ({patch})"
+    p = subprocess.run(["git", "apply", f"--include={SELFTESTS}/memfd/mfd_mirror_test.c", patch[0]],
+                       cwd=src, capture_output=True, text=True)
+    if p.returncode:
+        return {}, f"git apply {os.path.basename(patch[0])}: {p.stderr[-300:]}"
+    # memfd_test wants the 6.12 uapi header (MFD_EXEC) but nothing else of the tree
+    khdr = os.path.join(tmp, "khdr", "linux")
+    os.makedirs(khdr)
+    shutil.copy(os.path.join(src, "include/uapi/linux/memfd.h"), khdr)
+    d = os.path.join(src, SELFTESTS, "memfd")
+    out = {}
+    for name, files, extra in (("memfd_test", ["memfd_test.c", "common.c"], ["-I", os.path.dirname(khdr)]),
+                               ("mfd_mirror_test", ["mfd_mirror_test.c"], [])):
+        out[name] = os.path.join(tmp, name)
+        p = subprocess.run(["gcc", "-static", "-O2", "-D_FILE_OFFSET_BITS=64", "-o", out[name]] + extra
+                           + [os.path.join(d, f) for f in files], capture_output=True, text=True)
+        if p.returncode:
+            return {}, f"gcc {name}: {p.stderr[-400:]}"
+    return out, ""
+
+
+def test_selftests(g, built, why):
+    """Linux's memfd selftest and the series' MFD_MIRROR selftest in a patched guest."""
+    if not built:
+        gt.skip("kselftests memfd_test and mfd_mirror_test", why)
+        return
+    flags = BASE + ["--mirror", "512M@0x100000000"]
+    # (label, kernel parameter, program, the line that says it passed, exit
+    # status: kselftest's 0 for pass, 4 for skip)
+    for label, opt, prog, want, rc in (
+            ("selftest memfd_test (kernelcore=mirror)", "kernelcore=mirror", "memfd_test", "memfd: DONE", 0),
+            ("selftest mfd_mirror_test (kernelcore=mirror)", "kernelcore=mirror", "mfd_mirror_test",
+             "# Totals: pass:7 fail:0 xfail:0 xpass:0 skip:0 error:0", 0),
+            ("selftest mfd_mirror_test without mirror: skips", "", "mfd_mirror_test", "1..0 # SKIP", 4)):
+        if not boot(g, label, flags, f"{opt} mvm.exec=/bin/{prog}"):
+            continue
+        status = [l for l in g.lines if l.startswith("EXEC status=")]
+        tap = [l for l in g.lines if l.startswith(("ok ", "not ok ", "memfd: ", "# ", "1.."))]
+        report(any(l.startswith(want) for l in g.lines) and status == [f"EXEC status={rc}"],
+               f"{label}: '{want}', exit {rc}", "\n".join(tap + status)[-900:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", required=True)
@@ -219,9 +282,12 @@ def main():
         subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-o", probe,
                         os.path.join(TOP, "tests", "guest", "mirror-alloc-probe.c")], check=True)
         initrd = os.path.join(tmp, "initrd.gz")
+        selftests, why = build_selftests(tmp)
         subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), initrd,
                         "--add", f"{probe}:bin/mirror-alloc-probe",
-                        "--add", f"{os.path.join(HERE, 'mirror-stats.sh')}:bin/mirror-stats"], check=True)
+                        "--add", f"{os.path.join(HERE, 'mirror-stats.sh')}:bin/mirror-stats"]
+                       + [a for name, path in selftests.items() for a in ("--add", f"{path}:bin/{name}")],
+                       check=True)
         stock_initrd = os.path.join(tmp, "stock.gz")
         subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), stock_initrd,
                         "--modules-from", kdir, "--module", "pvpanic.ko", "--module", "pvpanic-mmio.ko"],
@@ -235,6 +301,7 @@ def main():
         test_no_mirror_fallback(g)
         test_mfd_mirror(g)
         test_mfd_mirror_migrate(g)
+        test_selftests(g, selftests, why)
     r = gt.results
     print(f"kernel-guest: {r['pass']} passed, {r['fail']} failed, {r['skip']} skipped")
     return 1 if r["fail"] else 0
