@@ -9,6 +9,7 @@ Prints PASS/FAIL lines and "kernel-guest: N passed, M failed".
 import argparse
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -188,6 +189,18 @@ def test_mfd_mirror(g):
                "per-node MirrorTotal: 0 on node 0, the managed part of 512M on node 1", f"{nodes}")
         report(total == sum(t for t, _ in nodes.values()) and all(0 < f <= t for t, f in nodes.values() if t),
                "/proc/meminfo MirrorTotal is the sum of the nodes; MirrorFree within it", f"meminfo {mi} nodes {nodes}")
+        # nr_free_mirror (vmstat, pages) against the nodes' MirrorFree (kB,
+        # no CMA here), read moments apart: within 4 MiB
+        per_node = {int(r["node"]): r["vmstat_free_pages"] for r in g.records("NODEMIRROR")}
+        vm = g.records("VMSTAT")
+        glob_pages = vm[0]["nr_free_mirror"] if vm else "none"
+        ok = glob_pages.isdigit() and all(v.isdigit() for v in per_node.values()) and per_node
+        if ok:
+            kb = {n: int(v) * PAGE // 1024 for n, v in per_node.items()}
+            ok = (abs(int(glob_pages) - sum(int(v) for v in per_node.values())) <= 1024 and kb.get(0) == 0
+                  and all(abs(kb[n] - nodes[n][1]) <= 4096 for n in kb))
+        report(ok, "nr_free_mirror in /proc/vmstat and node vmstat: the nodes sum to the total, each matches "
+               "the node's MirrorFree (node 0: 0)", f"vmstat {glob_pages} nodes {per_node} MirrorFree {nodes}")
 
 
 def test_mfd_mirror_migrate(g):
