@@ -793,6 +793,12 @@ def ut_parse(out, tag):
     return steps, js, guest, rc
 
 
+def ut_err(out, tag):
+    """mirrorvm's stderr in the @tag trial: why a guest that died ended."""
+    pre = f"UT-{tag}-ERR "
+    return [l[len(pre):] for l in out.replace("\r", "").splitlines() if l.startswith(pre)]
+
+
 def ut_guest(guest, prefix):
     """The guest's "UT <prefix>..." lines as dicts of their key=value words."""
     out = []
@@ -874,7 +880,7 @@ def check_unplug(out, where):
     done = ut_guest(guest, "done")
     report(rc == 0 and done and done[0].get("anon_bad") == "0" and done[0].get("files") == "ok",
            f"{where}: unplug trial guest (movable_node, 3 hotplug nodes: anon, memfd, hugetlb2m) "
-           f"ran to the end, its data intact", f"rc {rc}; {done}; {guest[-15:]}")
+           f"ran to the end, its data intact", f"rc {rc}; {done}; {guest[-15:]}; mirrorvm: {ut_err(out, 'cycles')[-8:]}")
     wl = ut_guest(guest, "workload")
     report(len(wl) == 4 and all(int(w.get("anon_on_node", 0)) == 6144 for w in wl[:3])
            and wl[3].get("rc") == "0" and wl[3].get("files") == "4",
