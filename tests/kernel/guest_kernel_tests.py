@@ -9,7 +9,6 @@ Prints PASS/FAIL lines and "kernel-guest: N passed, M failed".
 import argparse
 import glob
 import os
-import re
 import shutil
 import subprocess
 import sys
