@@ -1,9 +1,14 @@
 #!/bin/bash
 # Build the mirrorvm guest / L1-host kernel:
 #   Debian's linux-source-6.12 tarball + kvm-patches/*.patch + guest-kernel/config.fragment
+# Usage: build-guest-kernel.sh [--flavour guest|host]
+#   guest (default): tinyconfig + config.fragment
+#   host: the same + guest-kernel/host.fragment, the memory management
+#         options of distribution kernels (deferred struct page init, CMA,
+#         THP, memcg, KSM)
 # The bzImage is cached outside the repo under
 #   ${MIRRORVM_CACHE:-$HOME/.cache/mirrorvm}/kernel/<key>/bzImage
-# where key = sha256(Debian source version, patches, fragment, this script).
+# where key = sha256(Debian source version, patches, fragments, this script).
 # Progress goes to stderr; the last line on stdout is the bzImage path.
 set -euo pipefail
 
@@ -11,14 +16,29 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TARBALL=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 CACHE=${MIRRORVM_CACHE:-$HOME/.cache/mirrorvm}
 PATCHDIR=$REPO/kvm-patches
-FRAGMENT=$REPO/guest-kernel/config.fragment
 JOBS=${JOBS:-2}
 
 log() { echo "build-guest-kernel: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+FLAVOUR=guest
+while [ $# -gt 0 ]; do
+	case $1 in
+	--flavour) [ $# -ge 2 ] || die "--flavour needs guest or host"; FLAVOUR=$2; shift 2 ;;
+	--flavour=*) FLAVOUR=${1#--flavour=}; shift ;;
+	-h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown argument '$1' (usage: build-guest-kernel.sh [--flavour guest|host])" ;;
+	esac
+done
+FRAGMENTS=("$REPO/guest-kernel/config.fragment")
+case $FLAVOUR in
+guest) ;;
+host) FRAGMENTS+=("$REPO/guest-kernel/host.fragment") ;;
+*) die "--flavour '$FLAVOUR': not guest or host" ;;
+esac
+
 [ -r "$TARBALL" ] || die "$TARBALL missing (apt-get install linux-source-6.12)"
-[ -r "$FRAGMENT" ] || die "$FRAGMENT missing"
+for f in "${FRAGMENTS[@]}"; do [ -r "$f" ] || die "$f missing"; done
 shopt -s nullglob
 PATCHES=("$PATCHDIR"/*.patch)
 shopt -u nullglob
@@ -34,7 +54,7 @@ BASEVER=$(cat "$PATCHDIR/BASE-VERSION")
 
 KEY=$( { echo "linux-source-6.12 $DEBVER"
 	 for p in "${PATCHES[@]}"; do echo "== $(basename "$p")"; cat "$p"; done
-	 echo "== fragment"; cat "$FRAGMENT"
+	 for f in "${FRAGMENTS[@]}"; do echo "== fragment $(basename "$f")"; cat "$f"; done
 	 echo "== script"; cat "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-64)
 OUT=$CACHE/kernel/$KEY
 if [ -s "$OUT/bzImage" ]; then
@@ -72,9 +92,9 @@ done
 
 B=$WORK/build
 mkdir -p "$B"
-log "configuring (tinyconfig + fragment) ..."
+log "configuring $FLAVOUR flavour (tinyconfig + $(for f in "${FRAGMENTS[@]}"; do basename "$f"; done | tr '\n' ' ')) ..."
 nice make -C "$WORK/src" O="$B" -s tinyconfig >&2
-(cd "$B" && "$WORK/src/scripts/kconfig/merge_config.sh" -m .config "$FRAGMENT") >/dev/null
+(cd "$B" && "$WORK/src/scripts/kconfig/merge_config.sh" -m .config "${FRAGMENTS[@]}") >/dev/null
 nice make -C "$WORK/src" O="$B" -s olddefconfig >&2
 missing=0
 while read -r line; do
@@ -83,7 +103,7 @@ while read -r line; do
 		log "config: $line did not survive olddefconfig"
 		missing=1
 	fi
-done < "$FRAGMENT"
+done < <(cat "${FRAGMENTS[@]}")
 [ $missing = 0 ] || die "config fragment not satisfied"
 
 log "building bzImage with make -j$JOBS (a few minutes) ..."
