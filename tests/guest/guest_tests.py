@@ -23,20 +23,23 @@ PAGE = 4096
 MAX_ORDER_PAGES = 1024          # zone_movable_pfn is rounded up to this
 
 results = {"pass": 0, "fail": 0, "skip": 0}
+# Put before every test name, e.g. "[host] " when the same trials run on
+# two builds of a kernel.
+name_prefix = ""
 
 
 def report(ok, name, why=""):
     if ok:
         results["pass"] += 1
-        print(f"PASS {name}", flush=True)
+        print(f"PASS {name_prefix}{name}", flush=True)
     else:
         results["fail"] += 1
-        print(f"FAIL {name}: {why}", flush=True)
+        print(f"FAIL {name_prefix}{name}: {why}", flush=True)
 
 
 def skip(name, why):
     results["skip"] += 1
-    print(f"SKIP {name}: {why}", flush=True)
+    print(f"SKIP {name_prefix}{name}: {why}", flush=True)
 
 
 class Model:

@@ -9,11 +9,14 @@
  *   NODE id=N memtotal_kb=K
  *   OFFLINE node=N blocks=B ok=K failed=F
  *
- *   OFFLINE-RANGE start=0x.. size=0x.. blocks=B ok=K failed=F
+ *   OFFLINE-RANGE start=0x.. size=0x.. state=offline blocks=B ok=K failed=F
+ *   ONLINE-RANGE start=0x.. size=0x.. state=STATE blocks=B ok=K failed=F
  *   MEMDEV name=PNP0C80:NN uid=U status=S blocks=B first=ID
  *   MEMDEVS count=N
  *
  * Commands (argv): zones, blocks, nodes, offline:N, offline-range:START:SIZE,
+ * online-range:START:SIZE[:online|online_kernel|online_movable] (blocks
+ * failing either print OFFLINE-FAIL/ONLINE-FAIL block=ID err=...),
  * memdevs (the ACPI memory devices Linux enumerated, their _STA and the
  * memory blocks bound to them), exit:STATUS.
  */
@@ -190,8 +193,13 @@ static void offline(int node)
 	printf("OFFLINE node=%d blocks=%d ok=%d failed=%d\n", node, total, ok, failed);
 }
 
-/* Offlines the memory blocks covering [start, start + size). */
-static void offline_range(unsigned long long start, unsigned long long size)
+/*
+ * Writes @state ("offline", "online", "online_kernel", "online_movable") to
+ * the memory blocks covering [start, start + size) and reports as @kind,
+ * each failure as a @fail line.
+ */
+static void range_state(const char *kind, const char *fail, const char *state,
+			unsigned long long start, unsigned long long size)
 {
 	char path[256], bs[64];
 	unsigned long long block, id;
@@ -207,16 +215,16 @@ static void offline_range(unsigned long long start, unsigned long long size)
 
 		total++;
 		snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%llu/state", id);
-		ret = write_str(path, "offline");
+		ret = write_str(path, state);
 		if (ret) {
 			failed++;
-			printf("OFFLINE-FAIL block=%llu err=%s\n", id, strerror(-ret));
+			printf("%s block=%llu err=%s\n", fail, id, strerror(-ret));
 		} else {
 			ok++;
 		}
 	}
-	printf("OFFLINE-RANGE start=0x%llx size=0x%llx blocks=%d ok=%d failed=%d\n", start, size,
-	       total, ok, failed);
+	printf("%s start=0x%llx size=0x%llx state=%s blocks=%d ok=%d failed=%d\n", kind, start, size,
+	       state, total, ok, failed);
 }
 
 static void memdevs(void)
@@ -305,7 +313,16 @@ int main(int argc, char **argv)
 			char *end;
 			unsigned long long st = strtoull(c + 14, &end, 0);
 
-			offline_range(st, *end == ':' ? strtoull(end + 1, NULL, 0) : 0);
+			range_state("OFFLINE-RANGE", "OFFLINE-FAIL", "offline", st,
+				    *end == ':' ? strtoull(end + 1, NULL, 0) : 0);
+		} else if (!strncmp(c, "online-range:", 13)) {
+			/* online-range:START:SIZE[:STATE], STATE online by default */
+			char *end, *how;
+			unsigned long long st = strtoull(c + 13, &end, 0);
+			unsigned long long sz = *end == ':' ? strtoull(end + 1, &how, 0) : 0;
+
+			range_state("ONLINE-RANGE", "ONLINE-FAIL",
+				    *end == ':' && *how == ':' ? how + 1 : "online", st, sz);
 		} else if (!strncmp(c, "exit:", 5))
 			guest_exit(atoi(c + 5));
 		else

@@ -143,6 +143,139 @@ def test_no_mirror_fallback(g):
            "no mirror: the kernel says it ignores kernelcore=mirror", "no such line in dmesg")
 
 
+def block_zones(g, start, size, block):
+    """valid_zones of the memory blocks covering [start, start + size), as
+    the probe's BLOCK lines give them (the zone of an online block)."""
+    want = {str(i) for i in range(start // block, (start + size) // block)}
+    out = {}
+    for line in g.lines:
+        if line.startswith("BLOCK id="):
+            bid = line.split()[1].split("=", 1)[1]
+            if bid in want:
+                out[int(bid)] = line.split("zones=", 1)[-1]
+    return out
+
+
+def test_offline_under_mirror(g):
+    """Under kernelcore=mirror every ZONE_MOVABLE memory block of a node that
+    also has mirrored memory can be offlined; onlined again it goes back to
+    ZONE_MOVABLE; online_kernel into the mirror-only ZONE_NORMAL is refused."""
+    # node 1 = [2G, 3G) + [4G, 5G); its mirrored half above 4G first or last
+    for label, mirror, start in (("mirrored memory first", "512M@0x100000000", 0x120000000),
+                                 ("mirrored memory last", "512M@0x120000000", 0x100000000)):
+        flags = BASE + ["--mirror", mirror]
+        block = gt.Model(flags).block_size()
+        size = 512 * M
+        rng, first = f"{start:#x}:{size:#x}", f"{start:#x}:{block:#x}"
+        name = f"offline under kernelcore=mirror ({label})"
+        probe = (f"offline-range:{rng},online-range:{first}:online_kernel,blocks,online-range:{rng},blocks,"
+                 f"offline-range:{rng}")
+        if not boot(g, name, flags, f"kernelcore=mirror mvm.probe={probe} mvm.exec=dmesg"):
+            continue
+        off, on = g.records("OFFLINE-RANGE"), g.records("ONLINE-RANGE")
+        nblocks = str(size // block)
+        report(len(off) == 2 and off[0]["ok"] == nblocks and off[0]["failed"] == "0",
+               f"{name}: all {nblocks} ZONE_MOVABLE blocks of node 1 go offline",
+               f"{off} {[l for l in g.lines if 'OFFLINE-FAIL' in l][:4]}")
+        fails = [l for l in g.lines if l.startswith("ONLINE-FAIL")]
+        report(len(on) == 2 and on[0]["failed"] == "1" and fails[:1] and "Invalid argument" in fails[0]
+               and any("cannot be onlined to Normal, which holds only mirrored memory" in l for l in g.lines),
+               f"{name}: online_kernel of an unmirrored block into the mirror-only Normal zone fails "
+               f"(EINVAL) and the kernel says why", f"{on} {fails}")
+        # The probe's first BLOCK listing is taken while the range is offline
+        # (valid_zones offers only Movable), the second after plain online.
+        offline_zones = {}
+        listing = 0
+        for line in g.lines:
+            if line.startswith("BLOCKSIZE"):
+                listing += 1
+            if listing == 1 and line.startswith("BLOCK id="):
+                bid = int(line.split()[1].split("=", 1)[1])
+                if start // block <= bid < (start + size) // block:
+                    offline_zones[bid] = line.split("zones=", 1)[-1]
+        report(len(offline_zones) == size // block and set(offline_zones.values()) == {"Movable"},
+               f"{name}: offline blocks offer only Movable (valid_zones)", f"{offline_zones}")
+        zones = block_zones(g, start, size, block)
+        report(len(on) == 2 and on[1]["ok"] == nblocks and set(zones.values()) == {"Movable"},
+               f"{name}: plain online puts the blocks back into ZONE_MOVABLE", f"{on} {zones}")
+        report(len(off) == 2 and off[1]["ok"] == nblocks and off[1]["failed"] == "0",
+               f"{name}: offlined again after onlining", f"{off}")
+
+    # movable_node: a hotpluggable node with no mirrored memory, emptied and
+    # onlined again, must not get a kernel zone from a leftover span
+    flags = BASE + ["--node", "id=2,size=1G,hotplug=on", "--mirror", "512M@0x100000000"]
+    m = gt.Model(flags)
+    (start, end), = m.node_ranges(2)
+    name = "hotplug node under kernelcore=mirror movable_node"
+    rng = f"{start:#x}:{end - start:#x}"
+    if boot(g, name, flags, f"kernelcore=mirror movable_node mvm.probe=zones,offline:2,online-range:{rng},blocks,"
+            f"offline:2"):
+        z = gt.zones_by_node(g).get(2, {})
+        report(z.get("Normal", {}).get("spanned", 0) == 0,
+               f"{name}: node 2 has no ZONE_NORMAL span (all its memory is movable)", f"{z}")
+        off, on = g.records("OFFLINE"), g.records("ONLINE-RANGE")
+        zones = block_zones(g, start, end - start, m.block_size())
+        report(len(off) == 2 and off[0]["ok"] == off[0]["blocks"] == "8" and on and on[0]["ok"] == "8"
+               and set(zones.values()) == {"Movable"},
+               f"{name}: node 2 emptied and onlined again is ZONE_MOVABLE", f"{off} {on} {zones}")
+        report(len(off) == 2 and off[1]["ok"] == off[1]["blocks"] == "8",
+               f"{name}: and can be offlined again", f"{off}")
+
+
+def test_deferred_init(g):
+    """kernelcore=mirror where a node's memory above 4G is long enough for
+    deferred struct page init to matter (host flavour: DEFERRED_STRUCT_PAGE_INIT):
+    the mirrored GiB is all ZONE_NORMAL, managed, and MFD_MIRROR gets it."""
+    for where in ("0x100000000", "0x140000000"):
+        # node 1 = [2G, 3G) + [4G, 6G); one mirrored GiB at its start above 4G or after an unmirrored GiB
+        flags = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0-1", "--node", "id=1,size=3G",
+                 "--mirror", f"1G@{where}"]
+        name = f"kernelcore=mirror, node with 2G above 4G, mirror 1G@{where}"
+        if not boot(g, name, flags, "kernelcore=mirror mvm.probe=zones mvm.exec=/bin/mirror-alloc-probe,64"):
+            continue
+        zr = {(int(r["node"]), r["zone"]): r for r in g.records("ZONE")}
+        normal = zr.get((1, "Normal"), {})
+        present, managed = int(normal.get("present", 0)), int(normal.get("managed", 0))
+        report(present == G // PAGE and managed >= 3 * present // 4,
+               f"{name}: node 1 Normal present {G // PAGE} pages and at least 3/4 of them managed",
+               f"Normal {normal}")
+        over = [r for r in g.records("ZONE") if int(r["managed"]) > int(r["present"])]
+        report(bool(zr) and not over, f"{name}: no zone manages more pages than it has present", f"{over}")
+        checks = [l for l in g.lines if l.startswith(("PASS", "FAIL"))]
+        status = [l for l in g.lines if l.startswith("EXEC status=")]
+        report(bool(checks) and not any(l.startswith("FAIL") for l in checks) and status == ["EXEC status=0"],
+               f"{name}: MFD_MIRROR 64 MiB all in mirrored ranges ({len(checks)} checks)",
+               "\n".join(checks + status)[-600:])
+
+
+def test_many_ranges(g):
+    """More mirrored ranges than the first series' fixed table (128): all are
+    remembered, so MFD_MIRROR can use the mirror-only zone of the last one."""
+    flags = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0-1", "--node", "id=1,size=2G,mirror=on"]
+    for i in range(128):
+        flags += ["--mirror", f"4M@{16 * M + i * 8 * M:#x}"]
+    m = gt.Model(flags)
+    want = intersect([(s, e) for s, e, _ in m.ram], m.reliable)
+    merged = []
+    for s, e in want:
+        if merged and merged[-1][1] == s:
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    name = f"{len(merged)} mirrored ranges"
+    if not boot(g, name, flags, "kernelcore=mirror mvm.exec=/bin/mirror-stats"):
+        return
+    ranges = [l.split()[1] for l in g.lines if l.startswith("RANGE ")]
+    report(ranges == [f"{s:#x}-{e - 1:#x}" for s, e in merged],
+           f"{name}: /sys/kernel/mm/mirror/ranges lists all {len(merged)}", f"{len(ranges)} listed, last {ranges[-3:]}")
+    if boot(g, f"{name}, MFD_MIRROR", flags, "kernelcore=mirror mvm.exec=/bin/mirror-alloc-probe,64"):
+        checks = [l for l in g.lines if l.startswith(("PASS", "FAIL"))]
+        status = [l for l in g.lines if l.startswith("EXEC status=")]
+        report(bool(checks) and not any(l.startswith("FAIL") for l in checks) and status == ["EXEC status=0"],
+               f"{name}: MFD_MIRROR 64 MiB from node 1's mirror-only zone ({len(checks)} checks)",
+               "\n".join(checks + status)[-600:])
+
+
 def test_mfd_mirror(g):
     flags = BASE + ["--mirror", "512M@0x100000000"]
     declared = "0x100000000-0x11fffffff"
@@ -280,11 +413,22 @@ def test_selftests(g, built, why):
                f"{label}: '{want}', exit {rc}", "\n".join(tap + status)[-900:])
 
 
+TRIALS = ("both_options", "alone_unchanged", "leading_unmirrored_fixed", "movablemem_map", "no_mirror_fallback",
+          "offline_under_mirror", "deferred_init", "many_ranges", "mfd_mirror", "mfd_mirror_migrate", "selftests")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--mirrorvm", default=os.path.join(TOP, "build", "mirrorvm"))
+    ap.add_argument("--label", default="", help="put [LABEL] before every test name (the kernel's flavour)")
+    ap.add_argument("--only", help="comma-separated trial names, e.g. offline_under_mirror (debugging)")
     args = ap.parse_args()
+    if args.label:
+        gt.name_prefix = f"[{args.label}] "
+    only = set(args.only.split(",")) if args.only else None
+    if only and only - set(TRIALS):
+        ap.error(f"--only: no trial named {', '.join(sorted(only - set(TRIALS)))} (trials: {', '.join(TRIALS)})")
     kdir = subprocess.run([os.path.join(TOP, "scripts", "fetch-debian-kernel.sh")],
                           capture_output=True, check=True).stdout.decode().strip()
     stock_kernel = [os.path.join(kdir, "boot", f) for f in os.listdir(os.path.join(kdir, "boot"))
@@ -306,14 +450,21 @@ def main():
                        check=True)
         g = gt.Guest(args.mirrorvm, args.kernel, initrd)
         stock = gt.Guest(args.mirrorvm, stock_kernel, stock_initrd)
-        test_both_options(g, stock)
-        test_alone_unchanged(g, stock)
-        test_leading_unmirrored_fixed(g)
-        test_movablemem_map(g)
-        test_no_mirror_fallback(g)
-        test_mfd_mirror(g)
-        test_mfd_mirror_migrate(g)
-        test_selftests(g, selftests, why)
+        trials = [("both_options", lambda: test_both_options(g, stock)),
+                  ("alone_unchanged", lambda: test_alone_unchanged(g, stock)),
+                  ("leading_unmirrored_fixed", lambda: test_leading_unmirrored_fixed(g)),
+                  ("movablemem_map", lambda: test_movablemem_map(g)),
+                  ("no_mirror_fallback", lambda: test_no_mirror_fallback(g)),
+                  ("offline_under_mirror", lambda: test_offline_under_mirror(g)),
+                  ("deferred_init", lambda: test_deferred_init(g)),
+                  ("many_ranges", lambda: test_many_ranges(g)),
+                  ("mfd_mirror", lambda: test_mfd_mirror(g)),
+                  ("mfd_mirror_migrate", lambda: test_mfd_mirror_migrate(g)),
+                  ("selftests", lambda: test_selftests(g, selftests, why))]
+        assert [n for n, _ in trials] == list(TRIALS)
+        for trial_name, trial in trials:
+            if only is None or trial_name in only:
+                trial()
     r = gt.results
     print(f"kernel-guest: {r['pass']} passed, {r['fail']} failed, {r['skip']} skipped")
     return 1 if r["fail"] else 0
