@@ -143,6 +143,15 @@ def test_no_mirror_fallback(g):
            "no mirror: the kernel says it ignores kernelcore=mirror", "no such line in dmesg")
 
 
+def guest_checks(g):
+    """What a program run with mvm.exec said: its PASS/FAIL lines, its EXEC
+    status lines, and whether it passed (some checks, no FAIL, status 0)."""
+    checks = [l for l in g.lines if l.startswith(("PASS", "FAIL"))]
+    status = [l for l in g.lines if l.startswith("EXEC status=")]
+    ok = bool(checks) and not any(l.startswith("FAIL") for l in checks) and status == ["EXEC status=0"]
+    return checks, status, ok
+
+
 def block_zones(g, start, size, block):
     """valid_zones of the memory blocks covering [start, start + size), as
     the probe's BLOCK lines give them (the zone of an online block)."""
@@ -241,10 +250,8 @@ def test_deferred_init(g):
                f"Normal {normal}")
         over = [r for r in g.records("ZONE") if int(r["managed"]) > int(r["present"])]
         report(bool(zr) and not over, f"{name}: no zone manages more pages than it has present", f"{over}")
-        checks = [l for l in g.lines if l.startswith(("PASS", "FAIL"))]
-        status = [l for l in g.lines if l.startswith("EXEC status=")]
-        report(bool(checks) and not any(l.startswith("FAIL") for l in checks) and status == ["EXEC status=0"],
-               f"{name}: MFD_MIRROR 64 MiB all in mirrored ranges ({len(checks)} checks)",
+        checks, status, ok = guest_checks(g)
+        report(ok, f"{name}: MFD_MIRROR 64 MiB all in mirrored ranges ({len(checks)} checks)",
                "\n".join(checks + status)[-600:])
 
 
@@ -269,10 +276,8 @@ def test_many_ranges(g):
     report(ranges == [f"{s:#x}-{e - 1:#x}" for s, e in merged],
            f"{name}: /sys/kernel/mm/mirror/ranges lists all {len(merged)}", f"{len(ranges)} listed, last {ranges[-3:]}")
     if boot(g, f"{name}, MFD_MIRROR", flags, "kernelcore=mirror mvm.exec=/bin/mirror-alloc-probe,64"):
-        checks = [l for l in g.lines if l.startswith(("PASS", "FAIL"))]
-        status = [l for l in g.lines if l.startswith("EXEC status=")]
-        report(bool(checks) and not any(l.startswith("FAIL") for l in checks) and status == ["EXEC status=0"],
-               f"{name}: MFD_MIRROR 64 MiB from node 1's mirror-only zone ({len(checks)} checks)",
+        checks, status, ok = guest_checks(g)
+        report(ok, f"{name}: MFD_MIRROR 64 MiB from node 1's mirror-only zone ({len(checks)} checks)",
                "\n".join(checks + status)[-600:])
 
 
@@ -290,10 +295,8 @@ def test_mfd_mirror(g):
     for label, opt, cmd in runs:
         if not boot(g, label, flags, f"{opt} mvm.exec={cmd}"):
             continue
-        checks = [l for l in g.lines if l.startswith(("PASS", "FAIL"))]
-        status = [l for l in g.lines if l.startswith("EXEC status=")]
-        report(bool(checks) and not any(l.startswith("FAIL") for l in checks) and status == ["EXEC status=0"],
-               f"{label} ({len(checks)} checks in the guest)", "\n".join(checks + status)[-800:])
+        checks, status, ok = guest_checks(g)
+        report(ok, f"{label} ({len(checks)} checks in the guest)", "\n".join(checks + status)[-800:])
         if "--expect-limits" in cmd:
             # 6 reserve checks, 5 of the unprivileged child, 1 of root
             report(len(checks) == 12, "MFD_MIRROR limits: all 12 checks ran (reserve, RLIMIT_MEMLOCK, CAP_IPC_LOCK)",
@@ -344,8 +347,7 @@ def test_mfd_mirror_migrate(g):
     label = "MFD_MIRROR migration"
     if not boot(g, label, flags, "kernelcore=mirror mvm.exec=/bin/mirror-alloc-probe,--expect-migrate,1,2"):
         return
-    checks = [l for l in g.lines if l.startswith(("PASS", "FAIL"))]
-    status = [l for l in g.lines if l.startswith("EXEC status=")]
+    checks, status, _ = guest_checks(g)
     by_what = {w: [l for l in checks if w in l] for w in ("to node 1", "to node 2", "data intact")}
     report(all(len(v) == 1 and v[0].startswith("PASS") for v in by_what.values()) and status == ["EXEC status=0"],
            f"{label}: move_pages to a node with mirrored memory moves the pages into it; to a node without, "
