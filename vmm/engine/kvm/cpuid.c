@@ -21,7 +21,8 @@
 
 int kvm_cpuid__init(struct kvm_vm *vm, struct err *e)
 {
-	unsigned int n = 64;
+	/* a guess that covers current hosts, so one call usually does it */
+	unsigned int n = 256;
 
 	for (;;) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
