@@ -210,9 +210,13 @@ static const struct rule rules[] = {
 	ALLOW(exit_group),
 };
 
-/* Syscall names for the handler, resolved beforehand: it may not allocate. */
-#define NR_NAMES	512
-static char *names[NR_NAMES];
+/*
+ * Syscall names for the handler, which may not look anything up: a table
+ * made from <asm/unistd.h> at build time ("[0] = \"read\",", Makefile).
+ */
+static const char *const names[] = {
+#include "syscall-names.h"
+};
 static u32 native_arch;
 
 static size_t put_str(char *buf, size_t pos, size_t len, const char *s)
@@ -248,7 +252,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)uc;
 	n = put_str(msg, n, sizeof(msg), "mirrorvm: seccomp: system call ");
-	if (native && nr >= 0 && nr < NR_NAMES && names[nr]) {
+	if (native && nr >= 0 && nr < (int)ARRAY_SIZE(names) && names[nr]) {
 		n = put_str(msg, n, sizeof(msg), names[nr]);
 		n = put_str(msg, n, sizeof(msg), " (");
 		n = put_num(msg, n, sizeof(msg), nr, 10);
@@ -346,14 +350,11 @@ int seccomp__install(const struct seccomp_needs *needs, struct err *e)
 {
 	struct sigaction sa;
 	scmp_filter_ctx ctx;
-	int i, ret;
+	int ret;
 
 	if (seccomp__unavailable())
 		return err_set(e, "seccomp: %s", seccomp__unavailable());
 	native_arch = seccomp_arch_native();
-	for (i = 0; i < NR_NAMES; i++)
-		if (!names[i])
-			names[i] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, i);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
