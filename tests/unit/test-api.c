@@ -342,7 +342,7 @@ static void test_protocol(void)
 
 	loop = event_loop__create(&e);
 	CHECK(loop, "%s", e.msg);
-	srv = api__listen(sock_path, loop, &fake_ctl, &e);
+	srv = api__listen(sock_path, -1, loop, &fake_ctl, &e);
 	CHECK(srv, "%s", e.msg);
 	if (!srv)
 		return;
@@ -368,21 +368,21 @@ static void test_socket_file_rules(void)
 	loop = event_loop__create(&e);
 	/* a regular file is the user's: never replaced */
 	close(creat(sock_path, 0600));
-	srv = api__listen(sock_path, loop, &fake_ctl, &e);
+	srv = api__listen(sock_path, -1, loop, &fake_ctl, &e);
 	CHECK(!srv && strstr(e.msg, "is not a socket"), "%s", e.msg);
 	unlink(sock_path);
 	/* a socket something listens on: in use */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	strcpy(sa.sun_path, sock_path);
 	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 1) == 0, "bind");
-	srv = api__listen(sock_path, loop, &fake_ctl, &e);
+	srv = api__listen(sock_path, -1, loop, &fake_ctl, &e);
 	CHECK(!srv && strstr(e.msg, "another process is listening"), "%s", e.msg);
 	/* the same socket, stale: replaced */
 	close(fd);
-	srv = api__listen(sock_path, loop, &fake_ctl, &e);
+	srv = api__listen(sock_path, -1, loop, &fake_ctl, &e);
 	CHECK(srv, "stale socket not replaced: %s", e.msg);
 	api__close(srv);
-	srv = api__listen("", loop, &fake_ctl, &e);
+	srv = api__listen("", -1, loop, &fake_ctl, &e);
 	CHECK(!srv && strstr(e.msg, "a socket path is 1 to"), "%s", e.msg);
 	event_loop__destroy(loop);
 }

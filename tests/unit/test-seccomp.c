@@ -195,7 +195,7 @@ static int allowed_work(void)
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	snprintf(path, sizeof(path), "%s/api.sock", dir);
-	srv = loop ? api__listen(path, loop, &ctl, &e) : NULL;
+	srv = loop ? api__listen(path, -1, loop, &ctl, &e) : NULL;
 	cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	STEP(srv && efd >= 0 && tfd >= 0 && cfd >= 0, "setup");

@@ -336,7 +336,17 @@ static int open_dir_of(const char *path, const char **name)
 	return open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
-struct api_server *api__listen(const char *path, struct event_loop *loop,
+int api__open_dir(const char *path, struct err *e)
+{
+	const char *name;
+	int fd = open_dir_of(path, &name);
+
+	if (fd < 0)
+		err_set(e, "--api-socket %s: its directory: %s", path, strerror(errno));
+	return fd;
+}
+
+struct api_server *api__listen(const char *path, int dir_fd, struct event_loop *loop,
 			       const struct vm_control *ctl, struct err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -348,19 +358,19 @@ struct api_server *api__listen(const char *path, struct event_loop *loop,
 	if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
 		err_set(e, "--api-socket %s: a socket path is 1 to %zu bytes", path,
 			sizeof(sa.sun_path) - 1);
-		return NULL;
+		goto fail_dir;
 	}
 	if (clear_stale(path, e))
-		return NULL;
+		goto fail_dir;
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
 		err_set(e, "out of memory");
-		return NULL;
+		goto fail_dir;
 	}
 	s->loop = loop;
 	s->ctl = ctl;
-	s->dir_fd = -1;
+	s->dir_fd = dir_fd;	/* ours from here on */
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->fd < 0) {
 		err_set(e, "socket: %s", strerror(errno));
@@ -379,7 +389,10 @@ struct api_server *api__listen(const char *path, struct event_loop *loop,
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
 	}
-	s->dir_fd = open_dir_of(s->path, &s->name);
+	if (s->dir_fd >= 0)
+		s->name = strrchr(s->path, '/') ? strrchr(s->path, '/') + 1 : s->path;
+	else
+		s->dir_fd = open_dir_of(s->path, &s->name);
 	if (s->dir_fd < 0) {
 		err_set(e, "--api-socket %s: its directory: %s", path, strerror(errno));
 		unlink(path);
@@ -400,6 +413,10 @@ fail:
 		close(s->dir_fd);
 	free(s->path);
 	free(s);
+	return NULL;
+fail_dir:
+	if (dir_fd >= 0)
+		close(dir_fd);
 	return NULL;
 }
 

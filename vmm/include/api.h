@@ -63,10 +63,14 @@ struct api_server;
 /*
  * Listens on @path (created 0600; an existing path is replaced only when
  * it is a stale socket of this user's that nothing listens on) and serves
- * clients on @loop.
+ * clients on @loop.  @dir_fd: api__open_dir(@path), opened earlier (the
+ * KVM engine builds its system call filter, which names it, before it
+ * listens), or -1 to open it here; the server owns it either way.
  */
-struct api_server *api__listen(const char *path, struct event_loop *loop,
+struct api_server *api__listen(const char *path, int dir_fd, struct event_loop *loop,
 			       const struct vm_control *ctl, struct err *e);
+/* The directory of the socket file @path as an O_PATH fd, or -1 with @e set. */
+int api__open_dir(const char *path, struct err *e);
 /* Closes every client and the socket, and removes it. */
 void api__close(struct api_server *s);
 /*

@@ -31,6 +31,21 @@ bool seccomp__sanitized_build(void);
 int seccomp__install(const struct seccomp_needs *needs, struct err *e);
 
 /*
+ * The same in two steps, so that the costly one can run on another thread
+ * while the VM is set up: build compiles the filter (no system call of the
+ * process changes), load installs it for every thread.
+ */
+struct sock_filter;
+struct seccomp_program {
+	struct sock_filter *insns;
+	unsigned short len;
+};
+int seccomp__build(const struct seccomp_needs *needs, struct seccomp_program *prog,
+		   struct err *e);
+int seccomp__load(const struct seccomp_program *prog, struct err *e);
+void seccomp__program_free(struct seccomp_program *prog);
+
+/*
  * A test hook, not part of the VMM: with MIRRORVM_TEST_SECCOMP_VIOLATE set to
  * @where ("main", also "1", or "vcpu"), make a system call the filter
  * forbids (socket()) from that thread, as a guest that took control of

@@ -21,7 +21,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -30,8 +32,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -324,9 +326,6 @@ static int build(scmp_filter_ctx ctx, const struct seccomp_needs *needs, struct 
 
 	/* bad architecture (x32, int 0x80): the handler names it too */
 	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
-	/* every thread, should one exist already */
-	if (!ret)
-		ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (ret)
 		return err_set(e, "seccomp: filter attributes: %s", strerror(-ret));
 	for (i = 0; i < ARRAY_SIZE(rules); i++) {
@@ -346,33 +345,112 @@ static int build(scmp_filter_ctx ctx, const struct seccomp_needs *needs, struct 
 	return 0;
 }
 
-int seccomp__install(const struct seccomp_needs *needs, struct err *e)
+/*
+ * libseccomp's compiled program, taken from seccomp_export_bpf() through a
+ * memfd: compiling costs a third of a millisecond, so the KVM engine does
+ * it on another thread while the VM is set up (seccomp__build), and only
+ * the loading is left for the moment before the guest runs.
+ */
+static int export_program(scmp_filter_ctx ctx, struct seccomp_program *prog, struct err *e)
 {
-	struct sigaction sa;
+	int fd = memfd_create("mirrorvm-seccomp", MFD_CLOEXEC);
+	ssize_t n = -1;
+	off_t size;
+	int ret;
+
+	if (fd < 0)
+		return err_set(e, "seccomp: memfd_create: %s", strerror(errno));
+	ret = seccomp_export_bpf(ctx, fd);
+	if (ret) {
+		err_set(e, "seccomp: cannot compile the filter: %s", strerror(-ret));
+		goto out;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % sizeof(struct sock_filter) ||
+	    size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		ret = err_set(e, "seccomp: the compiled filter has %lld bytes", (long long)size);
+		goto out;
+	}
+	prog->insns = malloc(size);
+	if (!prog->insns) {
+		ret = err_set(e, "out of memory");
+		goto out;
+	}
+	n = pread(fd, prog->insns, size, 0);
+	if (n != size) {
+		ret = err_set(e, "seccomp: reading the compiled filter: %s",
+			      n < 0 ? strerror(errno) : "short read");
+		goto out;
+	}
+	prog->len = size / sizeof(struct sock_filter);
+	ret = 0;
+out:
+	if (ret)
+		seccomp__program_free(prog);
+	close(fd);
+	return ret;
+}
+
+int seccomp__build(const struct seccomp_needs *needs, struct seccomp_program *prog,
+		   struct err *e)
+{
 	scmp_filter_ctx ctx;
 	int ret;
 
+	memset(prog, 0, sizeof(*prog));
 	if (seccomp__unavailable())
 		return err_set(e, "seccomp: %s", seccomp__unavailable());
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		return err_set(e, "seccomp: cannot create a filter (out of memory)");
+	ret = build(ctx, needs, e);
+	if (!ret)
+		ret = export_program(ctx, prog, e);
+	seccomp_release(ctx);
+	return ret ? -EINVAL : 0;
+}
+
+int seccomp__load(const struct seccomp_program *prog, struct err *e)
+{
+	struct sock_fprog fprog = { .len = prog->len, .filter = prog->insns };
+	struct sigaction sa;
+	long ret;
+
 	native_arch = seccomp_arch_native();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
 	if (sigaction(SIGSYS, &sa, NULL))
 		return err_set(e, "seccomp: SIGSYS handler: %s", strerror(errno));
+	/* unprivileged filters need it; mirrorvm never gains privileges */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return err_set(e, "seccomp: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	/* every thread, should one exist already */
+	ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
+	if (ret > 0)
+		return err_set(e, "seccomp: thread %ld could not take the filter", ret);
+	if (ret)
+		return err_set(e, "seccomp: cannot install the filter: %s (--seccomp off runs without it)",
+			       strerror(errno));
+	return 0;
+}
 
-	ctx = seccomp_init(SCMP_ACT_TRAP);
-	if (!ctx)
-		return err_set(e, "seccomp: cannot create a filter (out of memory)");
-	ret = build(ctx, needs, e);
-	if (!ret) {
-		ret = seccomp_load(ctx);
-		if (ret)
-			err_set(e, "seccomp: cannot install the filter: %s (--seccomp off runs without it)",
-				strerror(ret < 0 ? -ret : EINVAL));
-	}
-	seccomp_release(ctx);
-	return ret ? -EINVAL : 0;
+void seccomp__program_free(struct seccomp_program *prog)
+{
+	free(prog->insns);
+	prog->insns = NULL;
+	prog->len = 0;
+}
+
+int seccomp__install(const struct seccomp_needs *needs, struct err *e)
+{
+	struct seccomp_program prog;
+	int ret = seccomp__build(needs, &prog, e);
+
+	if (!ret)
+		ret = seccomp__load(&prog, e);
+	seccomp__program_free(&prog);
+	return ret;
 }
 
 void seccomp__test_violate(const char *where)

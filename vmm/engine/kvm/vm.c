@@ -195,6 +195,35 @@ static int create_devices(struct kvm_vm *vm, struct err *e)
 	return 0;
 }
 
+static void *build_filter(void *arg)
+{
+	struct kvm_vm *vm = arg;
+
+	vm->filter.ret = seccomp__build(&vm->filter.needs, &vm->filter.prog, &vm->filter.err);
+	return NULL;
+}
+
+/*
+ * Starts compiling the system call filter while the VM is set up.  The
+ * filter names the control socket's directory, so that is opened now.
+ * Without a thread the filter is compiled when it is installed.
+ */
+static int start_filter_build(struct kvm_vm *vm, struct err *e)
+{
+	const char *api = vm->image->opts->api_socket;
+
+	vm->filter.wanted = vm->image->opts->seccomp != SECCOMP_OFF && !seccomp__unavailable();
+	if (api) {
+		vm->api_dir_fd = api__open_dir(api, e);
+		if (vm->api_dir_fd < 0)
+			return -EINVAL;
+	}
+	vm->filter.needs.api_dir_fd = vm->api_dir_fd;
+	if (vm->filter.wanted)
+		vm->filter.started = !pthread_create(&vm->filter.thread, NULL, build_filter, vm);
+	return 0;
+}
+
 int kvm_vm__create(struct kvm_vm **out, const struct vm_image *image, struct err *e)
 {
 	struct kvm_vm *vm = calloc(1, sizeof(*vm));
@@ -204,7 +233,7 @@ int kvm_vm__create(struct kvm_vm **out, const struct vm_image *image, struct err
 	if (!vm)
 		return err_set(e, "out of memory");
 	vm->image = image;
-	vm->sys_fd = vm->vm_fd = vm->event_fd = vm->stdin_timer = -1;
+	vm->sys_fd = vm->vm_fd = vm->event_fd = vm->stdin_timer = vm->api_dir_fd = -1;
 	vm->console_fd = STDOUT_FILENO;
 	ending__init(&vm->ending);
 	pthread_mutex_init(&vm->lock, NULL);
@@ -214,7 +243,9 @@ int kvm_vm__create(struct kvm_vm **out, const struct vm_image *image, struct err
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->event_fd < 0)
 		return err_set(e, "eventfd: %s", strerror(errno));
-	ret = open_kvm(vm, e);
+	ret = start_filter_build(vm, e);
+	if (!ret)
+		ret = open_kvm(vm, e);
 	if (!ret)
 		ret = setup_chips(vm, e);
 	startup_mark("kvm: VM, irqchip, PIT");
@@ -390,11 +421,12 @@ static void shutdown_data(struct json_writer *w, void *arg)
 
 /*
  * --seccomp (default on): the system call filter, once everything is set
- * up and before any vCPU runs, so that a guest never runs without it.
+ * up and before any vCPU runs, so that a guest never runs without it.  It
+ * is compiled from the start of kvm_vm__create() on a thread of its own
+ * (build_filter), and loaded here.
  */
 static int install_filter(struct kvm_vm *vm, struct err *e)
 {
-	struct seccomp_needs needs = { .api_dir_fd = api__dir_fd(vm->api) };
 	enum seccomp_choice want = vm->image->opts->seccomp;
 	const char *why = seccomp__unavailable();
 	int ret = 0;
@@ -404,7 +436,19 @@ static int install_filter(struct kvm_vm *vm, struct err *e)
 			warn("%s%s; running without the system call filter",
 			     want == SECCOMP_ON ? "--seccomp on: " : "", why);
 	} else if (want != SECCOMP_OFF) {
-		ret = seccomp__install(&needs, e);
+		if (vm->filter.started) {
+			pthread_join(vm->filter.thread, NULL);
+			vm->filter.started = false;
+		} else {
+			vm->filter.ret = seccomp__build(&vm->filter.needs, &vm->filter.prog,
+							&vm->filter.err);
+		}
+		ret = vm->filter.ret;
+		if (ret)
+			err_set(e, "%s", vm->filter.err.msg);
+		else
+			ret = seccomp__load(&vm->filter.prog, e);
+		seccomp__program_free(&vm->filter.prog);
 	}
 	if (!ret)
 		seccomp__test_violate("main");
@@ -442,7 +486,9 @@ int kvm_vm__run(struct kvm_vm *vm, struct err *e)
 		ret = kvm_memhp__start(vm, e);
 	if (!ret && vm->image->opts->api_socket) {
 		kvm_control__init(vm, &vm->control);
-		vm->api = api__listen(vm->image->opts->api_socket, vm->loop, &vm->control, e);
+		vm->api = api__listen(vm->image->opts->api_socket, vm->api_dir_fd, vm->loop,
+				      &vm->control, e);
+		vm->api_dir_fd = -1;	/* the server's now, or closed */
 		if (!vm->api)
 			ret = -EINVAL;
 	}
@@ -480,6 +526,11 @@ void kvm_vm__destroy(struct kvm_vm *vm)
 
 	if (!vm)
 		return;
+	if (vm->filter.started)
+		pthread_join(vm->filter.thread, NULL);
+	seccomp__program_free(&vm->filter.prog);
+	if (vm->api_dir_fd >= 0)
+		close(vm->api_dir_fd);
 	if (vm->vcpus && vm->nr_running)
 		kvm_vcpu__stop_all(vm);
 	kvm_vcpu__destroy_all(vm);
