@@ -171,6 +171,12 @@ for i in $(seq "$runs"); do
 			--cpus 2 --node id=0,size=6G,cpus=0-1 </dev/null 2>"$work/l1-$vmm-$i.err" | stdbuf -oL tr -d '\r' |
 			tee "$work/l1-$vmm-$i.log" |
 			grep -E '^(BENCH|mirrorvm BENCH|qemu BENCH)' | tee -a "$work/results" >&2 || true
+		# a run that printed neither a result nor an error is a missing
+		# sample, which the summary must not pass over
+		if ! grep -qE "^BENCH(-ERROR)? $vmm" "$work/l1-$vmm-$i.log"; then
+			echo "BENCH-ERROR $vmm round $i: the L1 run gave no result (l1-$vmm-$i.log, l1-$vmm-$i.err; --keep DIR keeps them)" |
+				tee -a "$work/results" >&2
+		fi
 	done
 done
 
