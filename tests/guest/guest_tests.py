@@ -42,6 +42,22 @@ def skip(name, why):
     print(f"SKIP {name_prefix}{name}: {why}", flush=True)
 
 
+LINUX_SOURCE = "/usr/src/linux-source-6.12.tar.xz"     # Debian's linux-source-6.12
+
+
+def extract_linux_source(dest, members):
+    """Extracts @members (paths inside the kernel tree) of the installed
+    linux-source tarball into @dest: (the tree's root there, "") or
+    (None, why not)."""
+    if not os.path.exists(LINUX_SOURCE):
+        return None, f"{LINUX_SOURCE} missing"
+    p = subprocess.run(["tar", "-xJf", LINUX_SOURCE, "-C", dest] + [f"linux-source-6.12/{m}" for m in members],
+                       capture_output=True, text=True)
+    if p.returncode:
+        return None, f"tar: {p.stderr[-300:]}"
+    return os.path.join(dest, "linux-source-6.12"), ""
+
+
 class Model:
     """The guest-physical layout of @flags, as mirrorvm itself lays it out:
     read from --dump-firmware's layout.json (the layout's rules are tested in

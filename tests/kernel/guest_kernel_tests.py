@@ -355,21 +355,16 @@ def test_mfd_mirror_migrate(g):
 
 
 SELFTESTS = "tools/testing/selftests"
-TARBALL = "/usr/src/linux-source-6.12.tar.xz"
 
 
 def build_selftests(tmp):
     """Linux's memfd_test (from linux-source-6.12) and the series'
     mfd_mirror_test (from its patch), built static in @tmp: ({name: path}, why)."""
-    src = os.path.join(tmp, "linux-source-6.12")
     members = [f"{SELFTESTS}/kselftest.h", f"{SELFTESTS}/memfd/memfd_test.c", f"{SELFTESTS}/memfd/common.c",
                f"{SELFTESTS}/memfd/common.h", "include/uapi/linux/memfd.h"]
-    if not os.path.exists(TARBALL):
-        return {}, f"{TARBALL} missing"
-    p = subprocess.run(["tar", "-xJf", TARBALL, "-C", tmp] + [f"linux-source-6.12/{m}" for m in members],
-                       capture_output=True, text=True)
-    if p.returncode:
-        return {}, f"tar: {p.stderr[-300:]}"
+    src, why = gt.extract_linux_source(tmp, members)
+    if not src:
+        return {}, why
     patch = [f for f in glob.glob(os.path.join(TOP, "kvm-patches", "*.patch"))
              if "mfd_mirror_test.c" in open(f).read()]
     if len(patch) != 1:

@@ -478,13 +478,9 @@ def patched_kernel():
 
 def selftest_script(work):
     """Linux's mem-on-off-test.sh from the installed linux-source, or None."""
-    tar = "/usr/src/linux-source-6.12.tar.xz"
-    member = "linux-source-6.12/tools/testing/selftests/memory-hotplug/mem-on-off-test.sh"
-    if not os.path.exists(tar):
-        return None
-    if subprocess.run(["tar", "-xJf", tar, "-C", work, member], capture_output=True).returncode:
-        return None
-    return os.path.join(work, member)
+    member = "tools/testing/selftests/memory-hotplug/mem-on-off-test.sh"
+    src, _ = gt.extract_linux_source(work, [member])
+    return os.path.join(src, member) if src else None
 
 
 def unxz_module(kdir, name, work):
