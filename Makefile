@@ -47,6 +47,7 @@ BUILD    := build
 PREFIX   ?= /usr/local
 
 CORE_SRCS   := vmm/util.c vmm/spec.c vmm/cli.c vmm/layout.c vmm/layout-json.c vmm/kernel-image.c \
+               vmm/state-file.c \
                $(wildcard vmm/json.c vmm/fw/*.c vmm/platform/*.c vmm/hw/*.c)
 HOST_SRCS   := $(wildcard vmm/host/*.c)
 ENGINE_SRCS := $(wildcard vmm/engine/*.c vmm/engine/kvm/*.c vmm/api/*.c)
@@ -73,7 +74,8 @@ EXPORT       := -Wl,--export-dynamic
 
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 # Unit tests that must build from the core library alone.
-CORE_TESTS := test-layout test-firmware test-boot test-console test-aml test-json test-devices
+CORE_TESTS := test-layout test-firmware test-boot test-console test-aml test-json test-devices \
+              test-state-file
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%) \
              $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests-san/%)
 
