@@ -269,6 +269,89 @@ static void test_uart_receive(void)
 	platform_down();
 }
 
+/*
+ * A snapshot of COM1 loaded into a second 8250 reads back the same:
+ * registers, divisor, the FIFO's bytes in order, the interrupt line; a
+ * damaged state changes nothing.
+ */
+static void test_uart_save_load(void)
+{
+	struct state_section sec;
+	struct state_reader r;
+	struct state_writer w;
+	struct device *com, other = { 0 };
+	struct bus bus2 = { 0 };
+	struct err e = { "" };
+	u8 *file = NULL, st[80];
+	size_t len;
+	const u64 regs[] = { 1, 2, 3, 4, 5, 6, 7 };	/* IER IIR LCR MCR LSR MSR SCR */
+	unsigned int i;
+
+	platform_up();
+	com = &devs[row("COM1") - platform_devices];
+	out(COM(3), 0x80, 1);		/* DLAB: divisor 0x0c03 */
+	out(COM(0), 0x03, 1);
+	out(COM(1), 0x0c, 1);
+	out(COM(3), 0x1b, 1);		/* 8E1 */
+	out(COM(2), 0x01, 1);		/* FIFO on */
+	out(COM(4), 0x0b, 1);		/* DTR RTS OUT2 */
+	out(COM(7), 0x5a, 1);		/* scratch */
+	out(COM(1), 0x01, 1);		/* IER: RDI */
+	com->desc->model->ops.input(com, (const u8 *)"hello", 5);
+	CHECK(in(COM(0), 1) == 'h', "first byte");
+	state_writer__init(&w);
+	CHECK(!com->desc->model->ops.save(com, &w, 100, 0, &e), "save: %s", e.msg);
+	CHECK(!state_writer__finish(&w, &file, &len, &e) && !state_reader__parse(&r, file, len, &e),
+	      "file: %s", e.msg);
+
+	CHECK(!device__create(&other, row("COM1"), &fake_ctx, &bus2, &e), "second 8250: %s", e.msg);
+	seen.irq_level[COM1_IRQ] = 0;
+	/* damaged: a FIFO longer than the 8250's, a line the registers contradict */
+	sec = r.sections[0];
+	memcpy(st, sec.data, sec.size);
+	st[11] = 65;
+	sec.data = st;
+	CHECK(other.desc->model->ops.load(&other, &sec, &e) && strstr(e.msg, "not an 8250's"), "%s", e.msg);
+	st[11] = 4;
+	st[10] = 0;
+	CHECK(other.desc->model->ops.load(&other, &sec, &e) && strstr(e.msg, "contradicts"), "%s", e.msg);
+	{
+		u8 v;
+
+		other.desc->model->ops.read(&other, 7, &v, 1);
+		CHECK(v == 0 && seen.irq_level[COM1_IRQ] == 0, "refused states changed nothing");
+	}
+	CHECK(!other.desc->model->ops.load(&other, &r.sections[0], &e), "load: %s", e.msg);
+	CHECK(seen.irq_level[COM1_IRQ] == 1, "the line is raised again (data ready)");
+	for (i = 0; i < ARRAY_SIZE(regs); i++) {
+		u8 a, b;
+
+		com->desc->model->ops.read(com, regs[i], &a, 1);
+		other.desc->model->ops.read(&other, regs[i], &b, 1);
+		CHECK(a == b, "register %llu: %#x and %#x", (unsigned long long)regs[i], a, b);
+	}
+	for (i = 0; i < 4; i++) {
+		u8 a, b;
+
+		com->desc->model->ops.read(com, 0, &a, 1);
+		other.desc->model->ops.read(&other, 0, &b, 1);
+		CHECK(a == b && a == "ello"[i], "FIFO byte %u: %c and %c", i, a, b);
+	}
+	{
+		u8 dll, dlm, v = 0x9b;
+
+		other.desc->model->ops.write(&other, 3, &v, 1);
+		other.desc->model->ops.read(&other, 0, &dll, 1);
+		other.desc->model->ops.read(&other, 1, &dlm, 1);
+		CHECK(dll == 0x03 && dlm == 0x0c, "divisor %#x %#x", dll, dlm);
+	}
+	device__destroy(&other);
+	bus__free(&bus2);
+	state_reader__free(&r);
+	free(file);
+	platform_down();
+}
+
 /* ---- mirrorvm's ports and pvpanic ---- */
 
 static void test_ports(void)
@@ -449,6 +532,7 @@ int main(void)
 	RUN(test_table);
 	RUN(test_uart_transmit);
 	RUN(test_uart_receive);
+	RUN(test_uart_save_load);
 	RUN(test_ports);
 	RUN(test_ged);
 	RUN(test_mem_hotplug);

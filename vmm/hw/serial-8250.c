@@ -288,6 +288,84 @@ static void uart_input(struct device *dev, const u8 *buf, size_t len)
 	pthread_mutex_unlock(&u->lock);
 }
 
+/*
+ * Snapshot state: the registers, the receive FIFO in order, and the
+ * interrupt line, which load checks against the registers.
+ */
+enum {
+	ST_IER, ST_LCR, ST_MCR, ST_LSR, ST_MSR, ST_SCR, ST_FCR, ST_DLL, ST_DLM,
+	ST_THR_IPENDING, ST_IRQ_LEVEL, ST_RX_LEN, ST_RX,	/* rx bytes follow */
+};
+
+static int uart_save(struct device *dev, struct state_writer *w, u32 kind, u32 index,
+		     struct err *e)
+{
+	struct uart *u = dev->state;
+	u8 st[ST_RX + RX_SIZE];
+	unsigned int i;
+
+	pthread_mutex_lock(&u->lock);
+	st[ST_IER] = u->ier;
+	st[ST_LCR] = u->lcr;
+	st[ST_MCR] = u->mcr;
+	st[ST_LSR] = u->lsr;
+	st[ST_MSR] = u->msr;
+	st[ST_SCR] = u->scr;
+	st[ST_FCR] = u->fcr;
+	st[ST_DLL] = u->dll;
+	st[ST_DLM] = u->dlm;
+	st[ST_THR_IPENDING] = u->thr_ipending;
+	st[ST_IRQ_LEVEL] = u->irq_level > 0;
+	st[ST_RX_LEN] = u->rx_len;
+	for (i = 0; i < u->rx_len; i++)
+		st[ST_RX + i] = u->rx[(u->rx_head + i) % RX_SIZE];
+	pthread_mutex_unlock(&u->lock);
+	return state_writer__add(w, kind, index, st, ST_RX + st[ST_RX_LEN], e);
+}
+
+static int uart_load(struct device *dev, const struct state_section *s, struct err *e)
+{
+	struct uart *u = dev->state, t;
+	const u8 *st = s->data;
+
+	if (s->size < ST_RX || st[ST_RX_LEN] > RX_SIZE || s->size != (u64)ST_RX + st[ST_RX_LEN] ||
+	    st[ST_THR_IPENDING] > 1 || st[ST_IRQ_LEVEL] > 1)
+		return err_set(e, "%s: saved state of %llu bytes is not an 8250's", dev->desc->name,
+			       (unsigned long long)s->size);
+	t = *u;
+	t.ier = st[ST_IER];
+	t.lcr = st[ST_LCR];
+	t.mcr = st[ST_MCR];
+	t.lsr = st[ST_LSR];
+	t.msr = st[ST_MSR];
+	t.scr = st[ST_SCR];
+	t.fcr = st[ST_FCR];
+	t.dll = st[ST_DLL];
+	t.dlm = st[ST_DLM];
+	t.thr_ipending = st[ST_THR_IPENDING];
+	if ((iir(&t) != UART_IIR_NO_INT) != st[ST_IRQ_LEVEL])
+		return err_set(e, "%s: the saved interrupt line contradicts the saved registers",
+			       dev->desc->name);
+	pthread_mutex_lock(&u->lock);
+	u->ier = t.ier;
+	u->lcr = t.lcr;
+	u->mcr = t.mcr;
+	u->lsr = t.lsr;
+	u->msr = t.msr;
+	u->scr = t.scr;
+	u->fcr = t.fcr;
+	u->dll = t.dll;
+	u->dlm = t.dlm;
+	u->thr_ipending = t.thr_ipending;
+	u->rx_head = 0;
+	u->rx_len = st[ST_RX_LEN];
+	memcpy(u->rx, st + ST_RX, u->rx_len);
+	u->irq_level = -1;	/* drive the line whatever it was */
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
 static int uart_create(struct device *dev, struct err *e)
 {
 	struct uart *u = calloc(1, sizeof(*u));
@@ -340,5 +418,7 @@ const struct device_model serial_8250 = {
 		.write = uart_write,
 		.input_room = uart_input_room,
 		.input = uart_input,
+		.save = uart_save,
+		.load = uart_load,
 	},
 };

@@ -71,9 +71,40 @@ static void tp_write(struct device *dev, u64 off, const u8 *data, unsigned int s
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Snapshot state: writes (u64), last (u32), out_of_sequence (u64), little-endian host order. */
+#define TP_STATE	20
+
+static int tp_save(struct device *dev, struct state_writer *w, u32 kind, u32 index, struct err *e)
+{
+	struct test_port *t = dev->state;
+	u8 st[TP_STATE];
+
+	pthread_mutex_lock(&t->lock);
+	memcpy(st, &t->writes, 8);
+	memcpy(st + 8, &t->last, 4);
+	memcpy(st + 12, &t->out_of_sequence, 8);
+	pthread_mutex_unlock(&t->lock);
+	return state_writer__add(w, kind, index, st, sizeof(st), e);
+}
+
+static int tp_load(struct device *dev, const struct state_section *s, struct err *e)
+{
+	struct test_port *t = dev->state;
+
+	if (s->size != TP_STATE)
+		return err_set(e, "test port: saved state of %llu bytes", (unsigned long long)s->size);
+	pthread_mutex_lock(&t->lock);
+	memcpy(&t->writes, s->data, 8);
+	memcpy(&t->last, s->data + 8, 4);
+	memcpy(&t->out_of_sequence, s->data + 12, 8);
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
 const struct device_model test_port = {
 	.kind = "test port",
-	.ops = { .create = tp_create, .destroy = tp_destroy, .read = tp_read, .write = tp_write },
+	.ops = { .create = tp_create, .destroy = tp_destroy, .read = tp_read, .write = tp_write,
+		 .save = tp_save, .load = tp_load },
 };
 
 int test_port__query(struct device *dev, struct json_writer *w)

@@ -15,6 +15,7 @@
  */
 #include "bus.h"
 #include "ending.h"
+#include "state-file.h"
 #include "util.h"
 
 struct aml;
@@ -42,6 +43,14 @@ struct dev_ops {
 	/* Console input (the serial port): bytes it can take now, and them. */
 	size_t (*input_room)(struct device *dev);
 	void (*input)(struct device *dev, const u8 *buf, size_t len);
+	/*
+	 * Snapshots (docs/state-file.md): the device's state as one state
+	 * file section of @kind and @index, and back, while the VM is paused.
+	 * load checks the whole section before it changes anything.  A device
+	 * with state (a create()) but no save() cannot be in a snapshot.
+	 */
+	int (*save)(struct device *dev, struct state_writer *w, u32 kind, u32 index, struct err *e);
+	int (*load)(struct device *dev, const struct state_section *s, struct err *e);
 };
 
 /* MADT interrupt source override flags (ACPI 6.5 table 5.26, MPS INTI). */
