@@ -16,11 +16,17 @@ enum api_error_class {
 	API_ERR_FAILED,			/* tried, and it did not work */
 };
 
+/* File descriptors a client may pass with one request (SCM_RIGHTS). */
+#define API_MAX_FDS		4
+
 struct api_request {
 	const char *name;
 	const struct json_value *args;	/* NULL: no "arguments" */
 	const struct vm_control *ctl;
 	struct api_server *srv;
+	/* passed with the request; a command that keeps one sets it to -1 */
+	int *fds;
+	unsigned int nr_fds;
 };
 
 struct api_command {
@@ -42,6 +48,10 @@ const struct api_command *api_command__find(const char *name);
  */
 void api__handle_request(struct api_server *srv, const struct vm_control *ctl,
 			 const char *line, size_t len, struct json_writer *w);
+/* The same with the descriptors the request came with (closed by the caller). */
+void api__handle_request_fds(struct api_server *srv, const struct vm_control *ctl,
+			     const char *line, size_t len, int *fds, unsigned int nr_fds,
+			     struct json_writer *w);
 /* An error reply: class @cls, @desc, and the request's @id when known. */
 void api__write_error(struct json_writer *w, enum api_error_class cls, const char *desc,
 		      const struct json_value *id);

@@ -49,6 +49,13 @@ void api__write_error(struct json_writer *w, enum api_error_class cls, const cha
 void api__handle_request(struct api_server *srv, const struct vm_control *ctl,
 			 const char *line, size_t len, struct json_writer *w)
 {
+	api__handle_request_fds(srv, ctl, line, len, NULL, 0, w);
+}
+
+void api__handle_request_fds(struct api_server *srv, const struct vm_control *ctl,
+			     const char *line, size_t len, int *fds, unsigned int nr_fds,
+			     struct json_writer *w)
+{
 	static const char *const members[] = { "execute", "arguments", "id", NULL };
 	static const struct json_limits lim = {
 		.max_bytes = API_MAX_REQUEST, .max_depth = 16, .max_nodes = 4096,
@@ -97,7 +104,9 @@ void api__handle_request(struct api_server *srv, const struct vm_control *ctl,
 		api__write_error(w, API_ERR_BAD_ARGUMENT, e.msg, id);
 		goto out;
 	}
-	req = (struct api_request){ .name = name, .args = args, .ctl = ctl, .srv = srv };
+	req = (struct api_request){
+		.name = name, .args = args, .ctl = ctl, .srv = srv, .fds = fds, .nr_fds = nr_fds,
+	};
 	json_object_begin(w);
 	json_key(w, "return");
 	cls = cmd->run(&req, w, &e);

@@ -38,8 +38,17 @@ struct api_client {
 	 * and on_client() drops it when it is done with it.
 	 */
 	bool busy, gone;
+	/* descriptors passed with what was read (SCM_RIGHTS), for the next request */
+	int fds[API_MAX_FDS];
+	unsigned int nr_fds;
 	struct api_client *next;
 };
+
+static void close_fds(struct api_client *c)
+{
+	while (c->nr_fds)
+		close(c->fds[--c->nr_fds]);
+}
 
 struct api_server {
 	int fd;
@@ -77,6 +86,7 @@ static void drop_client(struct api_client *c)
 	}
 	s->nr_clients--;
 	event_loop__remove(s->loop, c->fd);
+	close_fds(c);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -161,10 +171,48 @@ static bool handle_request(struct api_client *c, const char *line, size_t len)
 	bool alive;
 
 	json_writer_init(&w, 0);
-	api__handle_request(c->srv, c->srv->ctl, line, len, &w);
+	api__handle_request_fds(c->srv, c->srv->ctl, line, len, c->fds, c->nr_fds, &w);
+	/* a descriptor belongs to the request it came with, used or not */
+	close_fds(c);
 	alive = send_writer(c, &w);
 	json_writer_free(&w);
 	return alive;
+}
+
+/* recv() that also takes the descriptors a client passes (SCM_RIGHTS). */
+static ssize_t recv_with_fds(struct api_client *c, char *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(API_MAX_FDS * sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		unsigned int i, k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->nr_fds < API_MAX_FDS)
+				c->fds[c->nr_fds++] = fd;
+			else
+				close(fd);	/* more than any request takes */
+		}
+	}
+	return n;
 }
 
 /* What a client sent: lines cut, each answered; the rest kept for later. */
@@ -177,7 +225,7 @@ static void read_client(struct api_client *c, u32 events)
 		return;
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
-	n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	n = recv_with_fds(c, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {

@@ -132,13 +132,15 @@ static const struct rule rules[] = {
 
 	/*
 	 * The control socket: clients connect and exchange lines
-	 * (recv/send are recvfrom/sendto).  Its removal at the end,
+	 * (recv/send are recvfrom/sendto; recvmsg takes the descriptors
+	 * a request may come with).  Its removal at the end,
 	 * fstatat() then unlinkat() in its directory, is added by
 	 * build(), which knows the directory; fstatat() is allowed whole
 	 * below.
 	 */
 	ALLOW(accept4),
 	ALLOW(recvfrom),
+	ALLOW(recvmsg),
 	ALLOW(sendto),
 
 	/*
