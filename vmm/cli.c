@@ -227,7 +227,7 @@ int cli__parse_reliable(const char *arg, struct addr_range *r, struct err *e)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_NODE,
 	OPT_MIRROR, OPT_ENGINE, OPT_DUMP, OPT_QEMU, OPT_ACCEL, OPT_HOST_MIRROR,
-	OPT_DOMAIN_XML, OPT_REPORT, OPT_API_SOCKET, OPT_SECCOMP, OPT_HELP,
+	OPT_DOMAIN_XML, OPT_REPORT, OPT_API_SOCKET, OPT_SECCOMP, OPT_RESTORE, OPT_HELP,
 };
 
 static const struct option run_options[] = {
@@ -247,6 +247,7 @@ static const struct option run_options[] = {
 	{ "placement-report",	required_argument, NULL, OPT_REPORT },
 	{ "api-socket",		required_argument, NULL, OPT_API_SOCKET },
 	{ "seccomp",		required_argument, NULL, OPT_SECCOMP },
+	{ "restore",		required_argument, NULL, OPT_RESTORE },
 	{ "help",		no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -258,6 +259,7 @@ void run_usage(FILE *out)
 "           [--memory SIZE | --node id=N,size=SIZE[,KEY=VALUE...] ...]\n"
 "           [--mirror SIZE@START ...] [--engine auto|kvm|qemu]\n"
 "           [--dump-firmware DIR] [--domain-xml FILE] [--seccomp on|off]\n"
+"       mirrorvm run --restore DIR [--api-socket PATH] [--seccomp on|off] ...\n"
 "\n"
 "  --kernel FILE        bzImage to boot directly, or (kvm engine) a vmlinux ELF;\n"
 "                       not needed with --dump-firmware\n"
@@ -291,7 +293,10 @@ void run_usage(FILE *out)
 "                       as stop, cont, query-status, quit; see mirrorvm ctl\n"
 "  --seccomp on|off     kvm engine: once set up, allow mirrorvm only the system\n"
 "                       calls a running VM needs (default on); any other stops it\n"
-"                       with exit status 159.  off is for debugging\n"
+"                       with exit status 159.  off is for debugging\n""  --restore DIR        kvm engine: resume the guest of a snapshot (mirrorvm ctl\n"
+"                       SOCKET snapshot DIR) instead of booting one; the guest's\n"
+"                       flags come from the snapshot, only how to run it (--api-socket,\n"
+"                       --seccomp, --placement-report, --engine kvm) may be given\n"
 "\n"
 "The guest ends mirrorvm with status 0 on poweroff or reboot, 2 when it crashes\n"
 "(kernel panic, triple fault), or the status it writes to I/O port 0x602.\n"
@@ -421,6 +426,9 @@ static int parse_flag(struct run_flags *f, struct run_opts *opts, int c, int arg
 			return -EINVAL;
 		opts->seccomp = v ? SECCOMP_OFF : SECCOMP_ON;
 		return 0;
+	case OPT_RESTORE:
+		opts->restore_dir = optarg;
+		return 0;
 	case ':':
 		return err_set(e, "%s: needs a value", argv[optind - 1]);
 	default:
@@ -512,6 +520,49 @@ void cli__free(struct run_flags *f)
 	free(f);
 }
 
+/* The first guest flag @f has, as the user spelt its name, or NULL. */
+static const char *first_guest_flag(const struct run_flags *f)
+{
+	if (f->kernel)
+		return "--kernel";
+	if (f->initrd)
+		return "--initrd";
+	if (f->cmdline)
+		return "--cmdline";
+	if (f->cpus_given)
+		return "--cpus";
+	if (f->memory_given)
+		return "--memory";
+	if (f->nr_nodes)
+		return "--node";
+	if (f->reliable_given)
+		return "--mirror";
+	if (f->host_mirror_given)
+		return "--host-mirror";
+	return NULL;
+}
+
+int cli__spec_from_flags(int argc, char **argv, struct vm_spec *spec, struct err *e)
+{
+	struct run_opts none;
+	struct run_flags *f;
+	bool help;
+	int ret;
+
+	spec__init(spec);
+	f = cli__parse_run(argc, argv, &none, &help, e);
+	if (!f)
+		return help ? err_set(e, "--help among the guest's flags") : -EINVAL;
+	if (none.engine || none.dump_dir || none.domain_xml || none.api_socket ||
+	    none.placement_report || none.restore_dir || none.qemu_binary || none.seccomp ||
+	    none.qemu_accel)
+		ret = err_set(e, "a run option among the guest's flags");
+	else
+		ret = cli__apply(f, spec, e);
+	cli__free(f);
+	return ret;
+}
+
 int cli__parse_spec(int argc, char **argv, domain_loader load, struct vm_spec *spec,
 		    struct run_opts *opts, struct err *e)
 {
@@ -523,6 +574,19 @@ int cli__parse_spec(int argc, char **argv, domain_loader load, struct vm_spec *s
 	f = cli__parse_run(argc, argv, opts, &help, e);
 	if (!f)
 		return help ? 1 : -EINVAL;
+	if (opts->restore_dir) {
+		/* the guest is the snapshot's: run.c reads it from there */
+		const char *g = first_guest_flag(f);
+
+		if (g || opts->domain_xml || opts->dump_dir)
+			ret = err_set(e, "--restore %s: %s cannot be given with it: the guest comes from the snapshot",
+				      opts->restore_dir, g ? g : opts->domain_xml ? "--domain-xml" : "--dump-firmware");
+		else if (opts->engine == ENGINE_QEMU)
+			ret = err_set(e, "--restore %s: --engine qemu cannot restore snapshots (the kvm engine takes them)",
+				      opts->restore_dir);
+		cli__free(f);
+		return ret;
+	}
 	if (opts->domain_xml) {
 		if (!load)
 			ret = err_set(e, "--domain-xml %s: this build has no libvirt XML support",
@@ -552,5 +616,6 @@ void cli__run_opts_given(const struct run_opts *opts, char *buf, size_t len)
 	GIVEN(opts->placement_report, "--placement-report");
 	GIVEN(opts->api_socket, "--api-socket");
 	GIVEN(opts->seccomp != SECCOMP_DEFAULT, "--seccomp");
+	GIVEN(opts->restore_dir, "--restore");
 #undef GIVEN
 }

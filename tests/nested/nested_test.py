@@ -32,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "guest"))
 import guest_tests as gt  # noqa: E402  (Model, Guest and the trials)
+import snapshot_l0  # noqa: E402  (snapshot and restore at L0)
 
 results = {"pass": 0, "fail": 0, "skip": 0}
 CMDLINE = "console=ttyS0 quiet loglevel=4 "
@@ -243,6 +244,9 @@ def l0_tests(mvm, san, work):
             report(ok, f"L0 {tag}: {label}", why)
         rc, out, err = run([os.path.join(HERE, "pause-test.sh"), binary, "tiny", tiny, "20"], timeout=300)
         check_pause_tiny(out, tiny_symbols(work), f"L0 {tag}")
+
+    # Snapshot and restore of the counting tiny guest (snapshot_l0.py).
+    snapshot_l0.l0_snapshot(mvm, san, tiny, work, report)
 
     # The system call filter's test hook at L0: build/mirrorvm has the
     # filter, the ASan build runs without it (seccomp-filter.h).

@@ -160,7 +160,7 @@ static void test_round_trip(void)
 	CHECK(!make_vm(&a) && !make_vm(&b), "VMs: %s", strerror(errno));
 	make_distinctive(&a);
 	CHECK(!save(&a, &fa, &ra, &e), "save: %s", e.msg);
-	CHECK(!kvm_state__load_vm(b.fd, &ra, &e), "load VM: %s", e.msg);
+	CHECK(!kvm_state__load_vm(b.fd, &ra, false, &e), "load VM: %s", e.msg);
 	CHECK(!kvm_state__load_vcpu(sys_fd, b.vcpu, 0, &ra, &e), "load vCPU: %s", e.msg);
 	CHECK(!save(&b, &fb, &rb, &e), "save again: %s", e.msg);
 	if (!ra.nr_sections || !rb.nr_sections)

@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "snapshot.h"
 
 #define CTL_DEFAULT_TIMEOUT_MS	30000
 
@@ -34,6 +37,11 @@ static void ctl_usage(FILE *out)
 	      "              printing the events about them\n"
 	      "  --timeout   seconds to wait (default 30, with --wait: as long as the\n"
 	      "              server's timeout-ms lets the operation run)\n"
+	      "\n"
+	      "snapshot DIR [paused=true] creates DIR (0700, or an existing empty one)\n"
+	      "with the files \"state\" and \"memory\" and passes them with the request;\n"
+	      "mirrorvm run --restore DIR resumes the guest.  A failed snapshot leaves no\n"
+	      "files.\n"
 	      "\n"
 	      "Exit status: 0 on success; 1 when the command or a unit's operation\n"
 	      "failed or the socket could not be reached; 2 when an operation timed out\n"
@@ -257,6 +265,78 @@ static void wait_event(struct ctl_wait *wt, const char *name, const struct json_
 	}
 }
 
+/*
+ * "snapshot DIR": the files a snapshot goes into, made here (mkdir DIR,
+ * DIR/state and DIR/memory, owner-only, never over existing ones) and
+ * passed with the request, as a running mirrorvm may create none.
+ */
+struct snapshot_files {
+	const char *dir;
+	char path[2][PATH_MAX];
+	int fd[2];
+	bool made_dir;
+};
+
+static int snapshot_files_make(struct snapshot_files *sf, struct err *e)
+{
+	static const char *const names[2] = { SNAPSHOT_STATE, SNAPSHOT_MEMORY };
+	int i;
+
+	if (!mkdir(sf->dir, 0700))
+		sf->made_dir = true;
+	else if (errno != EEXIST)
+		return err_set(e, "snapshot %s: %s", sf->dir, strerror(errno));
+	for (i = 0; i < 2; i++) {
+		if ((size_t)snprintf(sf->path[i], sizeof(sf->path[i]), "%s/%s", sf->dir, names[i]) >=
+		    sizeof(sf->path[i]))
+			return err_set(e, "snapshot %s: path too long", sf->dir);
+		sf->fd[i] = open(sf->path[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (sf->fd[i] < 0)
+			return err_set(e, "snapshot %s: %s", sf->path[i], strerror(errno));
+	}
+	return 0;
+}
+
+/* Closes the files; a failed snapshot leaves nothing behind. */
+static void snapshot_files_done(struct snapshot_files *sf, bool keep)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (sf->fd[i] < 0)
+			continue;
+		close(sf->fd[i]);
+		if (!keep)
+			unlink(sf->path[i]);
+	}
+	if (!keep && sf->made_dir)
+		rmdir(sf->dir);
+}
+
+/* send() with descriptors attached (SCM_RIGHTS). */
+static ssize_t send_with_fds(int sock, const void *buf, size_t len, const int *fds, unsigned int n)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (n) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
 int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 	     const struct api_ctl_opts *opts, FILE *out, struct err *e)
 {
@@ -267,17 +347,39 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 	long long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : LLONG_MAX;
 	size_t have = 0, cap = 16 << 20;
 	const struct json_value *ret, *err;
+	struct snapshot_files sf = { .fd = { -1, -1 } };
+	bool snapshot = !strcmp(cmd, "snapshot");
+	char *snap_argv[64], path_arg[PATH_MAX + 8];
 	struct ctl_wait *wt = NULL;
 	bool replied = false;
 	struct json_writer w;
 	struct json_doc *doc;
 	char *buf = NULL;
-	int fd = -1, rc;
+	int fd = -1, rc, i;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return err_set(e, "%s: socket path too long", path);
 	if (opts->wait && strcmp(cmd, "memory-unplug") && strcmp(cmd, "memory-plug"))
 		return err_set(e, "--wait: only memory-unplug and memory-plug have an outcome to wait for");
+	if (snapshot) {
+		/* DIR, or path=DIR, becomes "path"; the files go with the request */
+		int n = 0;
+
+		for (i = 0; i < argc && n < (int)ARRAY_SIZE(snap_argv) - 1; i++) {
+			if (!strchr(argv[i], '=') && !sf.dir)
+				sf.dir = argv[i];
+			else if (!strncmp(argv[i], "path=", 5) && !sf.dir)
+				sf.dir = argv[i] + 5;
+			else
+				snap_argv[n++] = argv[i];
+		}
+		if (!sf.dir || !*sf.dir)
+			return err_set(e, "snapshot: which directory? (mirrorvm ctl SOCKET snapshot DIR [paused=true])");
+		snprintf(path_arg, sizeof(path_arg), "path=%s", sf.dir);
+		snap_argv[n++] = path_arg;
+		argv = snap_argv;
+		argc = n;
+	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	json_writer_init(&w, 0);
 	json_object_begin(&w);
@@ -313,9 +415,11 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 		rc = err_set(e, "%s: %.*s", path, (int)((char *)memchr(buf, '\n', have) - buf), buf);
 		goto out;
 	}
+	if (!rc && snapshot && snapshot_files_make(&sf, e))
+		rc = -EINVAL;
 	if (!rc) {
 		shift_line(buf, &have);
-		if (send(fd, w.buf, w.len, MSG_NOSIGNAL) != (ssize_t)w.len)
+		if (send_with_fds(fd, w.buf, w.len, sf.fd, snapshot ? 2 : 0) != (ssize_t)w.len)
 			rc = -errno;
 	}
 	while (!rc) {
@@ -384,6 +488,8 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 	else if (rc && rc != -EINVAL && rc != -EPROTO)
 		err_set(e, "%s: %s", path, strerror(-rc));
 out:
+	if (snapshot)
+		snapshot_files_done(&sf, !rc);
 	if (fd >= 0)
 		close(fd);
 	free(buf);

@@ -55,6 +55,13 @@ struct vm_control {
 			   struct json_writer *w, struct err *e);
 	/* The placement report (host.h) of guest memory as it is now. */
 	int (*query_placement)(void *vm, struct json_writer *w, struct err *e);
+	/*
+	 * A snapshot (snapshot.h) into @state_fd and @memory_fd, files the
+	 * client created; the VM is paused for it and left paused if
+	 * @stay_paused or if it was.  Its figures into @w.  NULL: none.
+	 */
+	int (*snapshot)(void *vm, int state_fd, int memory_fd, bool stay_paused,
+			struct json_writer *w, struct err *e);
 	void *vm;
 };
 

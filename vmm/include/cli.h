@@ -27,6 +27,7 @@ struct run_opts {
 	const char *placement_report;
 	const char *api_socket;		/* the control socket's path */
 	enum seccomp_choice seccomp;	/* DEFAULT: on where the engine has one */
+	const char *restore_dir;	/* --restore: resume this snapshot */
 };
 
 /* The guest half of the flags, as given; private to cli.c. */
@@ -46,6 +47,12 @@ struct run_flags *cli__parse_run(int argc, char **argv, struct run_opts *opts,
  */
 int cli__apply(const struct run_flags *f, struct vm_spec *spec, struct err *e);
 void cli__free(struct run_flags *f);
+/*
+ * The guest of a snapshot: @argv (argv[0] is not a flag) holds guest flags
+ * only, as spec__to_flags() wrote them; a run option among them is an
+ * error.
+ */
+int cli__spec_from_flags(int argc, char **argv, struct vm_spec *spec, struct err *e);
 
 /*
  * Reads a libvirt domain's guest into @spec (vmm/xml/; "run --domain-xml").

@@ -19,6 +19,7 @@
 #include "fw.h"
 #include "host.h"
 #include "kernel-image.h"
+#include "snapshot.h"
 
 enum engine_cap {
 	ENGINE_CAP_ELF_KERNEL	= 1 << 0,	/* boots an uncompressed vmlinux */
@@ -43,9 +44,13 @@ struct engine_plan {
 struct vm_image {
 	const struct layout *lay;
 	const struct run_opts *opts;
-	const struct kernel_image *kernel;
-	const struct fw_image *fw;
+	const struct kernel_image *kernel;	/* NULL when restoring */
+	const struct fw_image *fw;		/* NULL when restoring */
 	const struct engine_plan *plan;
+	/* the guest's flags (spec__to_flags), for the snapshots it may take */
+	const struct flag_list *guest_flags;
+	/* run --restore: the snapshot to resume instead of booting; else NULL */
+	const struct vm_restore *restore;
 };
 
 struct engine {

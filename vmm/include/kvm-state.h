@@ -54,6 +54,12 @@ int kvm_state__save_vcpu(int sys_fd, int vcpu_fd, unsigned int index, struct sta
 int kvm_state__load_vcpu(int sys_fd, int vcpu_fd, unsigned int index,
 			 const struct state_reader *r, struct err *e);
 int kvm_state__save_vm(int vm_fd, struct state_writer *w, struct err *e);
-int kvm_state__load_vm(int vm_fd, const struct state_reader *r, struct err *e);
+/*
+ * @add_elapsed: the kvmclock moves on by the host's real time since the
+ * save (KVM_CLOCK_REALTIME, where KVM recorded it), so the guest sees the
+ * time that passed; otherwise it continues from the saved value.
+ */
+int kvm_state__load_vm(int vm_fd, const struct state_reader *r, bool add_elapsed,
+		       struct err *e);
 
 #endif

@@ -305,6 +305,9 @@ int xml_cmd_args2xml(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
+	if (!ret && opts.restore_dir)
+		ret = err_set(&e, "--restore %s: a snapshot's guest has no flags to convert here",
+			      opts.restore_dir);
 	if (!ret && !lay)
 		ret = err_set(&e, "out of memory");
 	if (!ret)

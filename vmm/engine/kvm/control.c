@@ -2,7 +2,8 @@
 /*
  * What the control socket may do to a KVM engine VM (struct vm_control):
  * pause and resume it, end it, read its vCPUs' registers while paused,
- * unplug and plug its memory (memhp.c), report where its memory lies.
+ * unplug and plug its memory (memhp.c), report where its memory lies,
+ * take a snapshot (snapshot.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -94,6 +95,32 @@ static int ctl_query_placement(void *opaque, struct json_writer *w, struct err *
 	return placement__json(vm->image->lay, &vm->image->plan->hm, vm->ram, vm->nr_ram, w, e);
 }
 
+static int ctl_snapshot(void *opaque, int state_fd, int memory_fd, bool stay_paused,
+			struct json_writer *w, struct err *e)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_snapshot_stats st;
+	bool was = kvm_vm__paused(vm);
+	int ret;
+
+	/* every vCPU completes its exit in flight and parks */
+	ret = kvm_vm__pause(vm, e);
+	if (ret)
+		return ret;
+	ret = kvm_snapshot__save(vm, state_fd, memory_fd, &st, e);
+	if (!was && !stay_paused)
+		kvm_vm__resume(vm);
+	if (ret)
+		return ret;
+	json_object_begin(w);
+	json_kv_u64(w, "state-bytes", st.state_bytes);
+	json_kv_u64(w, "memory-bytes", st.memory_bytes);
+	json_kv_u64(w, "ms", st.ms);
+	json_kv_string(w, "status", was || stay_paused ? "paused" : "running");
+	json_object_end(w);
+	return 0;
+}
+
 void kvm_control__init(struct kvm_vm *vm, struct vm_control *ctl)
 {
 	*ctl = (struct vm_control){
@@ -108,6 +135,7 @@ void kvm_control__init(struct kvm_vm *vm, struct vm_control *ctl)
 		.memory_unplug = ctl_memory_unplug,
 		.memory_plug = ctl_memory_plug,
 		.query_placement = ctl_query_placement,
+		.snapshot = ctl_snapshot,
 		.vm = vm,
 	};
 }

@@ -131,7 +131,7 @@ static int kvm_run(const struct vm_image *image, struct err *e)
 	}
 	ret = kvm_vm__create(&vm, image, e);
 	if (!ret)
-		ret = kvm_vm__boot(vm, e);
+		ret = image->restore ? kvm_snapshot__load(vm, e) : kvm_vm__boot(vm, e);
 	if (!ret)
 		ret = kvm_vm__run(vm, e);
 	if (ret >= 0 && report) {

@@ -382,7 +382,8 @@ int kvm_state__save_vm(int vm_fd, struct state_writer *w, struct err *e)
 	return state_writer__add(w, KVM_STATE_CLOCK, 0, &clock, sizeof(clock), e);
 }
 
-int kvm_state__load_vm(int vm_fd, const struct state_reader *r, struct err *e)
+int kvm_state__load_vm(int vm_fd, const struct state_reader *r, bool add_elapsed,
+		       struct err *e)
 {
 	const struct state_section *s[ARRAY_SIZE(chips)], *pit, *clock;
 	struct kvm_clock_data c;
@@ -422,11 +423,12 @@ int kvm_state__load_vm(int vm_fd, const struct state_reader *r, struct err *e)
 	if (ret)
 		return ret;
 	/*
-	 * The clock as it was: whether the guest should see the time that
-	 * passed since (KVM_CLOCK_REALTIME) is the caller's policy.
+	 * KVM_CLOCK_REALTIME with the saved realtime makes KVM add what
+	 * passed since; without it the clock is set as it was.  The other
+	 * flags are KVM's reports, not requests.
 	 */
 	memcpy(&c, clock->data, sizeof(c));
-	c.flags = 0;
+	c.flags = add_elapsed ? c.flags & KVM_CLOCK_REALTIME : 0;
 	if (ioctl(vm_fd, KVM_SET_CLOCK, &c) < 0)
 		return err_set(e, "KVM_SET_CLOCK: %s", strerror(errno));
 	return 0;

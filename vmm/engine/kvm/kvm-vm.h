@@ -166,6 +166,14 @@ int kvm_memory__unplug_slot(struct kvm_vm *vm, unsigned int i, struct err *e);
 int kvm_memory__plug_slot(struct kvm_vm *vm, unsigned int i, struct err *e);
 /* Host bytes resident in slot @i (mincore). */
 u64 kvm_memory__resident(struct kvm_vm *vm, unsigned int i);
+/*
+ * Snapshots: guest RAM into @fd as a sparse file (the slots back to back,
+ * resident pages only; *@written: bytes written), and back from one; the
+ * VM is paused or not yet running.
+ */
+u64 kvm_memory__file_size(const struct kvm_vm *vm);
+int kvm_memory__save(struct kvm_vm *vm, int fd, u64 *written, struct err *e);
+int kvm_memory__restore(struct kvm_vm *vm, int fd, u64 *read_bytes, struct err *e);
 
 /*
  * memhp.c: hot-unplug and re-plug of the layout's unplug units.  Requests
@@ -181,6 +189,20 @@ int kvm_memhp__unplug(struct kvm_vm *vm, const struct unit_selector *sel, u64 ti
 int kvm_memhp__plug(struct kvm_vm *vm, const struct unit_selector *sel, u64 timeout_ms,
 		    struct json_writer *w, struct err *e);
 int kvm_memhp__query(struct kvm_vm *vm, struct json_writer *w, struct err *e);
+
+/*
+ * snapshot.c: the VM, paused, into a state file and a memory file (fds
+ * the caller opened); a restore loads them into a VM just created from the
+ * same guest description, instead of kvm_vm__boot().
+ */
+struct kvm_snapshot_stats {
+	u64 state_bytes;
+	u64 memory_bytes;	/* bytes of guest memory written */
+	u64 ms;
+};
+int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, int memory_fd,
+		       struct kvm_snapshot_stats *st, struct err *e);
+int kvm_snapshot__load(struct kvm_vm *vm, struct err *e);
 
 /* cpuid.c */
 int kvm_cpuid__init(struct kvm_vm *vm, struct err *e);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kvm-vm.h"
@@ -343,5 +344,132 @@ int kvm_memory__load_images(struct kvm_vm *vm, struct err *e)
 	if (k->initrd_path &&
 	    load_file(vm, k->initrd_path, k->info.initrd_addr, k->initrd_size, &sub))
 		return err_set(e, "initrd: %s", sub.msg);
+	return 0;
+}
+
+/* ---- snapshots: guest RAM as a sparse file ---- */
+
+/*
+ * The memory file holds the slots one after the other, in slot order, at
+ * their offsets in guest RAM without the holes between them.  Only pages
+ * the host has (mincore) are written: a page never touched reads as zero
+ * and stays a hole in the file, so the file is as large as the guest's
+ * resident memory, not its size.
+ */
+u64 kvm_memory__file_size(const struct kvm_vm *vm)
+{
+	u64 size = 0;
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_ram; i++)
+		size += vm->ram[i].slot.size;
+	return size;
+}
+
+static int write_all(int fd, const u8 *p, u64 len, u64 off, struct err *e)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, MIN(len, (u64)1 << 30), off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(e, "writing guest memory: %s", n < 0 ? strerror(errno) : "no space");
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int kvm_memory__save(struct kvm_vm *vm, int fd, u64 *written, struct err *e)
+{
+	static unsigned char vec[4096];
+	u64 off = 0;
+	unsigned int i;
+
+	*written = 0;
+	for (i = 0; i < vm->nr_ram; i++) {
+		const struct ram_mapping *r = &vm->ram[i];
+		u64 pages = r->slot.size / SZ_4K, done = 0;
+
+		if (r->unplugged)
+			return err_set(e, "slot %u is unplugged: snapshots of unplugged memory are not supported", i);
+		while (done < pages) {
+			u64 n = MIN(pages - done, (u64)sizeof(vec)), j = 0;
+
+			if (mincore((u8 *)r->hva + done * SZ_4K, n * SZ_4K, vec))
+				return err_set(e, "mincore: %s", strerror(errno));
+			while (j < n) {
+				u64 run;
+
+				if (!(vec[j] & 1)) {
+					j++;
+					continue;
+				}
+				for (run = 1; j + run < n && (vec[j + run] & 1); run++)
+					;
+				if (write_all(fd, (u8 *)r->hva + (done + j) * SZ_4K, run * SZ_4K,
+					      off + (done + j) * SZ_4K, e))
+					return -EIO;
+				*written += run * SZ_4K;
+				j += run;
+			}
+			done += n;
+		}
+		off += r->slot.size;
+	}
+	/* the holes at the end too: the file's size is the layout's RAM */
+	if (ftruncate(fd, off))
+		return err_set(e, "sizing the memory file: %s", strerror(errno));
+	return 0;
+}
+
+int kvm_memory__restore(struct kvm_vm *vm, int fd, u64 *read_bytes, struct err *e)
+{
+	u64 off = 0, want = kvm_memory__file_size(vm);
+	unsigned int i;
+	struct stat st;
+
+	*read_bytes = 0;
+	if (fstat(fd, &st))
+		return err_set(e, "the memory file: %s", strerror(errno));
+	if ((u64)st.st_size != want)
+		return err_set(e, "the memory file has %llu bytes, the guest's RAM is %llu",
+			       (unsigned long long)st.st_size, (unsigned long long)want);
+	for (i = 0; i < vm->nr_ram; i++) {
+		const struct ram_mapping *r = &vm->ram[i];
+		u64 end = off + r->slot.size, pos = off;
+
+		/* the data runs of the file (SEEK_DATA/SEEK_HOLE): holes stay zero */
+		while (pos < end) {
+			off_t data = lseek(fd, pos, SEEK_DATA), hole;
+			u64 len;
+
+			if (data < 0 && errno == ENXIO)
+				break;
+			if (data < 0)
+				return err_set(e, "the memory file: SEEK_DATA: %s", strerror(errno));
+			if ((u64)data >= end)
+				break;
+			hole = lseek(fd, data, SEEK_HOLE);
+			if (hole < 0)
+				return err_set(e, "the memory file: SEEK_HOLE: %s", strerror(errno));
+			len = MIN((u64)hole, end) - data;
+			for (u64 got = 0; got < len;) {
+				ssize_t n = pread(fd, (u8 *)r->hva + (data - off) + got, len - got, data + got);
+
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					return err_set(e, "reading the memory file: %s",
+						       n < 0 ? strerror(errno) : "it ended early");
+				got += n;
+			}
+			*read_bytes += len;
+			pos = data + len;
+		}
+		off = end;
+	}
 	return 0;
 }

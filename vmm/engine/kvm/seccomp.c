@@ -144,6 +144,29 @@ static const struct rule rules[] = {
 	ALLOW(sendto),
 
 	/*
+	 * Snapshots (the "snapshot" command, snapshot.c): the files the
+	 * client passed with the request are written (pwrite64, ftruncate
+	 * below) with what KVM holds of the paused VM (kvm-state.c's
+	 * KVM_GET_* ioctls) and guest memory (mincore below).
+	 */
+	ALLOW(pwrite64),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_CHECK_EXTENSION)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_MSR_INDEX_LIST)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_SREGS2)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_XSAVE)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_XSAVE2)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_XCRS)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_DEBUGREGS)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_LAPIC)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_MSRS)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_MP_STATE)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_VCPU_EVENTS)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_TSC_KHZ)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_IRQCHIP)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_PIT2)),
+	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_CLOCK)),
+
+	/*
 	 * Memory hot-unplug and re-plug (memhp.c, memory.c): a unit's KVM
 	 * slots deleted and given back; its host memory replaced by an
 	 * inaccessible reservation (mmap PROT_NONE MAP_FIXED) and mapped

@@ -1,0 +1,220 @@
+"""Snapshot and restore at L0 (this machine's /dev/kvm), with the tiny guest
+that counts on the test port (tests/nested/tiny-guest.S, cmdline "c").
+
+The test port checks every value it receives against the last one plus
+one and saves that check's state in the snapshot, so a restored guest
+whose first write is not the saved last value plus one (a write lost or
+repeated across the pause, the save or the restore) shows up as
+out_of_sequence.  Damaged, foreign and mismatched snapshots must be
+refused before anything runs.  Used by nested_test.py's L0 tests.
+"""
+import os
+import shutil
+import struct
+import subprocess
+import time
+
+MB = 1 << 20
+
+
+def crc32c(data, crc=0):
+    """CRC-32C (Castagnoli), as vmm/state-file.c computes it."""
+    table = crc32c.table
+    if table is None:
+        table = crc32c.table = []
+        for i in range(256):
+            c = i
+            for _ in range(8):
+                c = (c >> 1) ^ 0x82f63b78 if c & 1 else c >> 1
+            table.append(c)
+    crc ^= 0xffffffff
+    for b in data:
+        crc = table[(crc ^ b) & 0xff] ^ (crc >> 8)
+    return crc ^ 0xffffffff
+
+
+crc32c.table = None
+
+
+def read_state(path):
+    """A state file's (version, [(kind, index, payload)])."""
+    with open(path, "rb") as f:
+        data = f.read()
+    version, _hsize, body_len, nr = struct.unpack_from("<IIQI", data, 8)
+    sections, off = [], 64
+    for _ in range(nr):
+        kind, index, size = struct.unpack_from("<IIQ", data, off)
+        off += 16
+        sections.append((kind, index, data[off:off + size]))
+        off += (size + 7) & ~7
+    return version, sections
+
+
+def write_state(path, version, sections):
+    """Writes a well-formed state file (right checksums) of @sections."""
+    body = b""
+    for kind, index, payload in sections:
+        body += struct.pack("<IIQ", kind, index, len(payload)) + payload + b"\0" * (-len(payload) % 8)
+    head = b"MVMSTATE" + struct.pack("<IIQII", version, 64, len(body), len(sections), crc32c(body))
+    head += b"\0" * 28
+    head += struct.pack("<I", crc32c(head))
+    with open(path, "wb") as f:
+        f.write(head + body)
+
+
+class TinyVM:
+    """A tiny guest under mirrorvm with the test port and a control socket."""
+
+    def __init__(self, binary, work, name, args):
+        self.binary, self.sock = binary, os.path.join(work, name + ".sock")
+        self.err_path = os.path.join(work, name + ".err")
+        env = dict(os.environ, MIRRORVM_TEST_DEVICES="1")
+        self.p = subprocess.Popen([binary, "run"] + args + ["--api-socket", self.sock],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=open(self.err_path, "w"), env=env)
+        for _ in range(200):
+            if os.path.exists(self.sock) or self.p.poll() is not None:
+                break
+            time.sleep(0.05)
+
+    def ctl(self, *args, timeout=60):
+        p = subprocess.run([self.binary, "ctl", "--json", self.sock] + list(args), capture_output=True,
+                           text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    def test_port(self):
+        import json
+        rc, out, err = self.ctl("x-test-port")
+        if rc:
+            return None
+        return json.loads(out.splitlines()[-1])["return"]
+
+    def quit(self):
+        if self.p.poll() is None:
+            self.ctl("quit")
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        with open(self.err_path) as f:
+            return self.p.returncode, f.read()
+
+
+def restore_refused(binary, snap, pattern, extra=()):
+    """Runs --restore on a damaged snapshot: (refused with @pattern, why)."""
+    env = dict(os.environ, MIRRORVM_TEST_DEVICES="1")
+    p = subprocess.run([binary, "run", "--restore", snap] + list(extra), capture_output=True, text=True,
+                       timeout=60, env=env, stdin=subprocess.DEVNULL)
+    return p.returncode == 1 and pattern in p.stderr and "Sanitizer" not in p.stderr, \
+        f"exit {p.returncode}; {p.stderr[-400:]}"
+
+
+def l0_snapshot(mvm, san, tiny, work, report):
+    guest = ["--engine", "kvm", "--kernel", tiny, "--cmdline", "c", "--node", "id=0,size=512M"]
+    for binary in (mvm, san):
+        tag = os.path.basename(binary)
+        base = os.path.join(work, f"snap-{tag}")
+        shutil.rmtree(base, ignore_errors=True)
+        os.makedirs(base)
+        vm = TinyVM(binary, base, "boot", guest)
+        time.sleep(0.3)
+        # a chain: snapshot (paused), quit, restore, count on, snapshot again
+        ok, why, rounds = True, "", 3
+        for r in range(rounds):
+            snap = os.path.join(base, f"s{r}")
+            rc, out, err = vm.ctl("snapshot", snap, "paused=true")
+            saved = vm.test_port()
+            qrc, qerr = vm.quit()
+            if rc or not saved or qrc != 0:
+                ok, why = False, f"round {r}: snapshot exit {rc} {err[-300:]}; port {saved}; quit {qrc} {qerr[-300:]}"
+                break
+            vm = TinyVM(binary, base, f"r{r}", ["--restore", snap])
+            time.sleep(0.3)
+            now = vm.test_port()
+            if not now or now["out_of_sequence"] or now["writes"] <= saved["writes"] or \
+                    now["last"] <= saved["last"]:
+                ok, why = False, f"round {r}: saved {saved}, after restore {now}"
+                break
+        final = vm.test_port()
+        qrc, qerr = vm.quit()
+        report(ok and qrc == 0 and final and not final["out_of_sequence"],
+               f"L0 {tag}: {rounds} snapshots and restores in a chain: the count goes on, no port write "
+               f"lost or repeated ({final['writes'] if final else '?'} writes)",
+               why or f"quit {qrc}; {qerr[-400:]}; {final}")
+        if not ok:
+            continue
+        snap = os.path.join(base, "s0")
+        st = os.stat(os.path.join(snap, "memory"))
+        report(st.st_size == 512 * MB and st.st_blocks * 512 < 64 * MB and
+               os.stat(os.path.join(snap, "state")).st_size < 64 * 1024,
+               f"L0 {tag}: the memory file is sparse (512M apparent, {st.st_blocks * 512 // 1024} KiB on disk), "
+               f"the state small", f"{st}")
+
+        # damaged, foreign or mismatched snapshots: refused, nothing runs
+        def damaged(name, edit):
+            d = os.path.join(base, name)
+            shutil.copytree(snap, d)
+            edit(d)
+            return d
+
+        def truncate(d):
+            p = os.path.join(d, "state")
+            os.truncate(p, os.path.getsize(p) - 100)
+
+        def flip(d):
+            p = os.path.join(d, "state")
+            with open(p, "r+b") as f:
+                f.seek(os.path.getsize(p) // 2)
+                b = f.read(1)
+                f.seek(-1, 1)
+                f.write(bytes([b[0] ^ 0x10]))
+
+        def version2(d):
+            p = os.path.join(d, "state")
+            _, sections = read_state(p)
+            write_state(p, 2, sections)
+
+        def other_layout(d):
+            p = os.path.join(d, "state")
+            v, sections = read_state(p)
+            sections = [(k, i, data.replace(b'"block_size": 134217728', b'"block_size": 268435456') if k == 65
+                         else data) for k, i, data in sections]
+            write_state(p, v, sections)
+
+        def short_memory(d):
+            os.truncate(os.path.join(d, "memory"), 256 * MB)
+
+        for name, edit, pattern in (
+                ("truncated", truncate, "truncated"),
+                ("corrupted", flip, "corrupted"),
+                ("version 2", version2, "version 2, this mirrorvm reads version 1"),
+                ("another layout", other_layout, "the snapshot's layout is not the one its guest flags make here"),
+                ("a short memory file", short_memory, "the memory file has 268435456 bytes, the guest's RAM is 536870912")):
+            ok, why = restore_refused(binary, damaged(name.replace(" ", "-"), edit), pattern)
+            report(ok, f"L0 {tag}: a snapshot with {name} is refused ('{pattern}')", why)
+        ok, why = restore_refused(binary, snap, "--node cannot be given with it", ["--node", "id=0,size=1G"])
+        report(ok, f"L0 {tag}: --restore with guest flags is refused", why)
+
+    # the snapshot command's own refusals leave the guest running
+    base = os.path.join(work, "snap-refuse")
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    vm = TinyVM(mvm, base, "units", ["--engine", "kvm", "--kernel", tiny, "--cmdline", "c",
+                                     "--node", "id=0,size=512M", "--node", "id=1,size=128M,hotplug=on"])
+    time.sleep(0.2)
+    rc, out, err = vm.ctl("snapshot", os.path.join(base, "u"))
+    st = vm.ctl("query-status")[1]
+    qrc, _ = vm.quit()
+    report(rc == 1 and "unplug units" in err and '"running"' in st and not os.path.exists(os.path.join(base, "u")),
+           "L0 snapshot of a guest with unplug units: refused, named, no files left, the guest runs on",
+           f"exit {rc}; {err[-300:]}; {st[-200:]}")
+    vm = TinyVM(mvm, base, "exists", guest)
+    os.makedirs(os.path.join(base, "e"))
+    open(os.path.join(base, "e", "state"), "w").close()
+    rc, out, err = vm.ctl("snapshot", os.path.join(base, "e"))
+    st = vm.ctl("query-status")[1]
+    vm.quit()
+    report(rc == 1 and "File exists" in err and '"running"' in st,
+           "L0 snapshot into a directory that has a state file: refused, the guest runs on",
+           f"exit {rc}; {err[-300:]}; {st[-200:]}")

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshots of a KVM engine VM (snapshot.h): saving a paused VM into a
+ * state file and a sparse memory file, and loading one into a VM that
+ * kvm_vm__create() made from the same guest description, instead of
+ * booting it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "kvm-state.h"
+#include "kvm-vm.h"
+#include "layout.h"
+
+static u64 mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The layout as layout.json has it: what a restore must find again. */
+static int layout_text(const struct layout *lay, struct json_writer *w, struct err *e)
+{
+	json_writer_init(w, 0);
+	if (layout__json(lay, w))
+		return err_set(e, "the layout as JSON: out of memory");
+	return json_writer_finish(w, e);
+}
+
+static unsigned int row_of(const struct device *dev)
+{
+	return dev->desc - platform_devices;
+}
+
+/* Why this VM cannot be saved, or NULL. */
+static int check_saveable(struct kvm_vm *vm, struct err *e)
+{
+	unsigned int i;
+
+	if (vm->image->lay->nr_units)
+		return err_set(e, "the guest has unplug units: snapshots of memory hot-(un)plug state are not supported yet");
+	for (i = 0; i < vm->nr_devs; i++) {
+		const struct dev_ops *ops = &vm->devs[i].desc->model->ops;
+
+		if (ops->create && !ops->save)
+			return err_set(e, "device %s (%s) has state that snapshots cannot save",
+				       vm->devs[i].desc->name, vm->devs[i].desc->model->kind);
+	}
+	if (!vm->image->guest_flags)
+		return err_set(e, "the guest's description is not known to the engine");
+	return 0;
+}
+
+static int add_guest(struct kvm_vm *vm, struct state_writer *w, struct err *e)
+{
+	const struct flag_list *f = vm->image->guest_flags;
+	struct json_writer lw;
+	size_t len = 0, off = 0;
+	char *words;
+	int i, ret;
+
+	/* argv[0] is the program's name (spec__to_flags): flags only */
+	for (i = 1; i < f->argc; i++)
+		len += strlen(f->argv[i]) + 1;
+	words = malloc(len ? len : 1);
+	if (!words)
+		return err_set(e, "out of memory");
+	for (i = 1; i < f->argc; i++) {
+		memcpy(words + off, f->argv[i], strlen(f->argv[i]) + 1);
+		off += strlen(f->argv[i]) + 1;
+	}
+	ret = state_writer__add(w, SNAPSHOT_GUEST_FLAGS, 0, words, len, e);
+	free(words);
+	if (ret)
+		return ret;
+	ret = layout_text(vm->image->lay, &lw, e);
+	if (!ret)
+		ret = state_writer__add(w, SNAPSHOT_LAYOUT, 0, lw.buf, lw.len, e);
+	json_writer_free(&lw);
+	return ret;
+}
+
+static int add_devices(struct kvm_vm *vm, struct state_writer *w, struct err *e)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < vm->nr_devs; i++) {
+		struct device *dev = &vm->devs[i];
+
+		if (!dev->desc->model->ops.save)
+			continue;
+		ret = dev->desc->model->ops.save(dev, w, SNAPSHOT_DEVICE, row_of(dev), e);
+		if (ret)
+			return ret;
+	}
+	if (vm->test_port.desc)
+		return test_port.ops.save(&vm->test_port, w, SNAPSHOT_TEST_PORT, 0, e);
+	return 0;
+}
+
+static int write_state(int fd, const u8 *buf, size_t len, struct err *e)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, buf + done, len - done, done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(e, "writing the state file: %s", n < 0 ? strerror(errno) : "no space");
+		done += n;
+	}
+	if (ftruncate(fd, len))
+		return err_set(e, "writing the state file: %s", strerror(errno));
+	return 0;
+}
+
+int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, int memory_fd,
+		       struct kvm_snapshot_stats *st, struct err *e)
+{
+	u64 t0 = mono_ms();
+	struct state_writer w;
+	unsigned int i;
+	size_t len = 0;
+	u8 *file = NULL;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = check_saveable(vm, e);
+	if (ret)
+		return ret;
+	state_writer__init(&w);
+	ret = add_guest(vm, &w, e);
+	if (!ret)
+		ret = kvm_state__save_vm(vm->vm_fd, &w, e);
+	for (i = 0; !ret && i < vm->nr_vcpus; i++)
+		ret = kvm_state__save_vcpu(vm->sys_fd, vm->vcpus[i].fd, i, &w, e);
+	if (!ret)
+		ret = add_devices(vm, &w, e);
+	if (!ret)
+		ret = state_writer__finish(&w, &file, &len, e);
+	state_writer__free(&w);
+	if (!ret)
+		ret = write_state(state_fd, file, len, e);
+	free(file);
+	if (!ret)
+		ret = kvm_memory__save(vm, memory_fd, &st->memory_bytes, e);
+	st->state_bytes = len;
+	st->ms = mono_ms() - t0;
+	return ret ? -EIO : 0;
+}
+
+/* ---- restore ---- */
+
+static int check_layout(struct kvm_vm *vm, const struct state_reader *r, struct err *e)
+{
+	const struct state_section *s = state_reader__find(r, SNAPSHOT_LAYOUT, 0);
+	struct json_writer lw;
+	int ret;
+
+	if (!s)
+		return err_set(e, "the state has no layout");
+	ret = layout_text(vm->image->lay, &lw, e);
+	if (!ret && (s->size != lw.len || memcmp(s->data, lw.buf, lw.len)))
+		ret = err_set(e, "the snapshot's layout is not the one its guest flags make here (another mirrorvm version?)");
+	json_writer_free(&lw);
+	return ret;
+}
+
+static int load_devices(struct kvm_vm *vm, const struct state_reader *r, struct err *e)
+{
+	const struct state_section *s;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < vm->nr_devs; i++) {
+		struct device *dev = &vm->devs[i];
+
+		if (!dev->desc->model->ops.load)
+			continue;
+		s = state_reader__find(r, SNAPSHOT_DEVICE, row_of(dev));
+		if (!s)
+			return err_set(e, "the state has no %s (%s)", dev->desc->name,
+				       dev->desc->model->kind);
+		ret = dev->desc->model->ops.load(dev, s, e);
+		if (ret)
+			return ret;
+	}
+	s = state_reader__find(r, SNAPSHOT_TEST_PORT, 0);
+	if (vm->test_port.desc && s)
+		return test_port.ops.load(&vm->test_port, s, e);
+	return 0;
+}
+
+int kvm_snapshot__load(struct kvm_vm *vm, struct err *e)
+{
+	const struct vm_restore *rs = vm->image->restore;
+	const struct state_reader *r = rs->state;
+	struct kvm_snapshot_stats st = { 0 };
+	u64 t0 = mono_ms();
+	unsigned int i;
+	int ret;
+
+	ret = check_layout(vm, r, e);
+	if (!ret && state_reader__find(r, KVM_STATE_REGS, vm->nr_vcpus))
+		ret = err_set(e, "the state has more than the guest's %u vCPUs", vm->nr_vcpus);
+	if (!ret)
+		ret = kvm_memory__restore(vm, rs->memory_fd, &st.memory_bytes, e);
+	/* the guest's clock shows the time the snapshot was away (docs/state-file.md) */
+	if (!ret)
+		ret = kvm_state__load_vm(vm->vm_fd, r, true, e);
+	for (i = 0; !ret && i < vm->nr_vcpus; i++)
+		ret = kvm_state__load_vcpu(vm->sys_fd, vm->vcpus[i].fd, i, r, e);
+	if (!ret)
+		ret = load_devices(vm, r, e);
+	/*
+	 * Tell a guest that uses kvmclock that its vCPUs were stopped, so
+	 * that its soft-lockup watchdog does not take the gap for a hang;
+	 * EINVAL: the guest has not set kvmclock up.
+	 */
+	for (i = 0; !ret && i < vm->nr_vcpus; i++)
+		if (ioctl(vm->vcpus[i].fd, KVM_KVMCLOCK_CTRL, 0) && errno != EINVAL)
+			ret = err_set(e, "vCPU %u: KVM_KVMCLOCK_CTRL: %s", i, strerror(errno));
+	if (!ret && getenv("MIRRORVM_DEBUG_STARTUP"))
+		info("restored %s: %llu bytes of memory in %llu ms", rs->dir,
+		     (unsigned long long)st.memory_bytes, (unsigned long long)(mono_ms() - t0));
+	return ret ? -EINVAL : 0;
+}
