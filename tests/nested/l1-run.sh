@@ -69,10 +69,12 @@ while IFS='|' read -r name flags cmdline kernel signals env; do
 	echo "NESTED-CASE $name rc=$rc ms=$((t1 - t0))"
 	echo "NESTED-CASE-END $name"
 done < /nested/cases
-# Pause and resume through the control socket (tests/nested/pause-test.sh).
+# Pause and resume, snapshot and restore, through the control socket
+# (tests/nested/pause-test.sh).
 if [ -x /nested/pause-test.sh ]; then
 	[ -f /nested/pause-tiny ] && /nested/pause-test.sh /bin/mirrorvm tiny /nested/tiny 20
 	/nested/pause-test.sh /bin/mirrorvm linux /nested/bzImage /nested/initrd.gz 5
+	/nested/pause-test.sh /bin/mirrorvm snapshot /nested/bzImage /nested/initrd.gz
 fi
 # Memory hot-unplug trials (tests/nested/unplug-test.sh), one guest per line
 # of /nested/unplug-cases:

@@ -6,8 +6,19 @@
 #   mvm.garbage=N   /bin/mvm-garbage: junk on unemulated ports and MMIO, then
 #                   status N through port 0x602
 #   mvm.heartbeat=N HEARTBEAT 1 .. HEARTBEAT N, one every 0.2 s (pause tests)
+#   mvm.heartsum=N  the same between SUM-BEFORE and SUM-AFTER, the md5 of
+#                   8 MiB of random data in tmpfs (snapshot tests)
 #   mvm.unplug=MODE the guest's half of a memory hot-unplug trial
 #                   (/bin/unplug-guest.sh, tests/nested/unplug-guest.sh)
+# HEARTBEAT 1 .. HEARTBEAT $1, one every 0.2 s
+heartbeats() {
+	i=1
+	while [ $i -le "$1" ]; do
+		echo "HEARTBEAT $i"
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	mvm.fwhash=*)
@@ -27,12 +38,15 @@ for arg in $(cat /proc/cmdline); do
 		/bin/unplug-guest.sh "${arg#mvm.unplug=}"
 		;;
 	mvm.heartbeat=*)
-		i=1
-		while [ $i -le "${arg#mvm.heartbeat=}" ]; do
-			echo "HEARTBEAT $i"
-			sleep 0.2
-			i=$((i + 1))
-		done
+		heartbeats "${arg#mvm.heartbeat=}"
+		;;
+	mvm.heartsum=*)
+		# the same heartbeats around 8 MiB of random data in guest
+		# memory (tmpfs), checksummed before and after
+		dd if=/dev/urandom of=/tmp/sum.bin bs=1M count=8 2>/dev/null
+		echo "SUM-BEFORE $(md5sum < /tmp/sum.bin)"
+		heartbeats "${arg#mvm.heartsum=}"
+		echo "SUM-AFTER $(md5sum < /tmp/sum.bin)"
 		;;
 	esac
 done

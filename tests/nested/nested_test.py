@@ -229,6 +229,40 @@ def check_pause_linux(text, where):
            f"{next((i for i, b in enumerate(beats) if b != i + 1), None)}")
 
 
+def check_snapshot_linux(text, where):
+    """A Linux guest snapshotted mid-heartbeat and restored by a new mirrorvm."""
+    steps = pt_lines(text, "PT-SNAPSHOT")
+    snap = [v for w, v in steps if w == "snapshot"]
+    lines = text.replace("\r", "").splitlines()
+
+    def out(n):
+        return [l.split(" ", 1)[1] for l in lines if l.startswith(f"PT-SNAPSHOT-OUT{n} ")]
+
+    def beats(o):
+        return [int(l.split()[1]) for l in o if l.startswith("HEARTBEAT ")]
+
+    o1, o2 = out(1), out(2)
+    b1, b2 = beats(o1), beats(o2)
+    rc1, rc2 = re.search(r"PT-SNAPSHOT rc1=(\d+)", text), re.search(r"PT-SNAPSHOT rc2=(\d+)", text)
+    ret = snap[0].get("return", {}) if snap and isinstance(snap[0], dict) else {}
+    report(bool(ret) and ret.get("status") == "paused" and rc1 and rc1.group(1) == "0",
+           f"{where}: a Linux L2 snapshotted (paused) at heartbeat {b1[-1] if b1 else '?'}: "
+           f"{ret.get('memory-bytes', 0) >> 20} MiB of memory in {ret.get('ms', '?')} ms, then quit",
+           f"{snap} rc1 {rc1.group(1) if rc1 else None}; " + " | ".join(l[12:] for l in lines
+                                                                        if l.startswith("PT-SNAPSHOT-ERR"))[-600:])
+    before = [l.split()[1] for l in o1 if l.startswith("SUM-BEFORE")]
+    after = [l.split()[1] for l in o2 if l.startswith("SUM-AFTER")]
+    report(b1 and b1 == list(range(1, len(b1) + 1)) and b2 == list(range(len(b1) + 1, 41)) and
+           not any(l.startswith("MVM-BEGIN") for l in o2) and rc2 and rc2.group(1) == "0",
+           f"{where}: the restored Linux L2 goes on from heartbeat {len(b1) + 1} to 40 (no reboot, "
+           f"nothing lost or repeated) and powers off cleanly",
+           f"before {b1[-3:]} after {b2[:3]}..{b2[-2:]} ({len(b2)}); rc2 {rc2.group(1) if rc2 else None}; "
+           + " | ".join(l[12:] for l in lines if l.startswith("PT-SNAPSHOT-ERR"))[-600:])
+    report(len(before) == 1 and after == before,
+           f"{where}: the checksum of 8 MiB of guest data taken before the snapshot verifies after the restore",
+           f"before {before} after {after}")
+
+
 def l0_tests(mvm, san, work):
     try:
         os.close(os.open("/dev/kvm", os.O_RDWR))
@@ -668,6 +702,7 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
             report(ok, f"L1 mirrorvm-static: {label}", why)
         check_pause_tiny(out, tiny_symbols(work), "L1 mirrorvm-static")
     check_pause_linux(out, "L1")
+    check_snapshot_linux(out, "L1")
     if unplug:
         check_unplug(out, "L1")
     check_seccomp(got, out)

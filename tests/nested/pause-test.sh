@@ -1,6 +1,7 @@
 #!/bin/sh
 # pause-test.sh MIRRORVM tiny TINY-KERNEL [CYCLES]
 # pause-test.sh MIRRORVM linux KERNEL INITRD [CYCLES]
+# pause-test.sh MIRRORVM snapshot KERNEL INITRD
 # Drives stop/cont cycles through "mirrorvm ctl" against a guest on the KVM
 # engine and prints what it saw, one "PT-<MODE> what json" line per step,
 # for nested_test.py to check: runs under bash at L0 and busybox sh in L1.
@@ -8,6 +9,8 @@
 #          registers and port counters while paused, then quit.
 #   linux: a Linux guest printing HEARTBEAT 1..100 (mvm.heartbeat=N); no
 #          console output while paused, every beat once, in order.
+#   snapshot: a Linux guest snapshotted at HEARTBEAT 10 (mvm.heartsum=40),
+#          that mirrorvm quit, a new one restoring it: the beats of both.
 mvm=$1 mode=$2
 sock=/tmp/mvm-pause-$$.sock
 tag=PT-$(echo "$mode" | tr a-z A-Z)
@@ -15,6 +18,20 @@ ctl() { "$mvm" ctl --json --timeout 20 "$sock" "$@" 2>&1 | tr -d '\n'; echo; }
 wait_socket() {
 	i=0
 	while [ ! -S "$sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+}
+# start_linux KERNEL INITRD L2-PARAMETER WAIT-FOR-BEAT: a Linux guest with
+# the control socket, once it has printed HEARTBEAT WAIT-FOR-BEAT
+start_linux() {
+	"$mvm" run --engine kvm --kernel "$1" --initrd "$2" --memory 512M \
+		--cmdline "console=ttyS0 quiet loglevel=4 $3 mvm.end=poweroff" \
+		--api-socket "$sock" </dev/null >/tmp/pt-$$.out 2>/tmp/pt-$$.err &
+	pid=$!
+	wait_socket
+	i=0
+	# the console's lines end in CR LF
+	while ! tr -d '\r' < /tmp/pt-$$.out 2>/dev/null | grep -qx "HEARTBEAT $4" && [ $i -lt 1800 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
 }
 case "$mode" in
 tiny)
@@ -44,17 +61,8 @@ tiny)
 	sed "s/^/$tag-ERR /" /tmp/pt-$$.err
 	;;
 linux)
-	kernel=$3 initrd=$4 cycles=${5:-5}
-	"$mvm" run --engine kvm --kernel "$kernel" --initrd "$initrd" --memory 512M \
-		--cmdline "console=ttyS0 quiet loglevel=4 mvm.heartbeat=100 mvm.end=poweroff" \
-		--api-socket "$sock" </dev/null >/tmp/pt-$$.out 2>/tmp/pt-$$.err &
-	pid=$!
-	wait_socket
-	i=0
-	# the console's lines end in CR LF
-	while ! tr -d '\r' < /tmp/pt-$$.out 2>/dev/null | grep -qx "HEARTBEAT 5" && [ $i -lt 900 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
+	cycles=${5:-5}
+	start_linux "$3" "$4" mvm.heartbeat=100 5
 	i=0
 	while [ $i -lt "$cycles" ]; do
 		echo "$tag stop $(ctl stop)"
@@ -70,6 +78,25 @@ linux)
 	echo "$tag rc=$?"
 	tr -d '\r' < /tmp/pt-$$.out | grep HEARTBEAT | sed "s/^/$tag-OUT /"
 	sed "s/^/$tag-ERR /" /tmp/pt-$$.err
+	;;
+snapshot)
+	# a Linux guest snapshotted (paused) mid-heartbeat, mirrorvm ended, a
+	# new mirrorvm restoring it: both consoles' heartbeats and checksums
+	snap=/tmp/mvm-snap-$$
+	start_linux "$3" "$4" mvm.heartsum=40 10
+	echo "$tag snapshot $(ctl snapshot "$snap" paused=true)"
+	echo "$tag quit $(ctl quit)"
+	wait $pid
+	echo "$tag rc1=$?"
+	rm -f "$sock"
+	"$mvm" run --restore "$snap" --api-socket "$sock" </dev/null >/tmp/pt2-$$.out 2>/tmp/pt2-$$.err &
+	pid=$!
+	wait $pid
+	echo "$tag rc2=$?"
+	tr -d '\r' < /tmp/pt-$$.out | grep -E "^(HEARTBEAT|SUM-)" | sed "s/^/$tag-OUT1 /"
+	tr -d '\r' < /tmp/pt2-$$.out | grep -E "^(HEARTBEAT|SUM-|MVM-BEGIN)" | sed "s/^/$tag-OUT2 /"
+	sed "s/^/$tag-ERR /" /tmp/pt-$$.err /tmp/pt2-$$.err
+	rm -rf "$snap" /tmp/pt2-$$.out /tmp/pt2-$$.err
 	;;
 esac
 rm -f /tmp/pt-$$.out /tmp/pt-$$.err
