@@ -5,7 +5,8 @@ L1 = the patched kernel under mirrorvm's QEMU engine with mirror firmware,
 running mirrorvm's KVM engine; L2 = the same kernel with kernelcore=mirror
 and movable_node together.  Checks L2's zones and that L1's placement report
 shows every resident page of L2's reliable ranges in L1's mirrored memory,
-through MFD_MIRROR.
+through MFD_MIRROR; then an L2 snapshotted and restored in such an L1 is
+backed by mirrored memory again.
 
 Usage: e2e_test.py --kernel PATCHED_BZIMAGE [--mirrorvm PATH] [--static PATH]
 """
@@ -31,6 +32,9 @@ L2_FLAGS = ["--cpus", "2", "--node", "id=0,size=2G,cpus=0-1", "--node", "id=1,si
             "--node", "id=2,size=256M,hotplug=on",
             "--mirror", "64M@0x8000000", "--mirror", "128M@0x100000000"]
 L2_CMDLINE = nt.CMDLINE + "kernelcore=mirror movable_node mvm.probe=zones,blocks,offline:2"
+# the snapshot trial's L2: reliable memory where its kernel is loaded (16M), so
+# some of it is resident for sure; no unplug units (not saved yet)
+SNAP_L2_FLAGS = ["--cpus", "1", "--node", "id=0,size=512M", "--mirror", "64M@0x1000000"]
 
 
 def main():
@@ -55,6 +59,28 @@ def main():
         t0 = time.time()
         rc, out, err = nt.run([args.mirrorvm, "run", "--engine", "qemu", "--kernel", args.kernel,
                                "--initrd", l1, "--cmdline", L1_CMDLINE] + L1_FLAGS, timeout=600)
+        # snapshot and restore of an L2 whose reliable ranges L1 backs with
+        # mirrored memory (MFD_MIRROR): the restored one must be backed so too
+        l2s = os.path.join(work, "l2s.cpio.gz")
+        subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l2s,
+                        "--add", os.path.join(TOP, "tests", "nested", "l2-extra.sh") + ":/bin/mvm-extra"],
+                       check=True)
+        only = os.path.join(work, "snapshot-only")
+        with open(only, "w") as f:
+            f.write(" ".join(SNAP_L2_FLAGS + ["--host-mirror=required"]) + "\n--placement-report=-\n")
+        empty = os.path.join(work, "empty")      # no L2 cases: the snapshot trial only
+        open(empty, "w").close()
+        l1s = os.path.join(work, "l1s.cpio.gz")
+        subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l1s,
+                        "--add", args.static + ":/bin/mirrorvm", "--add", args.kernel + ":/nested/bzImage",
+                        "--add", l2s + ":/nested/initrd.gz",
+                        "--add", os.path.join(TOP, "tests", "nested", "l1-run.sh") + ":/bin/mvm-extra",
+                        "--add", os.path.join(TOP, "tests", "nested", "pause-test.sh") + ":/nested/pause-test.sh",
+                        "--add", empty + ":/nested/cases",
+                        "--add", only + ":/nested/snapshot-only"], check=True)
+        srun = nt.run([args.mirrorvm, "run", "--engine", "qemu", "--kernel", args.kernel,
+                       "--initrd", l1s, "--cmdline", L1_CMDLINE] + L1_FLAGS, timeout=600)
+    check_snapshot(srun)
     got, kvm = nt.parse_l1(out)
     c = got.get("e2e")
     report(rc == 0 and bool(kvm) and kvm.startswith("NESTED-KVM ok") and c is not None,
@@ -95,6 +121,20 @@ def main():
                    f"e2e L1: 100% of L2 node {n['id']}'s resident reliable memory is in L1 mirrored ranges "
                    f"({n['mirrored_bytes']} of {n['reliable_resident_bytes']} bytes)", f"{n}")
     return finish()
+
+
+def check_snapshot(srun):
+    rc, out, err = srun
+    nt.check_snapshot_linux(out, "e2e")
+    rep = nt.placement_json("\n".join(l[len("PT-SNAPSHOT-ERR2 "):] for l in out.replace("\r", "").splitlines()
+                                      if l.startswith("PT-SNAPSHOT-ERR2 ")))
+    nodes = [n for n in (rep or {}).get("nodes", []) if n["reliable_bytes"]]
+    report(rep is not None and rep["host_mirror"]["method"] == "mfd_mirror" and nodes and
+           all(n["reliable_resident_bytes"] > 0 and n["mirrored_bytes"] == n["reliable_resident_bytes"]
+               for n in nodes),
+           "e2e L1: after the restore, the placement report shows every resident reliable byte of L2 in "
+           "L1's mirrored memory (MFD_MIRROR)", f"exit {rc}; {rep and rep.get('host_mirror')}; {nodes}; "
+           f"{out[-800:]}")
 
 
 def finish():

@@ -250,6 +250,8 @@ def check_snapshot_linux(text, where):
            f"{ret.get('memory-bytes', 0) >> 20} MiB of memory in {ret.get('ms', '?')} ms, then quit",
            f"{snap} rc1 {rc1.group(1) if rc1 else None}; " + " | ".join(l[12:] for l in lines
                                                                         if l.startswith("PT-SNAPSHOT-ERR"))[-600:])
+    if not ret:
+        return
     before = [l.split()[1] for l in o1 if l.startswith("SUM-BEFORE")]
     after = [l.split()[1] for l in o2 if l.startswith("SUM-AFTER")]
     report(b1 and b1 == list(range(1, len(b1) + 1)) and b2 == list(range(len(b1) + 1, 41)) and

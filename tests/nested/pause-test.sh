@@ -11,6 +11,8 @@
 #          console output while paused, every beat once, in order.
 #   snapshot: a Linux guest snapshotted at HEARTBEAT 10 (mvm.heartsum=40),
 #          that mirrorvm quit, a new one restoring it: the beats of both.
+#          $PT_GUEST: the guest's layout flags; $PT_RESTORE: run options
+#          of the restoring mirrorvm (its stderr: PT-SNAPSHOT-ERR2 lines).
 mvm=$1 mode=$2
 sock=/tmp/mvm-pause-$$.sock
 tag=PT-$(echo "$mode" | tr a-z A-Z)
@@ -20,9 +22,11 @@ wait_socket() {
 	while [ ! -S "$sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 }
 # start_linux KERNEL INITRD L2-PARAMETER WAIT-FOR-BEAT: a Linux guest with
-# the control socket, once it has printed HEARTBEAT WAIT-FOR-BEAT
+# the control socket, once it has printed HEARTBEAT WAIT-FOR-BEAT; its
+# layout is $PT_GUEST (default --memory 512M)
 start_linux() {
-	"$mvm" run --engine kvm --kernel "$1" --initrd "$2" --memory 512M \
+	# shellcheck disable=SC2086  # flags
+	"$mvm" run --engine kvm --kernel "$1" --initrd "$2" ${PT_GUEST:---memory 512M} \
 		--cmdline "console=ttyS0 quiet loglevel=4 $3 mvm.end=poweroff" \
 		--api-socket "$sock" </dev/null >/tmp/pt-$$.out 2>/tmp/pt-$$.err &
 	pid=$!
@@ -89,13 +93,15 @@ snapshot)
 	wait $pid
 	echo "$tag rc1=$?"
 	rm -f "$sock"
-	"$mvm" run --restore "$snap" --api-socket "$sock" </dev/null >/tmp/pt2-$$.out 2>/tmp/pt2-$$.err &
+	# shellcheck disable=SC2086  # run options, e.g. --placement-report=-
+	"$mvm" run --restore "$snap" --api-socket "$sock" $PT_RESTORE </dev/null >/tmp/pt2-$$.out 2>/tmp/pt2-$$.err &
 	pid=$!
 	wait $pid
 	echo "$tag rc2=$?"
 	tr -d '\r' < /tmp/pt-$$.out | grep -E "^(HEARTBEAT|SUM-)" | sed "s/^/$tag-OUT1 /"
 	tr -d '\r' < /tmp/pt2-$$.out | grep -E "^(HEARTBEAT|SUM-|MVM-BEGIN)" | sed "s/^/$tag-OUT2 /"
-	sed "s/^/$tag-ERR /" /tmp/pt-$$.err /tmp/pt2-$$.err
+	sed "s/^/$tag-ERR /" /tmp/pt-$$.err
+	sed "s/^/$tag-ERR2 /" /tmp/pt2-$$.err
 	rm -rf "$snap" /tmp/pt2-$$.out /tmp/pt2-$$.err
 	;;
 esac
