@@ -382,3 +382,23 @@ int pread_exact(int fd, void *buf, u64 len, u64 off)
 	}
 	return 0;
 }
+
+int pwrite_all(int fd, const void *buf, u64 len, u64 off)
+{
+	const u8 *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, MIN(len, (u64)SZ_1G), off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -ENOSPC;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}

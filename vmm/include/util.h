@@ -111,5 +111,7 @@ int read_file(const char *path, u8 **buf, size_t *len, struct err *e);
  * or -ENODATA when the file ends first.
  */
 int pread_exact(int fd, void *buf, u64 len, u64 off);
+/* Writes all @len bytes at @off: 0, -errno, or -ENOSPC on a short write. */
+int pwrite_all(int fd, const void *buf, u64 len, u64 off);
 
 #endif

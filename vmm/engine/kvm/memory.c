@@ -366,27 +366,12 @@ u64 kvm_memory__file_size(const struct kvm_vm *vm)
 	return size;
 }
 
-static int write_all(int fd, const u8 *p, u64 len, u64 off, struct err *e)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, MIN(len, (u64)1 << 30), off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set(e, "writing guest memory: %s", n < 0 ? strerror(errno) : "no space");
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int kvm_memory__save(struct kvm_vm *vm, int fd, u64 *written, struct err *e)
 {
 	static unsigned char vec[4096];
 	u64 off = 0;
 	unsigned int i;
+	int ret;
 
 	*written = 0;
 	for (i = 0; i < vm->nr_ram; i++) {
@@ -409,9 +394,10 @@ int kvm_memory__save(struct kvm_vm *vm, int fd, u64 *written, struct err *e)
 				}
 				for (run = 1; j + run < n && (vec[j + run] & 1); run++)
 					;
-				if (write_all(fd, (u8 *)r->hva + (done + j) * SZ_4K, run * SZ_4K,
-					      off + (done + j) * SZ_4K, e))
-					return -EIO;
+				ret = pwrite_all(fd, (u8 *)r->hva + (done + j) * SZ_4K, run * SZ_4K,
+						 off + (done + j) * SZ_4K);
+				if (ret)
+					return err_set(e, "writing guest memory: %s", strerror(-ret));
 				*written += run * SZ_4K;
 				j += run;
 			}
@@ -430,6 +416,7 @@ int kvm_memory__restore(struct kvm_vm *vm, int fd, u64 *read_bytes, struct err *
 	u64 off = 0, want = kvm_memory__file_size(vm);
 	unsigned int i;
 	struct stat st;
+	int ret;
 
 	*read_bytes = 0;
 	if (fstat(fd, &st))
@@ -456,16 +443,10 @@ int kvm_memory__restore(struct kvm_vm *vm, int fd, u64 *read_bytes, struct err *
 			if (hole < 0)
 				return err_set(e, "the memory file: SEEK_HOLE: %s", strerror(errno));
 			len = MIN((u64)hole, end) - data;
-			for (u64 got = 0; got < len;) {
-				ssize_t n = pread(fd, (u8 *)r->hva + (data - off) + got, len - got, data + got);
-
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n <= 0)
-					return err_set(e, "reading the memory file: %s",
-						       n < 0 ? strerror(errno) : "it ended early");
-				got += n;
-			}
+			ret = pread_exact(fd, (u8 *)r->hva + (data - off), len, data);
+			if (ret)
+				return err_set(e, "reading the memory file: %s",
+					       ret == -ENODATA ? "it ended early" : strerror(-ret));
 			*read_bytes += len;
 			pos = data + len;
 		}

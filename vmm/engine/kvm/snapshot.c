@@ -108,17 +108,10 @@ static int add_devices(struct kvm_vm *vm, struct state_writer *w, struct err *e)
 
 static int write_state(int fd, const u8 *buf, size_t len, struct err *e)
 {
-	size_t done = 0;
+	int ret = pwrite_all(fd, buf, len, 0);
 
-	while (done < len) {
-		ssize_t n = pwrite(fd, buf + done, len - done, done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set(e, "writing the state file: %s", n < 0 ? strerror(errno) : "no space");
-		done += n;
-	}
+	if (ret)
+		return err_set(e, "writing the state file: %s", strerror(-ret));
 	if (ftruncate(fd, len))
 		return err_set(e, "writing the state file: %s", strerror(errno));
 	return 0;
