@@ -8,6 +8,7 @@ repeated across the pause, the save or the restore) shows up as
 out_of_sequence.  Damaged, foreign and mismatched snapshots must be
 refused before anything runs.  Used by nested_test.py's L0 tests.
 """
+import json
 import os
 import shutil
 import struct
@@ -110,6 +111,55 @@ def restore_refused(binary, snap, pattern, extra=()):
         f"exit {p.returncode}; {p.stderr[-400:]}"
 
 
+def units_guest(tiny, mode):
+    """A tiny guest with a hotplug node of two 128M unplug units."""
+    return ["--engine", "kvm", "--kernel", tiny, "--cmdline", mode, "--node", "id=0,size=512M",
+            "--node", "id=1,size=256M,hotplug=on,unplug-unit=128M"]
+
+
+def unit_states(vm):
+    """[(state, resident bytes)] of query-memory's units, or None."""
+    rc, out, _ = vm.ctl("query-memory")
+    if rc:
+        return None
+    return [(u["state"], u["resident_bytes"]) for u in json.loads(out.splitlines()[-1])["return"]["units"]]
+
+
+def snapshot_units(binary, tiny, base, report):
+    """A guest that ejected unit 0 itself (a sysfs eject) is snapshotted and
+    restored: unit 0 stays unplugged and empty, unit 1 plugged, the count
+    goes on, and unit 0 can be plugged again."""
+    tag = os.path.basename(binary)
+    vm = TinyVM(binary, base, "eject", units_guest(tiny, "e"))
+    for _ in range(100):
+        before = unit_states(vm)
+        if before and before[0][0] == "unplugged":
+            break
+        time.sleep(0.05)
+    snap = os.path.join(base, "units")
+    rc, out, err = vm.ctl("snapshot", snap, "paused=true")
+    saved = vm.test_port()
+    qrc, qerr = vm.quit()
+    if rc or not saved or qrc:
+        report(False, f"L0 {tag}: a guest with an unplugged unit is snapshotted",
+               f"units {before}; snapshot exit {rc} {err[-300:]}; quit {qrc} {qerr[-300:]}")
+        return
+    vm = TinyVM(binary, base, "eject-r", ["--restore", snap])
+    time.sleep(0.3)
+    now, after = vm.test_port(), unit_states(vm)
+    prc, pout, perr = vm.ctl("memory-plug", "unit=0")
+    replug = unit_states(vm)
+    qrc, qerr = vm.quit()
+    report(before and before[0] == ("unplugged", 0) and after == [("unplugged", 0), ("plugged", after[1][1])]
+           and now and not now["out_of_sequence"] and now["writes"] > saved["writes"] and qrc == 0,
+           f"L0 {tag}: a guest that ejected unit 0 is snapshotted and restored: unit 0 stays unplugged "
+           f"and empty, unit 1 plugged, the count goes on",
+           f"before {before}; after {after}; port saved {saved} now {now}; quit {qrc} {qerr[-300:]}")
+    report(prc == 0 and replug and replug[0][0] == "plugging",
+           f"L0 {tag}: the restored guest's unplugged unit can be plugged again (memory-plug: plugging)",
+           f"exit {prc} {pout[-200:]} {perr[-300:]}; {replug}")
+
+
 def l0_snapshot(mvm, san, tiny, work, report):
     guest = ["--engine", "kvm", "--kernel", tiny, "--cmdline", "c", "--node", "id=0,size=512M"]
     for binary in (mvm, san):
@@ -195,19 +245,21 @@ def l0_snapshot(mvm, san, tiny, work, report):
             report(ok, f"L0 {tag}: a snapshot with {name} is refused ('{pattern}')", why)
         ok, why = restore_refused(binary, snap, "--node cannot be given with it", ["--node", "id=0,size=1G"])
         report(ok, f"L0 {tag}: --restore with guest flags is refused", why)
+        snapshot_units(binary, tiny, base, report)
 
     # the snapshot command's own refusals leave the guest running
     base = os.path.join(work, "snap-refuse")
     shutil.rmtree(base, ignore_errors=True)
     os.makedirs(base)
-    vm = TinyVM(mvm, base, "units", ["--engine", "kvm", "--kernel", tiny, "--cmdline", "c",
-                                     "--node", "id=0,size=512M", "--node", "id=1,size=128M,hotplug=on"])
+    vm = TinyVM(mvm, base, "units", units_guest(tiny, "c"))
     time.sleep(0.2)
+    vm.ctl("memory-unplug", "unit=1")   # the tiny guest never answers
     rc, out, err = vm.ctl("snapshot", os.path.join(base, "u"))
     st = vm.ctl("query-status")[1]
     qrc, _ = vm.quit()
-    report(rc == 1 and "unplug units" in err and '"running"' in st and not os.path.exists(os.path.join(base, "u")),
-           "L0 snapshot of a guest with unplug units: refused, named, no files left, the guest runs on",
+    report(rc == 1 and "unit 1 is unplug-requested" in err and '"running"' in st
+           and not os.path.exists(os.path.join(base, "u")),
+           "L0 snapshot during a memory-unplug: refused, named, no files left, the guest runs on",
            f"exit {rc}; {err[-300:]}; {st[-200:]}")
     vm = TinyVM(mvm, base, "exists", guest)
     os.makedirs(os.path.join(base, "e"))

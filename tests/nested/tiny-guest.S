@@ -15,6 +15,9 @@
  *      (MIRRORVM_TEST_DEVICES=1, port 0x6f0); the pause tests check that
  *      no write is lost or repeated and that a paused vCPU never sits on
  *      an OUT whose value the port already has
+ *   e  eject unplug unit 0 through the memory hotplug block (port 0xa00:
+ *      select it, then the eject bit), as a guest's sysfs eject would,
+ *      then count as c (snapshots of a guest with an unplugged unit)
  *
  * Build: gcc -c tiny-guest.S && objcopy -O binary tiny-guest.o bzImage
  */
@@ -65,6 +68,8 @@ entry64:
 	je	garbage
 	cmp	$'c', %bl
 	je	count
+	cmp	$'e', %bl
+	je	eject_count
 	jmp	status42
 
 poweroff:
@@ -116,6 +121,15 @@ count_out:
 	out	%eax, %dx
 count_jmp:
 	jmp	count_inc
+
+eject_count:
+	mov	$0xa00, %dx		/* selector: unit 0 */
+	xor	%eax, %eax
+	out	%eax, %dx
+	mov	$0xa14, %dx		/* control: eject */
+	mov	$0x08, %al
+	out	%al, %dx
+	jmp	count
 
 /* in/out on every port nothing in mirrorvm or KVM claims; %r12 counts bad reads */
 garbage:

@@ -503,6 +503,108 @@ static void test_mem_hotplug(void)
 	platform_down();
 }
 
+/* Reads register @off of a device that is not on the test bus. */
+static u32 dev_in(struct device *dev, u64 off, unsigned int size)
+{
+	u32 v = 0;
+
+	dev->desc->model->ops.read(dev, off, (u8 *)&v, size);
+	return v;
+}
+
+static void dev_out(struct device *dev, u64 off, u32 v, unsigned int size)
+{
+	dev->desc->model->ops.write(dev, off, (const u8 *)&v, size);
+}
+
+/*
+ * A snapshot of the GED and the memory hotplug block, loaded into second
+ * ones: pending events, the interrupt line, each unit's flags and the
+ * selector come back; damaged states are refused and change nothing.
+ */
+static void test_hotplug_save_load(void)
+{
+	static const struct mem_hotplug_backend backend = {
+		.ejected = fake_ejected, .ost = fake_ost,
+	};
+	struct device *m, *g, m2 = { 0 }, g2 = { 0 };
+	const struct state_section *sm, *sg;
+	struct state_section bad;
+	struct state_reader r;
+	struct state_writer w;
+	struct bus bus2 = { 0 };
+	struct err e = { "" };
+	u8 *file = NULL, copy[128];
+	size_t len;
+
+	memset(&mhp_seen, 0, sizeof(mhp_seen));
+	CHECK(build_layout("--node id=0,size=1G --node id=1,size=512M,hotplug=on,unplug-unit=256M "
+			   "--node id=2,size=128M,hotplug=on", &cfg, &lay, &e) == 0, "%s", e.msg);
+	platform_up();
+	m = &devs[row("MHPC") - platform_devices];
+	g = &devs[row("GED0") - platform_devices];
+	mem_hotplug__set_backend(m, &backend, &lay);
+	CHECK(mem_hotplug__request_remove(m, 0) == 0, "request 0");
+	out(MHP(0), 2, 4);			/* the guest ejects unit 2 */
+	out(MHP(0x14), 0x08, 1);
+	out(MHP(0), 0, 4);			/* and leaves unit 0 selected */
+	out(MHP(0x04), 3, 4);			/* _OST event being reported */
+	ged__raise(g, 3);
+	out(MVM_GPE0_PORT + 2, 0x08, 1);
+	state_writer__init(&w);
+	CHECK(!m->desc->model->ops.save(m, &w, 100, 0, &e) && !g->desc->model->ops.save(g, &w, 100, 1, &e),
+	      "save: %s", e.msg);
+	CHECK(!state_writer__finish(&w, &file, &len, &e) && !state_reader__parse(&r, file, len, &e),
+	      "file: %s", e.msg);
+	sm = state_reader__find(&r, 100, 0);
+	sg = state_reader__find(&r, 100, 1);
+	CHECK(sm && sg && sm->size <= sizeof(copy), "both sections");
+
+	CHECK(!device__create(&m2, row("MHPC"), &fake_ctx, &bus2, &e) &&
+	      !device__create(&g2, row("GED0"), &fake_ctx, &bus2, &e), "second devices: %s", e.msg);
+	mem_hotplug__set_backend(&m2, &backend, &lay);
+	/* damaged: a unit count that is not the layout's, a flag that is not 0/1 */
+	memcpy(copy, sm->data, sm->size);
+	bad = *sm;
+	bad.data = copy;
+	copy[0] = 2;
+	bad.size = sm->size - 8;
+	CHECK(m2.desc->model->ops.load(&m2, &bad, &e) && strstr(e.msg, "has 2 units, the layout 3"), "%s",
+	      e.msg);
+	copy[0] = 3;
+	bad.size = sm->size;
+	copy[8 + 8 + 1] = 2;			/* unit 1's inserting */
+	CHECK(m2.desc->model->ops.load(&m2, &bad, &e) && strstr(e.msg, "unit 1: saved flags"), "%s", e.msg);
+	dev_out(&m2, 0, 2, 4);
+	CHECK(dev_in(&m2, 0x14, 1) == 0x01 && mem_hotplug__enabled(&m2, 2), "refused states changed nothing");
+	CHECK(!m2.desc->model->ops.load(&m2, sm, &e), "load: %s", e.msg);
+	CHECK(dev_in(&m2, 0x14, 1) == 0x05, "unit 0 still selected, enabled, remove pending");
+	dev_out(&m2, 0, 2, 4);
+	CHECK(dev_in(&m2, 0x14, 1) == 0x00 && !mem_hotplug__enabled(&m2, 2), "unit 2 ejected");
+	dev_out(&m2, 0, 1, 4);
+	CHECK(dev_in(&m2, 0x14, 1) == 0x01, "unit 1 plugged");
+
+	/* the GED: a line its events contradict, a short section */
+	memcpy(copy, sg->data, sg->size);
+	bad = *sg;
+	bad.data = copy;
+	copy[4] = 0;
+	seen.irq_level[MVM_GED_GSI] = 0;
+	CHECK(g2.desc->model->ops.load(&g2, &bad, &e) && strstr(e.msg, "contradicts"), "%s", e.msg);
+	bad.size = 3;
+	CHECK(g2.desc->model->ops.load(&g2, &bad, &e) && strstr(e.msg, "not a GED's"), "%s", e.msg);
+	CHECK(dev_in(&g2, 0, 4) == 0 && seen.irq_level[MVM_GED_GSI] == 0, "refused states changed nothing");
+	CHECK(!g2.desc->model->ops.load(&g2, sg, &e), "load: %s", e.msg);
+	CHECK(dev_in(&g2, 0, 4) == 0x00080008 && seen.irq_level[MVM_GED_GSI] == 1,
+	      "event 3 pending and enabled, the line raised again");
+	device__destroy(&m2);
+	device__destroy(&g2);
+	bus__free(&bus2);
+	state_reader__free(&r);
+	free(file);
+	platform_down();
+}
+
 /* The shared decoders both engines use. */
 static void test_endings(void)
 {
@@ -536,6 +638,7 @@ int main(void)
 	RUN(test_ports);
 	RUN(test_ged);
 	RUN(test_mem_hotplug);
+	RUN(test_hotplug_save_load);
 	RUN(test_endings);
 	UNIT_DONE();
 }

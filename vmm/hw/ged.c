@@ -83,6 +83,49 @@ void ged__raise(struct device *dev, unsigned int bit)
 	pthread_mutex_unlock(&g->lock);
 }
 
+/* Snapshot state: the GPE block and the interrupt line it drives. */
+enum { ST_STS0, ST_STS1, ST_EN0, ST_EN1, ST_LEVEL, ST_LEN };
+
+static int ged_save(struct device *dev, struct state_writer *w, u32 kind, u32 index,
+		    struct err *e)
+{
+	struct ged *g = dev->state;
+	u8 st[ST_LEN];
+
+	pthread_mutex_lock(&g->lock);
+	st[ST_STS0] = g->sts[0];
+	st[ST_STS1] = g->sts[1];
+	st[ST_EN0] = g->en[0];
+	st[ST_EN1] = g->en[1];
+	st[ST_LEVEL] = g->level > 0;
+	pthread_mutex_unlock(&g->lock);
+	return state_writer__add(w, kind, index, st, sizeof(st), e);
+}
+
+static int ged_load(struct device *dev, const struct state_section *s, struct err *e)
+{
+	struct ged *g = dev->state;
+	const u8 *st = s->data;
+	bool pending;
+
+	if (s->size != ST_LEN || st[ST_LEVEL] > 1)
+		return err_set(e, "%s: saved state of %llu bytes is not a GED's", dev->desc->name,
+			       (unsigned long long)s->size);
+	pending = (st[ST_STS0] & st[ST_EN0]) || (st[ST_STS1] & st[ST_EN1]);
+	if (pending != st[ST_LEVEL])
+		return err_set(e, "%s: the saved interrupt line contradicts the saved events",
+			       dev->desc->name);
+	pthread_mutex_lock(&g->lock);
+	g->sts[0] = st[ST_STS0];
+	g->sts[1] = st[ST_STS1];
+	g->en[0] = st[ST_EN0];
+	g->en[1] = st[ST_EN1];
+	g->level = -1;	/* drive the line whatever it was */
+	update_irq(g);
+	pthread_mutex_unlock(&g->lock);
+	return 0;
+}
+
 static int ged_create(struct device *dev, struct err *e)
 {
 	struct ged *g = calloc(1, sizeof(*g));
@@ -178,5 +221,6 @@ const struct device_model ged = {
 	.irq_flags = MADT_POLARITY_HIGH | MADT_TRIGGER_LEVEL,
 	.present = ged_present,
 	.aml = ged_aml,
-	.ops = { .create = ged_create, .destroy = ged_destroy, .read = ged_read, .write = ged_write },
+	.ops = { .create = ged_create, .destroy = ged_destroy, .read = ged_read, .write = ged_write,
+		 .save = ged_save, .load = ged_load },
 };

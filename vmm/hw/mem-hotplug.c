@@ -228,6 +228,78 @@ bool mem_hotplug__enabled(struct device *dev, unsigned int unit)
 	return on;
 }
 
+/*
+ * Snapshot state: the selector and each unit's flags, for a guest paused
+ * with no hot-(un)plug under way (memhp.c refuses the snapshot otherwise;
+ * a pending flag is saved all the same and comes back as it was).
+ */
+struct mhp_saved_unit {
+	u8 enabled, inserting, removing, reserved;
+	u32 ost_event;
+};
+
+struct mhp_saved {
+	u32 nr;
+	u32 selector;
+	struct mhp_saved_unit units[];
+};
+
+static int mhp_save(struct device *dev, struct state_writer *w, u32 kind, u32 index,
+		    struct err *e)
+{
+	struct mem_hotplug *m = dev->state;
+	struct mhp_saved *st;
+	size_t len = sizeof(*st) + m->nr * sizeof(st->units[0]);
+	unsigned int i;
+	int ret;
+
+	st = calloc(1, len);
+	if (!st)
+		return err_set(e, "out of memory");
+	pthread_mutex_lock(&m->lock);
+	st->nr = m->nr;
+	st->selector = m->selector;
+	for (i = 0; i < m->nr; i++)
+		st->units[i] = (struct mhp_saved_unit){
+			.enabled = m->units[i].enabled, .inserting = m->units[i].inserting,
+			.removing = m->units[i].removing, .ost_event = m->units[i].ost_event,
+		};
+	pthread_mutex_unlock(&m->lock);
+	ret = state_writer__add(w, kind, index, st, len, e);
+	free(st);
+	return ret;
+}
+
+static int mhp_load(struct device *dev, const struct state_section *s, struct err *e)
+{
+	struct mem_hotplug *m = dev->state;
+	struct mhp_saved_unit su[MAX_UNITS];
+	struct mhp_saved st;
+	unsigned int i;
+
+	if (s->size < sizeof(st))
+		return err_set(e, "%s: saved state of %llu bytes is not a memory hotplug block's",
+			       dev->desc->name, (unsigned long long)s->size);
+	memcpy(&st, s->data, sizeof(st));
+	if (st.nr != m->nr || s->size != sizeof(st) + (u64)st.nr * sizeof(*su))
+		return err_set(e, "%s: the saved state has %u units, the layout %u", dev->desc->name,
+			       st.nr, m->nr);
+	memcpy(su, s->data + sizeof(st), st.nr * sizeof(*su));	/* m->nr <= MAX_UNITS */
+	for (i = 0; i < st.nr; i++)
+		if (su[i].enabled > 1 || su[i].inserting > 1 || su[i].removing > 1 || su[i].reserved)
+			return err_set(e, "%s: unit %u: saved flags %u/%u/%u are not a unit's",
+				       dev->desc->name, i, su[i].enabled, su[i].inserting, su[i].removing);
+	pthread_mutex_lock(&m->lock);
+	m->selector = st.selector;
+	for (i = 0; i < st.nr; i++)
+		m->units[i] = (struct mhp_unit){
+			.enabled = su[i].enabled, .inserting = su[i].inserting,
+			.removing = su[i].removing, .ost_event = su[i].ost_event,
+		};
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
 /* ---- lifetime ---- */
 
 static int mhp_create(struct device *dev, struct err *e)
@@ -431,5 +503,6 @@ const struct device_model mem_hotplug = {
 	.kind = "memory hotplug",
 	.present = mhp_present,
 	.aml = mhp_aml,
-	.ops = { .create = mhp_create, .destroy = mhp_destroy, .read = mhp_read, .write = mhp_write },
+	.ops = { .create = mhp_create, .destroy = mhp_destroy, .read = mhp_read, .write = mhp_write,
+		 .save = mhp_save, .load = mhp_load },
 };

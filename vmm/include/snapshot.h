@@ -26,6 +26,7 @@
 enum snapshot_kind {
 	SNAPSHOT_GUEST_FLAGS	= 64,	/* the guest's "mirrorvm run" flags, NUL-terminated words */
 	SNAPSHOT_LAYOUT		= 65,	/* the guest's layout.json, compared on restore */
+	SNAPSHOT_UNITS		= 66,	/* each unplug unit's state (engine/kvm/memhp.c) */
 	SNAPSHOT_DEVICE		= 128,	/* index: the device's row in the platform table */
 	SNAPSHOT_TEST_PORT	= 129,	/* MIRRORVM_TEST_DEVICES=1 */
 };

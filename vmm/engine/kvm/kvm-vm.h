@@ -189,6 +189,14 @@ int kvm_memhp__unplug(struct kvm_vm *vm, const struct unit_selector *sel, u64 ti
 int kvm_memhp__plug(struct kvm_vm *vm, const struct unit_selector *sel, u64 timeout_ms,
 		    struct json_writer *w, struct err *e);
 int kvm_memhp__query(struct kvm_vm *vm, struct json_writer *w, struct err *e);
+/*
+ * Snapshots of the units (the VM paused): saveable only with every unit
+ * plugged or unplugged and nothing the guest did left unhandled; a load
+ * (after the devices') takes the unplugged units out of KVM again.
+ */
+int kvm_memhp__check_saveable(struct kvm_vm *vm, struct err *e);
+int kvm_memhp__save(struct kvm_vm *vm, struct state_writer *w, struct err *e);
+int kvm_memhp__load(struct kvm_vm *vm, const struct state_reader *r, struct err *e);
 
 /*
  * snapshot.c: the VM, paused, into a state file and a memory file (fds

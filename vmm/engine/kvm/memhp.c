@@ -696,6 +696,101 @@ int kvm_memhp__query(struct kvm_vm *vm, struct json_writer *w, struct err *e)
 	return 0;
 }
 
+/* ---- snapshots ---- */
+
+/* A unit in the state file: only the two states a snapshot can hold. */
+struct saved_unit {
+	u8 unplugged;
+	u8 ost_seen;
+	u16 reserved;
+	u32 ost_event;
+	u32 ost_status;
+};
+
+int kvm_memhp__check_saveable(struct kvm_vm *vm, struct err *e)
+{
+	struct kvm_memhp *m = vm->memhp;
+	unsigned int i, queued;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	queued = m->nr_ost;
+	for (i = 0; i < m->lay->nr_units; i++)
+		queued += m->eject[i];
+	pthread_mutex_unlock(&m->lock);
+	for (i = 0; i < m->lay->nr_units; i++) {
+		enum unit_state st = m->units[i].state;
+
+		if (st != UNIT_PLUGGED && st != UNIT_UNPLUGGED)
+			return err_set(e, "unit %u is %s: a snapshot waits until every memory-plug and memory-unplug has finished",
+				       i, state_name[st]);
+	}
+	if (queued)
+		return err_set(e, "%u memory hotplug report(s) of the guest are not handled yet; try again", queued);
+	return 0;
+}
+
+int kvm_memhp__save(struct kvm_vm *vm, struct state_writer *w, struct err *e)
+{
+	struct kvm_memhp *m = vm->memhp;
+	struct saved_unit units[MAX_UNITS];
+	unsigned int i;
+
+	if (!m)
+		return 0;
+	memset(units, 0, sizeof(units));
+	for (i = 0; i < m->lay->nr_units; i++) {
+		const struct memhp_unit *u = &m->units[i];
+
+		units[i] = (struct saved_unit){
+			.unplugged = u->state == UNIT_UNPLUGGED, .ost_seen = u->ost_seen,
+			.ost_event = u->ost_event, .ost_status = u->ost_status,
+		};
+	}
+	return state_writer__add(w, SNAPSHOT_UNITS, 0, units, m->lay->nr_units * sizeof(units[0]), e);
+}
+
+int kvm_memhp__load(struct kvm_vm *vm, const struct state_reader *r, struct err *e)
+{
+	const struct state_section *s = state_reader__find(r, SNAPSHOT_UNITS, 0);
+	struct kvm_memhp *m = vm->memhp;
+	struct saved_unit su[MAX_UNITS];
+	unsigned int i, nr = m ? m->lay->nr_units : 0;
+	struct err sub;
+
+	if (!nr && !s)
+		return 0;
+	if (!s || s->size != nr * sizeof(*su))
+		return err_set(e, "the state's unplug units (%llu bytes) are not the layout's %u",
+			       s ? (unsigned long long)s->size : 0ULL, nr);
+	memcpy(su, s->data, s->size);	/* nr <= MAX_UNITS (layout.c) */
+	for (i = 0; i < nr; i++) {
+		if (su[i].unplugged > 1 || su[i].ost_seen > 1 || su[i].reserved)
+			return err_set(e, "unit %u: the saved state is not a unit's", i);
+		/* the memory hotplug block, loaded before, must say the same */
+		if (mem_hotplug__enabled(m->dev, i) == su[i].unplugged)
+			return err_set(e, "unit %u: saved %s, but the memory hotplug block has it %s", i,
+				       su[i].unplugged ? "unplugged" : "plugged",
+				       su[i].unplugged ? "enabled" : "ejected");
+	}
+	for (i = 0; i < nr; i++) {
+		struct memhp_unit *u = &m->units[i];
+		unsigned int idx[MAX_SLOTS], n = unit_slots(m, i, idx), k;
+
+		*u = (struct memhp_unit){
+			.state = su[i].unplugged ? UNIT_UNPLUGGED : UNIT_PLUGGED,
+			.ost_seen = su[i].ost_seen, .ost_event = su[i].ost_event,
+			.ost_status = su[i].ost_status,
+		};
+		/* out of KVM and given back to the host, as it was when saved */
+		for (k = 0; su[i].unplugged && k < n; k++)
+			if (kvm_memory__unplug_slot(vm, idx[k], &sub))
+				return err_set(e, "unit %u: %s", i, sub.msg);
+	}
+	return 0;
+}
+
 /* ---- lifetime ---- */
 
 static struct device *find_device(struct kvm_vm *vm, const struct device_model *model)

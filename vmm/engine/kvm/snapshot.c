@@ -39,13 +39,14 @@ static unsigned int row_of(const struct device *dev)
 	return dev->desc - platform_devices;
 }
 
-/* Why this VM cannot be saved, or NULL. */
+/* 0 when this VM can be saved now, else why not in @e. */
 static int check_saveable(struct kvm_vm *vm, struct err *e)
 {
 	unsigned int i;
+	int ret = kvm_memhp__check_saveable(vm, e);
 
-	if (vm->image->lay->nr_units)
-		return err_set(e, "the guest has unplug units: snapshots of memory hot-(un)plug state are not supported yet");
+	if (ret)
+		return ret;
 	for (i = 0; i < vm->nr_devs; i++) {
 		const struct dev_ops *ops = &vm->devs[i].desc->model->ops;
 
@@ -140,6 +141,8 @@ int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, int memory_fd,
 	if (!ret)
 		ret = add_devices(vm, &w, e);
 	if (!ret)
+		ret = kvm_memhp__save(vm, &w, e);
+	if (!ret)
 		ret = state_writer__finish(&w, &file, &len, e);
 	state_writer__free(&w);
 	if (!ret)
@@ -215,6 +218,8 @@ int kvm_snapshot__load(struct kvm_vm *vm, struct err *e)
 		ret = kvm_state__load_vcpu(vm->sys_fd, vm->vcpus[i].fd, i, r, e);
 	if (!ret)
 		ret = load_devices(vm, r, e);
+	if (!ret)
+		ret = kvm_memhp__load(vm, r, e);
 	/*
 	 * Tell a guest that uses kvmclock that its vCPUs were stopped, so
 	 * that its soft-lockup watchdog does not take the gap for a hang;
