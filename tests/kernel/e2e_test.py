@@ -76,6 +76,8 @@ def main():
                         "--add", l2s + ":/nested/initrd.gz",
                         "--add", os.path.join(TOP, "tests", "nested", "l1-run.sh") + ":/bin/mvm-extra",
                         "--add", os.path.join(TOP, "tests", "nested", "pause-test.sh") + ":/nested/pause-test.sh",
+                        "--add", nt.build_static(work, os.path.join(TOP, "tests", "nested", "mvm-pty.c"))
+                        + ":/bin/mvm-pty",
                         "--add", empty + ":/nested/cases",
                         "--add", only + ":/nested/snapshot-only"], check=True)
         srun = nt.run([args.mirrorvm, "run", "--engine", "qemu", "--kernel", args.kernel,

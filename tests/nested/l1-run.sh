@@ -79,7 +79,11 @@ if [ -f /nested/snapshot-only ]; then
 elif [ -x /nested/pause-test.sh ]; then
 	[ -f /nested/pause-tiny ] && /nested/pause-test.sh /bin/mirrorvm tiny /nested/tiny 20
 	/nested/pause-test.sh /bin/mirrorvm linux /nested/bzImage /nested/initrd.gz 5
-	/nested/pause-test.sh /bin/mirrorvm snapshot /nested/bzImage /nested/initrd.gz
+	# two hotplug nodes: node 1's unit unplugged, node 2's unplugged and
+	# plugged back before the snapshot; both must stay so after restore
+	PT_GUEST="--node id=0,size=512M --node id=1,size=128M,hotplug=on --node id=2,size=128M,hotplug=on" \
+	PT_UNITS="1 2" PT_CMDLINE="movable_node memhp_default_state=online_movable" PT_BEATS=100 \
+		/nested/pause-test.sh /bin/mirrorvm snapshot /nested/bzImage /nested/initrd.gz
 fi
 # Memory hot-unplug trials (tests/nested/unplug-test.sh), one guest per line
 # of /nested/unplug-cases:

@@ -7,7 +7,10 @@
 #                   status N through port 0x602
 #   mvm.heartbeat=N HEARTBEAT 1 .. HEARTBEAT N, one every 0.2 s (pause tests)
 #   mvm.heartsum=N  the same between SUM-BEFORE and SUM-AFTER, the md5 of
-#                   8 MiB of random data in tmpfs (snapshot tests)
+#                   8 MiB of random data in tmpfs (snapshot tests); after
+#                   SUM-AFTER, NODEBLOCKS NODE ONLINE ALL for each node
+#   mvm.echo=1      after mvm.heartsum: ECHO-READY, then a line read from
+#                   the serial console (60 s at most) as ECHO-GOT LINE
 #   mvm.unplug=MODE the guest's half of a memory hot-unplug trial
 #                   (/bin/unplug-guest.sh, tests/nested/unplug-guest.sh)
 # HEARTBEAT 1 .. HEARTBEAT $1, one every 0.2 s
@@ -47,6 +50,21 @@ for arg in $(cat /proc/cmdline); do
 		echo "SUM-BEFORE $(md5sum < /tmp/sum.bin)"
 		heartbeats "${arg#mvm.heartsum=}"
 		echo "SUM-AFTER $(md5sum < /tmp/sum.bin)"
+		for d in /sys/devices/system/node/node[0-9]*; do
+			all=0 on=0
+			for b in "$d"/memory[0-9]*; do
+				[ -e "$b/state" ] || continue
+				all=$((all + 1))
+				grep -qx online "$b/state" && on=$((on + 1))
+			done
+			echo "NODEBLOCKS ${d##*node} $on $all"
+		done
+		if grep -qw mvm.echo=1 /proc/cmdline; then
+			echo "ECHO-READY"
+			line=
+			read -r -t 60 line < /dev/ttyS0
+			echo "ECHO-GOT $line"
+		fi
 		;;
 	esac
 done

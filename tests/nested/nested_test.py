@@ -229,9 +229,12 @@ def check_pause_linux(text, where):
            f"{next((i for i, b in enumerate(beats) if b != i + 1), None)}")
 
 
-def check_snapshot_linux(text, where):
-    """A Linux guest snapshotted mid-heartbeat and restored by a new mirrorvm."""
+def check_snapshot_linux(text, where, units=False):
+    """A Linux guest snapshotted mid-heartbeat and restored by a new mirrorvm;
+    with @units, one whose hotplug units were unplugged (and one plugged
+    back) before the snapshot (l1-run.sh's PT_UNITS)."""
     steps = pt_lines(text, "PT-SNAPSHOT")
+    total = ([v for w, v in steps if w == "beats"] or [40])[0]
     snap = [v for w, v in steps if w == "snapshot"]
     lines = text.replace("\r", "").splitlines()
 
@@ -254,15 +257,50 @@ def check_snapshot_linux(text, where):
         return
     before = [l.split()[1] for l in o1 if l.startswith("SUM-BEFORE")]
     after = [l.split()[1] for l in o2 if l.startswith("SUM-AFTER")]
-    report(b1 and b1 == list(range(1, len(b1) + 1)) and b2 == list(range(len(b1) + 1, 41)) and
+    report(b1 and b1 == list(range(1, len(b1) + 1)) and b2 == list(range(len(b1) + 1, total + 1)) and
            not any(l.startswith("MVM-BEGIN") for l in o2) and rc2 and rc2.group(1) == "0",
-           f"{where}: the restored Linux L2 goes on from heartbeat {len(b1) + 1} to 40 (no reboot, "
+           f"{where}: the restored Linux L2 goes on from heartbeat {len(b1) + 1} to {total} (no reboot, "
            f"nothing lost or repeated) and powers off cleanly",
            f"before {b1[-3:]} after {b2[:3]}..{b2[-2:]} ({len(b2)}); rc2 {rc2.group(1) if rc2 else None}; "
            + " | ".join(l[12:] for l in lines if l.startswith("PT-SNAPSHOT-ERR"))[-600:])
     report(len(before) == 1 and after == before,
            f"{where}: the checksum of 8 MiB of guest data taken before the snapshot verifies after the restore",
            f"before {before} after {after}")
+    if units:
+        check_snapshot_units(steps, o2, where)
+    typed = [v for w, v in steps if w == "typed"]
+    got = [l[len("ECHO-GOT "):] for l in o2 if l.startswith("ECHO-GOT ")]
+    report(len(typed) == 1 and got == typed,
+           f"{where}: a line typed into the restoring mirrorvm's terminal reaches the restored guest's "
+           f"serial console", f"typed {typed}, the guest read {got}")
+
+
+def check_snapshot_units(steps, o2, where):
+    """Units unplugged, and one plugged back, before a snapshot: the same
+    after the restore, for mirrorvm and for the guest's memory blocks."""
+    def units_of(what):
+        got = [v for w, v in steps if w == what]
+        if not got or not isinstance(got[0], dict):
+            return None
+        return {u["node"]: (u["state"], json.dumps(u["ost"])) for u in got[0].get("return", {}).get("units", [])}
+
+    ops = {w: v for w, v in steps if w.startswith("unplug-") or w.startswith("plug-")}
+    gone = sorted(int(w[7:]) for w in ops if w.startswith("unplug-"))
+    back = [int(w[5:]) for w in ops if w.startswith("plug-")]
+    saved, restored = units_of("units-saved"), units_of("units-restored")
+    want = {n: "plugged" if n in back else "unplugged" for n in gone}
+    report(len(gone) >= 2 and len(back) == 1 and saved and {n: saved.get(n, (None,))[0] for n in gone} == want
+           and restored == saved,
+           f"{where}: units of nodes {gone} unplugged, node {back} plugged back before the snapshot: "
+           f"the restored mirrorvm has them so ({want}), their _OST reports too",
+           f"steps {ops}; saved {saved}; restored {restored}")
+    blocks = {int(l.split()[1]): (int(l.split()[2]), int(l.split()[3]))
+              for l in o2 if l.startswith("NODEBLOCKS ")}
+    ok = all(blocks.get(n, (0, 0)) == (0, 0) if s == "unplugged" else
+             (blocks.get(n, (0, 0))[1] > 0 and blocks[n][0] == blocks[n][1]) for n, s in want.items())
+    report(bool(blocks) and ok,
+           f"{where}: after the restore the guest has no memory blocks on the unplugged node and every block "
+           f"of the plugged-back node online", f"{blocks}, want {want}")
 
 
 def l0_tests(mvm, san, work):
@@ -537,17 +575,21 @@ def unxz_module(kdir, name, work):
     return None
 
 
+def build_static(work, src):
+    """A test helper from @src, linked statically for an initramfs."""
+    out = os.path.join(work, os.path.basename(src)[:-2])
+    subprocess.run(["gcc", "-static", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", out, src],
+                   check=True)
+    return out
+
+
 def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny, unplug_cases=(), pause=True,
                  patched=None):
     """L1's and L2's initramfs.  @kernel is L2's /nested/bzImage; @patched,
     when given, is the kvm-patches kernel, /nested/bzImage-mvm (PATCHED_L2)."""
     l2 = os.path.join(work, "l2.cpio.gz")
-    garbage = os.path.join(work, "mvm-garbage")
-    memload = os.path.join(work, "mvm-memload")
-    for src, out in ((os.path.join(HERE, "mvm-garbage.c"), garbage),
-                     (os.path.join(TOP, "tests", "guest", "mvm-memload.c"), memload)):
-        subprocess.run(["gcc", "-static", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", out, src],
-                       check=True)
+    garbage = build_static(work, os.path.join(HERE, "mvm-garbage.c"))
+    memload = build_static(work, os.path.join(TOP, "tests", "guest", "mvm-memload.c"))
     extra = []
     selftest = selftest_script(work)
     if selftest:
@@ -590,6 +632,7 @@ def build_nested(work, kdir, kernel, mvm_static, cases, tiny, pause_tiny, unplug
                     "--add", l2 + ":/nested/initrd.gz", "--add", os.path.join(HERE, "l1-run.sh") + ":/bin/mvm-extra",
                     "--add", casefile + ":/nested/cases", "--add", vmlinux + ":/nested/vmlinux",
                     "--add", tiny + ":/nested/tiny",
+                    "--add", build_static(work, os.path.join(HERE, "mvm-pty.c")) + ":/bin/mvm-pty",
                     "--add", os.path.join(HERE, "unplug-test.sh") + ":/nested/unplug-test.sh",
                     "--add", unplug_file + ":/nested/unplug-cases"]
                    + (["--add", os.path.join(HERE, "pause-test.sh") + ":/nested/pause-test.sh"] if pause else [])
@@ -704,7 +747,7 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
             report(ok, f"L1 mirrorvm-static: {label}", why)
         check_pause_tiny(out, tiny_symbols(work), "L1 mirrorvm-static")
     check_pause_linux(out, "L1")
-    check_snapshot_linux(out, "L1")
+    check_snapshot_linux(out, "L1", units=True)
     if unplug:
         check_unplug(out, "L1")
     check_seccomp(got, out)

@@ -13,6 +13,13 @@
 #          that mirrorvm quit, a new one restoring it: the beats of both.
 #          $PT_GUEST: the guest's layout flags; $PT_RESTORE: run options
 #          of the restoring mirrorvm (its stderr: PT-SNAPSHOT-ERR2 lines).
+#          $PT_UNITS: hotplug nodes (in $PT_GUEST) whose units are
+#          unplugged before the snapshot, the last one then plugged back;
+#          $PT_CMDLINE: more kernel parameters; $PT_BEATS: heartbeats
+#          (default 40).
+#          With /bin/mvm-pty (tests/nested/mvm-pty.c) the restoring
+#          mirrorvm's standard input is a terminal, and a line typed into
+#          it must reach the restored guest's console (mvm.echo=1).
 mvm=$1 mode=$2
 sock=/tmp/mvm-pause-$$.sock
 tag=PT-$(echo "$mode" | tr a-z A-Z)
@@ -87,19 +94,54 @@ snapshot)
 	# a Linux guest snapshotted (paused) mid-heartbeat, mirrorvm ended, a
 	# new mirrorvm restoring it: both consoles' heartbeats and checksums
 	snap=/tmp/mvm-snap-$$
-	start_linux "$3" "$4" mvm.heartsum=40 10
+	pty='' echo=''
+	if [ -x /bin/mvm-pty ]; then
+		[ -e /dev/pts/ptmx ] || { mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; }
+		pty=/bin/mvm-pty echo=mvm.echo=1
+	fi
+	beats=${PT_BEATS:-40} first=10
+	[ -n "$PT_UNITS" ] && first=2
+	echo "$tag beats $beats"
+	start_linux "$3" "$4" "mvm.heartsum=$beats $echo $PT_CMDLINE" $first
+	if [ -n "$PT_UNITS" ]; then
+		for n in $PT_UNITS; do
+			echo "$tag unplug-$n $("$mvm" ctl --json --timeout 120 "$sock" memory-unplug "node=$n" --wait 2>&1 | tr -d '\n')"
+			last=$n
+		done
+		echo "$tag plug-$last $("$mvm" ctl --json --timeout 120 "$sock" memory-plug "node=$last" --wait 2>&1 | tr -d '\n')"
+		echo "$tag units-saved $(ctl query-memory)"
+	fi
 	echo "$tag snapshot $(ctl snapshot "$snap" paused=true)"
 	echo "$tag quit $(ctl quit)"
 	wait $pid
 	echo "$tag rc1=$?"
 	rm -f "$sock"
+	# The console's input: a FIFO held open here, so that it never ends
+	# before the line is typed.
+	fifo=/tmp/pt-in-$$
+	mkfifo "$fifo"
+	exec 3<>"$fifo"
 	# shellcheck disable=SC2086  # run options, e.g. --placement-report=-
-	"$mvm" run --restore "$snap" --api-socket "$sock" $PT_RESTORE </dev/null >/tmp/pt2-$$.out 2>/tmp/pt2-$$.err &
+	$pty "$mvm" run --restore "$snap" --api-socket "$sock" $PT_RESTORE <"$fifo" >/tmp/pt2-$$.out 2>/tmp/pt2-$$.err &
 	pid=$!
+	if [ -n "$PT_UNITS" ]; then
+		wait_socket
+		echo "$tag units-restored $(ctl query-memory)"
+	fi
+	if [ -n "$pty" ]; then
+		i=0
+		while ! tr -d '\r' < /tmp/pt2-$$.out | grep -qx "ECHO-READY" && [ $i -lt 1800 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		echo "typed-after-restore-$$" >&3
+		echo "$tag typed typed-after-restore-$$"
+	fi
 	wait $pid
 	echo "$tag rc2=$?"
-	tr -d '\r' < /tmp/pt-$$.out | grep -E "^(HEARTBEAT|SUM-)" | sed "s/^/$tag-OUT1 /"
-	tr -d '\r' < /tmp/pt2-$$.out | grep -E "^(HEARTBEAT|SUM-|MVM-BEGIN)" | sed "s/^/$tag-OUT2 /"
+	exec 3>&-
+	rm -f "$fifo"
+	tr -d '\r' < /tmp/pt-$$.out | grep -E "^(HEARTBEAT|SUM-|NODEBLOCKS)" | sed "s/^/$tag-OUT1 /"
+	tr -d '\r' < /tmp/pt2-$$.out | grep -E "^(HEARTBEAT|SUM-|MVM-BEGIN|ECHO-|NODEBLOCKS)" | sed "s/^/$tag-OUT2 /"
 	sed "s/^/$tag-ERR /" /tmp/pt-$$.err
 	sed "s/^/$tag-ERR2 /" /tmp/pt2-$$.err
 	rm -rf "$snap" /tmp/pt2-$$.out /tmp/pt2-$$.err
