@@ -58,10 +58,10 @@ verify_anon() {
 	for f in /tmp/hold.*.pid; do
 		[ -e "$f" ] || continue
 		pid=$(cat "$f") out=${f%.pid}.out
-		before=$(wc -l < "$out" 2>/dev/null || echo 0)
+		before=$(wc -l 2>/dev/null < "$out" || echo 0)
 		kill -USR1 "$pid"
 		i=0
-		while [ "$(wc -l < "$out" 2>/dev/null || echo 0)" = "$before" ] && [ $i -lt 600 ]; do
+		while [ "$(wc -l 2>/dev/null < "$out" || echo 0)" = "$before" ] && [ $i -lt 600 ]; do
 			sleep 0.2
 			i=$((i + 1))
 		done
