@@ -43,19 +43,9 @@ case "$size" in
 esac
 [ $((size_mib % 128)) = 0 ] && [ "$fill" -lt "$size_mib" ] ||
 	{ echo "bench-unplug: --size must be a multiple of 128M larger than --fill" >&2; exit 2; }
-make -s build/mirrorvm build/mirrorvm-static
-kdir=$(scripts/fetch-debian-kernel.sh)
-kernel=$(ls "$kdir"/boot/vmlinuz-* | head -n 1)
-if [ -n "$keep" ]; then
-	work=$keep
-	mkdir -p "$work"
-else
-	work=$(mktemp -d)
-	trap 'rm -rf "$work"' EXIT
-fi
-
-# QEMU for L1, under /qemu (scripts/qemu-for-l1.sh).
-loader=$(scripts/qemu-for-l1.sh "$work/qemu")
+# shellcheck source=scripts/bench-l1.sh
+. scripts/bench-l1.sh
+bench_l1_setup "$keep"	# $kdir, $kernel, $work, $loader (QEMU for L1 under /qemu)
 for t in qmp-unplug:tests/bench/qmp-unplug.c mvm-memload:tests/guest/mvm-memload.c; do
 	gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$work/${t%%:*}" "${t#*:}"
 done
@@ -155,28 +145,13 @@ for arg in \$(cat /proc/cmdline); do
 	esac
 done
 EOF
-chmod +x "$work/l1-bench.sh"
-scripts/build-initramfs.sh "$work/l1.cpio.gz" --modules-from "$kdir" \
-	--module irqbypass.ko --module kvm.ko --module kvm-amd.ko \
-	--add build/mirrorvm-static:/bin/mirrorvm --add "$kernel:/nested/bzImage" \
-	--add "$work/l2.cpio.gz:/nested/initrd.gz" --add "$work/qemu:/qemu" \
-	--add "$work/qmp-unplug:/bin/qmp-unplug" --add "$work/l1-bench.sh:/bin/mvm-extra"
+bench_l1_initramfs --add "$work/qmp-unplug:/bin/qmp-unplug"
 
 echo "bench-unplug: $runs rounds of mirrorvm and QEMU, $size unit with $fill MiB to migrate, each in a fresh L1 (TCG)" >&2
 : > "$work/results"
 for i in $(seq "$runs"); do
 	for vmm in mirrorvm qemu; do
-		build/mirrorvm run --engine qemu --kernel "$kernel" --initrd "$work/l1.cpio.gz" \
-			--cmdline "console=ttyS0 quiet loglevel=4 mvm.end=poweroff mvm.bench=$vmm" \
-			--cpus 2 --node id=0,size=6G,cpus=0-1 </dev/null 2>"$work/l1-$vmm-$i.err" | stdbuf -oL tr -d '\r' |
-			tee "$work/l1-$vmm-$i.log" |
-			grep -E '^(BENCH|mirrorvm BENCH|qemu BENCH)' | tee -a "$work/results" >&2 || true
-		# a run that printed neither a result nor an error is a missing
-		# sample, which the summary must not pass over
-		if ! grep -qE "^BENCH(-ERROR)? $vmm" "$work/l1-$vmm-$i.log"; then
-			echo "BENCH-ERROR $vmm round $i: the L1 run gave no result (l1-$vmm-$i.log, l1-$vmm-$i.err; --keep DIR keeps them)" |
-				tee -a "$work/results" >&2
-		fi
+		bench_l1_round "$vmm" "$i" --cpus 2 --node id=0,size=6G,cpus=0-1
 	done
 done
 
