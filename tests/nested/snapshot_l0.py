@@ -150,7 +150,8 @@ def snapshot_units(binary, tiny, base, report):
     prc, pout, perr = vm.ctl("memory-plug", "unit=0")
     replug = unit_states(vm)
     qrc, qerr = vm.quit()
-    report(before and before[0] == ("unplugged", 0) and after == [("unplugged", 0), ("plugged", after[1][1])]
+    report(before and before[0] == ("unplugged", 0) and after and len(after) == 2
+           and after[0] == ("unplugged", 0) and after[1][0] == "plugged"
            and now and not now["out_of_sequence"] and now["writes"] > saved["writes"] and qrc == 0,
            f"L0 {tag}: a guest that ejected unit 0 is snapshotted and restored: unit 0 stays unplugged "
            f"and empty, unit 1 plugged, the count goes on",

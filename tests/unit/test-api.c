@@ -102,9 +102,35 @@ static int fake_memory(void *opaque, const struct unit_selector *sel, u64 timeou
 	return 0;
 }
 
+/* What the fake VM's snapshot got: calls, stay_paused, the files' first bytes. */
+static struct {
+	unsigned int calls;
+	bool paused;
+	char state[8], memory[8];
+} snap;
+
+static int fake_snapshot(void *opaque, int state_fd, int memory_fd, bool stay_paused,
+			 struct json_writer *w, struct err *e)
+{
+	(void)opaque;
+	(void)e;
+	snap.calls++;
+	snap.paused = stay_paused;
+	memset(snap.state, 0, sizeof(snap.state));
+	memset(snap.memory, 0, sizeof(snap.memory));
+	if (pread(state_fd, snap.state, sizeof(snap.state) - 1, 0) < 0 ||
+	    pread(memory_fd, snap.memory, sizeof(snap.memory) - 1, 0) < 0)
+		return err_set(e, "the files: %s", strerror(errno));
+	json_object_begin(w);
+	json_kv_string(w, "status", stay_paused ? "paused" : "running");
+	json_object_end(w);
+	return 0;
+}
+
 static const struct vm_control fake_ctl = {
 	.engine = "fake", .stop = fake_stop, .cont = fake_cont, .paused = fake_paused,
 	.quit = fake_quit, .query_cpus = fake_cpus, .memory_unplug = fake_memory,
+	.snapshot = fake_snapshot,
 };
 
 /* ---- the client side, in its own thread ---- */
@@ -155,6 +181,35 @@ static void put(int fd, const char *s)
 	}
 }
 
+/* Sends @req (a line) with @nr files named by @paths (SCM_RIGHTS). */
+static void put_files(int fd, const char *req, const char *const *paths, unsigned int nr)
+{
+	union {
+		char buf[CMSG_SPACE(8 * sizeof(int))];
+		struct cmsghdr align;
+	} u = { 0 };
+	struct iovec iov = { .iov_base = (void *)req, .iov_len = strlen(req) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	int fds[8];
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		fds[i] = open(paths[i], O_RDONLY);
+	if (nr) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(nr * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nr * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nr * sizeof(int));
+	}
+	CHECK(sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)strlen(req), "sendmsg");
+	for (i = 0; i < nr; i++)
+		close(fds[i]);
+}
+
 /* Sends @req (a line) and returns the reply line, skipping events. */
 static const char *ask(int fd, const char *req)
 {
@@ -172,6 +227,48 @@ static const char *ask(int fd, const char *req)
 	const char *r_ = ask(fd, req);					\
 	CHECK(strstr(r_, needle), "%s -> %s (wanted %s)", req, r_, needle); \
 } while (0)
+
+/* The reply line to @req sent with @nr files, skipping events. */
+static const char *ask_files(int fd, const char *req, const char *const *paths, unsigned int nr)
+{
+	static char buf[8192];
+
+	put_files(fd, req, paths, nr);
+	do {
+		if (!get_line(fd, buf, sizeof(buf)))
+			return "(connection closed)";
+	} while (strstr(buf, "\"event\""));
+	return buf;
+}
+
+/*
+ * The snapshot request: its files come with it, two of them, checked
+ * (as its arguments) before the VM sees anything.
+ */
+static void client_snapshot(int fd)
+{
+	static const char *const files[] = { "/proc/self/stat", "/proc/version", "/proc/cmdline" };
+	const char *r;
+
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"path\": \"/s\"}}\n", files, 0);
+	CHECK(strstr(r, "\"class\": \"bad-argument\"") &&
+	      strstr(r, "snapshot /s: the request must come with 2 files (state, memory), it came with 0"),
+	      "no files: %s", r);
+	r = ask_files(fd, "{\"execute\": \"snapshot\"}\n", files, 3);
+	CHECK(strstr(r, "it came with 3"), "three files: %s", r);
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"paused\": \"yes\"}}\n", files, 2);
+	CHECK(strstr(r, "\"class\": \"bad-argument\"") && strstr(r, "paused: expected a boolean"),
+	      "paused=yes: %s", r);
+	CHECK(snap.calls == 0, "refused requests never reach the VM (%u calls)", snap.calls);
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"paused\": true}}\n", files, 2);
+	CHECK(strstr(r, "{\"return\": {\"status\": \"paused\"}}") && snap.calls == 1 && snap.paused &&
+	      !strncmp(snap.memory, "Linux", 5) && snap.state[0] >= '1' && snap.state[0] <= '9',
+	      "two files, in order: %s (%u calls, state '%s', memory '%s')", r, snap.calls, snap.state,
+	      snap.memory);
+	/* files sent with a request that is not a snapshot are closed, unused */
+	r = ask_files(fd, "{\"execute\": \"query-status\"}\n", files, 2);
+	CHECK(strstr(r, "\"status\""), "query-status with files: %s", r);
+}
 
 static void *client(void *arg)
 {
@@ -235,6 +332,7 @@ static void *client(void *arg)
 	       "\"class\": \"unavailable\", \"desc\": \"the fake engine cannot hot-(un)plug memory\"");
 	EXPECT(fd, "{\"execute\": \"query-memory\"}\n", "\"class\": \"unavailable\"");
 	EXPECT(fd, "{\"execute\": \"query-placement\"}\n", "\"class\": \"unavailable\"");
+	client_snapshot(fd);
 	/* blank lines are no requests; CRLF is a line end */
 	EXPECT(fd, "\n\r\n{\"execute\": \"query-status\"}\r\n", "\"running\"");
 	/* an oversized request: refused, skipped, and the next one works */
