@@ -785,8 +785,9 @@ def nested_tests(mvm, mvm_static, work, timeout, only_cases=None, tiny_in_l1=Fal
     report(bool(kvm) and kvm.startswith("NESTED-KVM ok"), "L1 has a working /dev/kvm", f"{kvm}")
     retried = re.findall(r"^NESTED-RETRY (\S+)", out.replace("\r", ""), re.M)
     if retried:
-        # Known, rare: an L2 console that stops mid-line (docs/kvm-engine.md).
-        print(f"NOTE L2 guests retried after a console stall: {', '.join(retried)}", flush=True)
+        # Known, rare: an L2 console that stops mid-line, an L2 "Oops: int3"
+        # (docs/kvm-engine.md, known issues).
+        print(f"NOTE L2 guests retried after a console stall or an int3 oops: {', '.join(retried)}", flush=True)
 
     if tiny_in_l1:
         for name, _, _, _, check in tiny_cases(L1_SLOW):
