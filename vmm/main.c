@@ -16,6 +16,7 @@ static void usage(FILE *out)
 	      "  xml2args   print the run flags for a libvirt domain XML\n"
 	      "  args2xml   print a libvirt domain XML for run flags\n"
 	      "  ctl        send a command to a running guest's control socket\n"
+	      "  kexec      replace the host kernel, keeping its mirrored ranges\n"
 	      "  version    print the version\n"
 	      "  help       this text\n"
 	      "\n"
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 		return cmd_args2xml(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ctl"))
 		return cmd_ctl(argc - 1, argv + 1);
+	if (!strcmp(cmd, "kexec"))
+		return cmd_kexec(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("mirrorvm %s\n", MIRRORVM_VERSION);
 		return 0;

@@ -99,5 +99,44 @@ if [ -n "$kernel" ]; then
 else
 	echo "SKIP kernel-dependent errors: no Debian kernel (scripts/fetch-debian-kernel.sh)"
 fi
+# mirrorvm kexec: flags, the image check and the command line, without a
+# system call (--dry-run), against a recorded host (MIRRORVM_HOST_ROOT)
+fake_bzimage() { # FILE XLOADFLAGS: the boot header kexec_file_load's bzImage64 loader reads
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+h = bytearray(0x1000)
+h[0x1fe:0x200] = b"\x55\xaa"; h[0x202:0x206] = b"HdrS"
+struct.pack_into("<H", h, 0x206, 0x020f); struct.pack_into("<H", h, 0x236, int(sys.argv[2]))
+struct.pack_into("<I", h, 0x238, 255)
+open(sys.argv[1], "wb").write(h)
+PY
+}
+fake_bzimage "$work/reloc" 3; fake_bzimage "$work/fixed" 1
+host="$work/kexec-host"; mkdir -p "$host/proc" "$host/sys/kernel/mm/mirror"
+echo "console=ttyS0 kernelcore=mirror" > "$host/proc/cmdline"
+printf '0x100000000-0x11fffffff\n0x200000000-0x21fffffff\n' > "$host/sys/kernel/mm/mirror/ranges"
+expect "kexec --help" 0 "--initrd FILE" -- kexec --help
+expect "kexec without --kernel" 1 "--kernel is required" -- kexec
+expect "kexec: unknown flag names it" 1 "unknown flag '--frob'" -- kexec --kernel "$work/reloc" --frob
+expect "kexec: a flag without its value" 1 "--cmdline needs a value" -- kexec --kernel "$work/reloc" --cmdline
+expect "kexec --exec takes no other flag" 1 "--exec takes no other flag" -- kexec --exec --kernel "$work/reloc"
+expect "kexec: --exec and --unload" 1 "exclude each other" -- kexec --exec --unload
+expect "kexec: missing kernel" 1 "--kernel /nonexistent: No such file" -- kexec --kernel /nonexistent
+expect "kexec: not a bzImage" 1 "not a bzImage" -- kexec --kernel "$work/junk"
+expect "kexec: a kernel kexec_file_load cannot place" 1 "not relocatable (build it with CONFIG_RELOCATABLE)" -- \
+	kexec --kernel "$work/fixed"
+expect "kexec: missing initrd" 1 "--initrd /nonexistent" -- kexec --kernel "$work/reloc" --initrd /nonexistent
+MIRRORVM_HOST_ROOT=$host expect "kexec --dry-run: the running kernel's command line, appended to" 0 \
+	"cmdline console=ttyS0 kernelcore=mirror retain_initrd" -- kexec --dry-run --kernel "$work/reloc" --append retain_initrd
+grep -qF "2 mirrored ranges go to the new kernel" "$work/err" && ok "kexec --dry-run: says the mirrored ranges go along" ||
+	ko "kexec --dry-run: says the mirrored ranges go along" "$(head -c 300 "$work/err")"
+MIRRORVM_HOST_ROOT=$host expect "kexec: a command line without kernelcore=mirror is warned about" 0 \
+	"lacks kernelcore=mirror: the new kernel will not use the 2 mirrored ranges" -- \
+	kexec --dry-run --kernel "$work/reloc" --cmdline console=ttyS0
+MIRRORVM_HOST_ROOT=$host expect "kexec: a command line longer than the kernel takes" 1 \
+	"the kernel takes at most 255" -- kexec --dry-run --kernel "$work/reloc" --append "$(head -c 300 /dev/zero | tr '\0' x)"
+rm "$host/sys/kernel/mm/mirror/ranges"
+MIRRORVM_HOST_ROOT=$host expect "kexec: a kernelcore=mirror host without kvm-patches is warned about" 0 \
+	"no kvm-patches" -- kexec --dry-run --kernel "$work/reloc"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -47,6 +47,7 @@
 
 #define LOADFLAG_LOADED_HIGH	0x01
 #define XLF_KERNEL_64		0x0001
+#define XLF_CAN_BE_LOADED_ABOVE_4G	0x0002	/* CONFIG_RELOCATABLE */
 #define BOOT_PROTOCOL_MIN	0x020c	/* 2.12: xloadflags, 64-bit entry */
 
 #endif

@@ -7,6 +7,9 @@
 /* "mirrorvm run" (run.c). */
 int cmd_run(int argc, char **argv);
 
+/* "mirrorvm kexec" (host/kexec.c): the host kernel replaced by kexec. */
+int cmd_kexec(int argc, char **argv);
+
 /* libvirt domain XML (vmm/xml/): each returns the process exit status. */
 int cmd_xml2args(int argc, char **argv);
 int cmd_args2xml(int argc, char **argv);
