@@ -354,6 +354,41 @@ def test_mfd_mirror_migrate(g):
            f"no mirrored target (-ENOMEM), pages kept in mirrored memory; data intact", "\n".join(checks + status)[-900:])
 
 
+KEXEC_ROUNDS = 3
+
+
+def test_kexec(kexec_guest, why):
+    """The patched kernel kexecs into itself and keeps its mirrored memory."""
+    name = f"kexec into itself {KEXEC_ROUNDS} times (mirrorvm kexec)"
+    if kexec_guest is None:
+        gt.skip(name, why)
+        return
+    g = kexec_guest
+    flags = BASE + ["--mirror", "512M@0x100000000"]
+    declared = "0x100000000-0x11fffffff"
+    if not boot(g, name, flags, f"kernelcore=mirror retain_initrd mvm.exec=/bin/kexec-loop,{KEXEC_ROUNDS}",
+                timeout=120 + 90 * KEXEC_ROUNDS):
+        return
+    rounds = g.records("KEXEC")
+    seen = [r.get("round") for r in rounds]
+    report(seen == [str(i) for i in range(KEXEC_ROUNDS + 1)] and not g.records("KEXEC-FAIL"),
+           f"{name}: every kernel came up (rounds {seen})", "\n".join(g.lines)[-1500:])
+    totals = {r.get("mirror_total_kb") for r in rounds}
+    ranges = {r.get("ranges") for r in rounds}
+    report(len(rounds) > 1 and len(totals) == 1 and int(rounds[0]["mirror_total_kb"]) > 400 * 1024,
+           f"{name}: MirrorTotal unchanged across kexec ({rounds[0].get('mirror_total_kb') if rounds else '?'} kB)",
+           f"{rounds}")
+    report(len(rounds) > 1 and ranges == {declared},
+           f"{name}: /sys/kernel/mm/mirror/ranges is the firmware's {declared} after every kexec", f"{rounds}")
+    # round 0 learns the ranges from EFI, every later one from the
+    # setup_data entry that kexec_file_load passed (kvm-patches 0014)
+    efi = g.dmesg(r"efi: Memory: 512M/\d+M mirrored memory")
+    handed = g.dmesg(r"mirror: 512M mirrored memory handed over by kexec \(1 ranges\)")
+    report(len(efi) == 1 and len(handed) == KEXEC_ROUNDS,
+           f"{name}: the first kernel found the mirror in EFI, the {KEXEC_ROUNDS} others in what kexec handed over",
+           "\n".join(l for l in g.lines if "mirror" in l))
+
+
 SELFTESTS = "tools/testing/selftests"
 
 
@@ -411,13 +446,29 @@ def test_selftests(g, built, why):
 
 
 TRIALS = ("both_options", "alone_unchanged", "leading_unmirrored_fixed", "movablemem_map", "no_mirror_fallback",
-          "offline_under_mirror", "deferred_init", "many_ranges", "mfd_mirror", "mfd_mirror_migrate", "selftests")
+          "offline_under_mirror", "deferred_init", "many_ranges", "mfd_mirror", "mfd_mirror_migrate", "selftests", "kexec")
+
+
+def kexec_setup(args, tmp):
+    """An initramfs holding the kernel itself, a static mirrorvm and the kexec loop."""
+    static = args.mirrorvm_static
+    if not os.access(static, os.X_OK):
+        r = subprocess.run(["make", "-s", "-C", TOP, "build/mirrorvm-static"], capture_output=True)
+        if r.returncode:
+            return None, f"no static mirrorvm: {r.stderr.decode(errors='replace')[-300:]}"
+    initrd = os.path.join(tmp, "kexec.gz")
+    subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), initrd,
+                    "--add", f"{static}:bin/mirrorvm", "--add", f"{args.kernel}:boot/bzImage",
+                    "--add", f"{os.path.join(HERE, 'kexec-loop.sh')}:bin/kexec-loop"], check=True)
+    return gt.Guest(args.mirrorvm, args.kernel, initrd), ""
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--mirrorvm", default=os.path.join(TOP, "build", "mirrorvm"))
+    ap.add_argument("--mirrorvm-static", default=os.path.join(TOP, "build", "mirrorvm-static"),
+                    help="the static mirrorvm that runs inside the guest (kexec trial)")
     ap.add_argument("--label", default="", help="put [LABEL] before every test name (the kernel's flavour)")
     ap.add_argument("--only", help="comma-separated trial names, e.g. offline_under_mirror (debugging)")
     args = ap.parse_args()
@@ -446,6 +497,9 @@ def main():
                         "--modules-from", kdir, "--module", "pvpanic.ko", "--module", "pvpanic-mmio.ko"],
                        check=True)
         g = gt.Guest(args.mirrorvm, args.kernel, initrd)
+        kexec_guest, kexec_why = None, ""
+        if only is None or "kexec" in only:
+            kexec_guest, kexec_why = kexec_setup(args, tmp)
         stock = gt.Guest(args.mirrorvm, stock_kernel, stock_initrd)
         trials = [("both_options", lambda: test_both_options(g, stock)),
                   ("alone_unchanged", lambda: test_alone_unchanged(g, stock)),
@@ -457,7 +511,8 @@ def main():
                   ("many_ranges", lambda: test_many_ranges(g)),
                   ("mfd_mirror", lambda: test_mfd_mirror(g)),
                   ("mfd_mirror_migrate", lambda: test_mfd_mirror_migrate(g)),
-                  ("selftests", lambda: test_selftests(g, selftests, why))]
+                  ("selftests", lambda: test_selftests(g, selftests, why)),
+                  ("kexec", lambda: test_kexec(kexec_guest, kexec_why))]
         assert [n for n, _ in trials] == list(TRIALS)
         for trial_name, trial in trials:
             if only is None or trial_name in only:
