@@ -135,6 +135,9 @@ MIRRORVM_HOST_ROOT=$host expect "kexec: a command line without kernelcore=mirror
 	kexec --dry-run --kernel "$work/reloc" --cmdline console=ttyS0
 MIRRORVM_HOST_ROOT=$host expect "kexec: a command line longer than the kernel takes" 1 \
 	"the kernel takes at most 255" -- kexec --dry-run --kernel "$work/reloc" --append "$(head -c 300 /dev/zero | tr '\0' x)"
+echo "console=ttyS0 pram=0x1234 kernelcore=mirror  pram=7" > "$host/proc/cmdline"
+MIRRORVM_HOST_ROOT=$host expect "kexec: a stale pram= of the running kernel is dropped" 0 \
+	"cmdline console=ttyS0 kernelcore=mirror x" -- kexec --dry-run --kernel "$work/reloc" --append x
 rm "$host/sys/kernel/mm/mirror/ranges"
 MIRRORVM_HOST_ROOT=$host expect "kexec: a kernelcore=mirror host without kvm-patches is warned about" 0 \
 	"no kvm-patches" -- kexec --dry-run --kernel "$work/reloc"

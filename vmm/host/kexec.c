@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "bootparams.h"
 #include "commands.h"
 #include "host.h"
+#include "pram.h"
 #include "util.h"
 
 #ifndef KEXEC_FILE_UNLOAD
@@ -154,7 +156,34 @@ static int check_kernel(const char *path, u32 *cmdline_size, struct err *e)
 	return 0;
 }
 
-/* The new kernel's command line into @buf: --cmdline or /proc/cmdline, and --append. */
+/*
+ * @src without its words that start with @prefix, into @buf; returns its
+ * length (at least @cap if it did not fit).
+ */
+static size_t strip_word(char *buf, size_t cap, const char *src, const char *prefix)
+{
+	size_t len = 0, n, plen = strlen(prefix);
+	const char *p = src;
+
+	buf[0] = '\0';
+	while (*p) {
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (n && strncmp(p, prefix, plen)) {
+			if (len + !!len + n < cap)
+				snprintf(buf + len, cap - len, "%s%.*s", len ? " " : "", (int)n, p);
+			len += !!len + n;
+		}
+		p += n;
+	}
+	return len;
+}
+
+/*
+ * The new kernel's command line into @buf: --cmdline or /proc/cmdline
+ * without pram= (only this kexec's preserved memory may be named there),
+ * and --append.
+ */
 static int build_cmdline(const struct kexec_opts *o, u32 kernel_max, char *buf, size_t cap,
 			 struct err *e)
 {
@@ -168,8 +197,10 @@ static int build_cmdline(const struct kexec_opts *o, u32 kernel_max, char *buf, 
 				       strerror(errno));
 		base = cur;
 	}
-	len = snprintf(buf, cap, "%s%s%s", base, o->append && *base ? " " : "",
-		       o->append ? o->append : "");
+	len = strip_word(buf, cap, base, "pram=");
+	if (len < cap)
+		len += snprintf(buf + len, cap - len, "%s%s", o->append && len ? " " : "",
+				o->append ? o->append : "");
 	if (kernel_max && kernel_max < cap - 1)
 		cap = kernel_max + 1;
 	if (len >= cap)
@@ -216,6 +247,38 @@ static void report_mirror(const char *new_cmdline)
 		info("%u mirrored ranges go to the new kernel", nr);
 	else if (!f && has_word(cur, "kernelcore=mirror"))
 		warn("the running kernel has no /sys/kernel/mm/mirror/ranges (no kvm-patches): the new kernel will see no mirrored memory");
+}
+
+/*
+ * Memfds preserved through /dev/pram (kvm-patches 0015) go to the new
+ * kernel: the metadata is built now, before the kernel is loaded (kexec
+ * then places it around the preserved memory), and pram=<pfn> appended.
+ * Nothing preserved, or a kernel without PRAM: nothing to do.
+ */
+static int finalize_pram(char *cmdline, size_t cap, struct err *e)
+{
+	struct pram_finalize res;
+	size_t len = strlen(cmdline);
+	int fd, ret;
+
+	fd = open(PRAM_DEVICE, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return err_set(e, "%s: %s", PRAM_DEVICE, strerror(errno));
+	ret = ioctl(fd, PRAM_IOC_FINALIZE, &res) ? -errno : 0;
+	close(fd);
+	if (ret == -ENODATA)
+		return 0;
+	if (ret)
+		return err_set(e, "%s: building the metadata of the preserved memory: %s", PRAM_DEVICE,
+			       strerror(-ret));
+	if ((size_t)snprintf(cmdline + len, cap - len, "%spram=%#llx", len ? " " : "",
+			     (unsigned long long)res.sb_pfn) >= cap - len)
+		return err_set(e, "the command line has no room for pram=");
+	info("%llu pages of %u preserved memfds (%u extents) go to the new kernel",
+	     (unsigned long long)res.nr_pages, res.nr_files, res.nr_extents);
+	return 0;
 }
 
 static long sys_kexec_file_load(int kfd, int ifd, unsigned long len, const char *cmdline,
@@ -276,6 +339,12 @@ static int do_kexec(const struct kexec_opts *o, struct err *e)
 	if (ret)
 		return ret;
 	report_mirror(cmdline);
+	if (!o->dry_run) {
+		ret = finalize_pram(cmdline, kernel_max ? MIN(sizeof(cmdline), (size_t)kernel_max + 1)
+						   : sizeof(cmdline), e);
+		if (ret)
+			return ret;
+	}
 	if (o->dry_run) {
 		printf("kernel %s\ninitrd %s\ncmdline %s\n%s\n", o->kernel,
 		       o->initrd ? o->initrd : "(none)", cmdline,
