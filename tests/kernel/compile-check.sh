@@ -102,9 +102,10 @@ for name in x86_64-nonuma x86_64-nomirror i386-nopae; do
 		ko "compile $name" "olddefconfig did not keep:$missing"
 		continue
 	fi
-	# kexec_file_load's bzImage loader is 64-bit only
+	# kexec_file_load's bzImage loader and PRAM are 64-bit only
 	targets="mm/ fs/proc/ drivers/base/ arch/x86/kernel/setup.o"
-	[ "$arch" = x86_64 ] && targets="$targets arch/x86/kernel/kexec-bzimage64.o"
+	[ "$arch" = x86_64 ] &&
+		targets="$targets arch/x86/kernel/kexec-bzimage64.o kernel/kexec_core.o kernel/kexec_file.o"
 	# shellcheck disable=SC2086
 	if nice make -C "$WORK/src" O="$B" ARCH="$arch" -j"$JOBS" KCFLAGS=-Werror \
 		$targets >> "$B/log" 2>&1; then

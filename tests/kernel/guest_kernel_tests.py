@@ -354,7 +354,7 @@ def test_mfd_mirror_migrate(g):
            f"no mirrored target (-ENOMEM), pages kept in mirrored memory; data intact", "\n".join(checks + status)[-900:])
 
 
-KEXEC_ROUNDS = 3
+KEXEC_ROUNDS = 5
 
 
 def test_kexec(kexec_guest, why):
@@ -366,8 +366,9 @@ def test_kexec(kexec_guest, why):
     g = kexec_guest
     flags = BASE + ["--mirror", "512M@0x100000000"]
     declared = "0x100000000-0x11fffffff"
-    if not boot(g, name, flags, f"kernelcore=mirror retain_initrd mvm.exec=/bin/kexec-loop,{KEXEC_ROUNDS}",
-                timeout=120 + 90 * KEXEC_ROUNDS):
+    probe = f"--expect-ranges,{declared},64"
+    if not boot(g, name, flags, f"kernelcore=mirror retain_initrd mvm.exec=/bin/kexec-loop,{KEXEC_ROUNDS},{probe}",
+                timeout=120 + 60 * KEXEC_ROUNDS):
         return
     rounds = g.records("KEXEC")
     seen = [r.get("round") for r in rounds]
@@ -387,6 +388,36 @@ def test_kexec(kexec_guest, why):
     report(len(efi) == 1 and len(handed) == KEXEC_ROUNDS,
            f"{name}: the first kernel found the mirror in EFI, the {KEXEC_ROUNDS} others in what kexec handed over",
            "\n".join(l for l in g.lines if "mirror" in l))
+    # what a VMM after a live update needs: MFD_MIRROR pages in those ranges
+    checks, status, ok = guest_checks(g)
+    report(ok, f"{name}: MFD_MIRROR on the last kernel: 64 MiB, every PFN in the handed-over ranges "
+           f"({len(checks)} checks in the guest)", "\n".join(checks + status)[-800:])
+
+
+def test_pram(kexec_guest, why):
+    """Memfds handed to the next kernel in place (/dev/pram, kvm-patches 0015)."""
+    name = "PRAM: memfds across kexec"
+    if kexec_guest is None:
+        gt.skip(name, why)
+        return
+    g = kexec_guest
+    flags = BASE + ["--mirror", "512M@0x100000000"]
+    if not boot(g, name, flags, "kernelcore=mirror retain_initrd mvm.exec=/bin/pram-test", timeout=600):
+        return
+    rounds = [r.get("n") for r in g.records("PRAMROUND")]
+    report(rounds == ["0", "1", "2", "3"], f"{name}: four kernels came up (rounds {rounds})",
+           "\n".join(g.lines)[-1500:])
+    checks, status, ok = guest_checks(g)
+    report(ok and len(checks) >= 30, f"{name}: the probe's {len(checks)} checks in the guest "
+           "(refusals, same data and PFNs, mirrored pages stay mirrored, EIO without kernelcore=mirror)",
+           "\n".join(checks + status)[-1500:])
+    # what the kernels said: reserved early, and a pram= without a super block refused
+    reserved = g.dmesg(r"pram: reserved \d+ pages of 3 files")
+    refused = g.dmesg(r"pram: pram=0x12345: no super block, nothing preserved")
+    handed = [l for l in g.lines if "preserved memfds" in l and "go to the new kernel" in l]
+    report(len(reserved) == 2 and len(refused) == 1 and len(handed) == 2,
+           f"{name}: mirrorvm kexec handed the memfds over twice, both kernels reserved them early, "
+           "the bad pram= was refused and that kernel came up", "\n".join(l for l in g.lines if "pram" in l))
 
 
 SELFTESTS = "tools/testing/selftests"
@@ -446,19 +477,26 @@ def test_selftests(g, built, why):
 
 
 TRIALS = ("both_options", "alone_unchanged", "leading_unmirrored_fixed", "movablemem_map", "no_mirror_fallback",
-          "offline_under_mirror", "deferred_init", "many_ranges", "mfd_mirror", "mfd_mirror_migrate", "selftests", "kexec")
+          "offline_under_mirror", "deferred_init", "many_ranges", "mfd_mirror", "mfd_mirror_migrate", "selftests", "kexec", "pram")
 
 
 def kexec_setup(args, tmp):
-    """An initramfs holding the kernel itself, a static mirrorvm and the kexec loop."""
+    """An initramfs holding the kernel itself, a static mirrorvm, the kexec
+    loop, the MFD_MIRROR probe (built in tmp by main()) and the PRAM test."""
     static = args.mirrorvm_static
     if not os.access(static, os.X_OK):
         r = subprocess.run(["make", "-s", "-C", TOP, "build/mirrorvm-static"], capture_output=True)
         if r.returncode:
             return None, f"no static mirrorvm: {r.stderr.decode(errors='replace')[-300:]}"
     initrd = os.path.join(tmp, "kexec.gz")
+    pram_probe = os.path.join(tmp, "pram-probe")
+    subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-o", pram_probe,
+                    os.path.join(HERE, "pram-probe.c")], check=True)
     subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), initrd,
+                    "--add", f"{pram_probe}:bin/pram-probe",
+                    "--add", f"{os.path.join(HERE, 'pram-test.sh')}:bin/pram-test",
                     "--add", f"{static}:bin/mirrorvm", "--add", f"{args.kernel}:boot/bzImage",
+                    "--add", f"{os.path.join(tmp, 'mirror-alloc-probe')}:bin/mirror-alloc-probe",
                     "--add", f"{os.path.join(HERE, 'kexec-loop.sh')}:bin/kexec-loop"], check=True)
     return gt.Guest(args.mirrorvm, args.kernel, initrd), ""
 
@@ -498,7 +536,7 @@ def main():
                        check=True)
         g = gt.Guest(args.mirrorvm, args.kernel, initrd)
         kexec_guest, kexec_why = None, ""
-        if only is None or "kexec" in only:
+        if only is None or "kexec" in only or "pram" in only:
             kexec_guest, kexec_why = kexec_setup(args, tmp)
         stock = gt.Guest(args.mirrorvm, stock_kernel, stock_initrd)
         trials = [("both_options", lambda: test_both_options(g, stock)),
@@ -512,7 +550,8 @@ def main():
                   ("mfd_mirror", lambda: test_mfd_mirror(g)),
                   ("mfd_mirror_migrate", lambda: test_mfd_mirror_migrate(g)),
                   ("selftests", lambda: test_selftests(g, selftests, why)),
-                  ("kexec", lambda: test_kexec(kexec_guest, kexec_why))]
+                  ("kexec", lambda: test_kexec(kexec_guest, kexec_why)),
+                  ("pram", lambda: test_pram(kexec_guest, kexec_why))]
         assert [n for n, _ in trials] == list(TRIALS)
         for trial_name, trial in trials:
             if only is None or trial_name in only:
