@@ -5,8 +5,9 @@
  *
  *   pram-probe preserve MIB
  *	fills a plain memfd (token 1) and an MFD_MIRROR memfd (token 2) of
- *	MIB MiB each with a pattern, records their pages' PFNs in a third
- *	memfd (token 3) and preserves all three, after the refusals
+ *	MIB MiB each with a pattern (the plain one has a 1 MiB hole after
+ *	it), records their pages' PFNs in a third memfd (token 3) and
+ *	preserves all three, after the refusals
  *   pram-probe retrieve [--mirror-refused]
  *	gets them back: same size, same data, same PFNs, the mirrored one
  *	still in mirrored ranges (or refused with EIO when the kernel runs
@@ -41,6 +42,7 @@
 #define TOKEN_MIRROR	2
 #define TOKEN_RECORD	3
 #define RECORD_MAGIC	0x6d76702d7072616dULL
+#define HOLE_BYTES	(1ULL << 20)	/* at the end of the plain memfd */
 
 static int failures;
 
@@ -140,12 +142,13 @@ static int preserve(int dev, int fd, uint64_t token)
 	return ioctl(dev, PRAM_IOC_PRESERVE_FD, &a) ? errno : 0;
 }
 
-static int filled_memfd(uint64_t token, unsigned int flags, uint64_t len, uint64_t *pfns)
+static int filled_memfd(uint64_t token, unsigned int flags, uint64_t len, uint64_t hole,
+			uint64_t *pfns)
 {
 	int fd = memfd_create("pram-probe", flags);
 	uint64_t *p, i;
 
-	if (fd < 0 || ftruncate(fd, len) || !(p = map(fd, len))) {
+	if (fd < 0 || ftruncate(fd, len + hole) || !(p = map(fd, len))) {
 		result(false, "memfd of token %" PRIu64 " (flags %#x): %s", token, flags,
 		       strerror(errno));
 		exit(1);
@@ -176,8 +179,8 @@ static int cmd_preserve(uint64_t mib)
 	}
 	rec->magic = RECORD_MAGIC;
 	rec->pages = pages;
-	plain = filled_memfd(TOKEN_PLAIN, 0, len, rec->pfns);
-	mirror = filled_memfd(TOKEN_MIRROR, MFD_MIRROR, len, rec->pfns + pages);
+	plain = filled_memfd(TOKEN_PLAIN, 0, len, HOLE_BYTES, rec->pfns);
+	mirror = filled_memfd(TOKEN_MIRROR, MFD_MIRROR, len, 0, rec->pfns + pages);
 
 	/* refusals, before anything is preserved */
 	err = ioctl(dev, PRAM_IOC_RETRIEVE_FD, &r) ? errno : 0;
@@ -231,16 +234,21 @@ static void check_file(int dev, uint64_t token, const struct record *rec, const 
 		       bool mirrored)
 {
 	uint64_t len = rec->pages * 4096, *p, *pfns, i, bad = 0, moved = 0, outside = 0;
-	uint64_t ranges[256][2];
+	uint64_t hole = mirrored ? 0 : HOLE_BYTES, ranges[256][2];
 	int nr = mirror_ranges(ranges, 256);
 	struct pram_retrieve_fd r;
+	struct stat st;
 	int err = retrieve(dev, token, &r);
 
-	result(!err && r.size == len && r.flags == (mirrored ? PRAM_FD_MIRROR : 0),
+	result(!err && r.size == len + hole && r.flags == (mirrored ? PRAM_FD_MIRROR : 0),
 	       "token %" PRIu64 " retrieved: %" PRIu64 " bytes, flags %#x (%s)", token,
 	       (uint64_t)r.size, r.flags, strerror(err));
 	if (err)
 		return;
+	/* only the written pages came over: the hole is one still */
+	result(!fstat(r.fd, &st) && (uint64_t)st.st_blocks * 512 == len,
+	       "token %" PRIu64 ": %llu bytes allocated, the %" PRIu64 " written (a hole stays a hole)",
+	       token, (unsigned long long)st.st_blocks * 512, len);
 	pfns = calloc(rec->pages, sizeof(*pfns));
 	p = map(r.fd, len);
 	if (!p || !pfns || !pfns_of(p, rec->pages, pfns)) {
