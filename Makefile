@@ -47,7 +47,7 @@ BUILD    := build
 PREFIX   ?= /usr/local
 
 CORE_SRCS   := vmm/util.c vmm/spec.c vmm/cli.c vmm/layout.c vmm/layout-json.c vmm/kernel-image.c \
-               vmm/state-file.c \
+               vmm/state-file.c vmm/live-update.c \
                $(wildcard vmm/json.c vmm/fw/*.c vmm/platform/*.c vmm/hw/*.c)
 HOST_SRCS   := $(wildcard vmm/host/*.c)
 ENGINE_SRCS := $(wildcard vmm/engine/*.c vmm/engine/kvm/*.c vmm/api/*.c)

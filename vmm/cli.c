@@ -227,7 +227,7 @@ int cli__parse_reliable(const char *arg, struct addr_range *r, struct err *e)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_NODE,
 	OPT_MIRROR, OPT_ENGINE, OPT_DUMP, OPT_QEMU, OPT_ACCEL, OPT_HOST_MIRROR,
-	OPT_DOMAIN_XML, OPT_REPORT, OPT_API_SOCKET, OPT_SECCOMP, OPT_RESTORE, OPT_HELP,
+	OPT_DOMAIN_XML, OPT_REPORT, OPT_API_SOCKET, OPT_SECCOMP, OPT_RESTORE, OPT_LIVE_RESTORE, OPT_HELP,
 };
 
 static const struct option run_options[] = {
@@ -248,6 +248,7 @@ static const struct option run_options[] = {
 	{ "api-socket",		required_argument, NULL, OPT_API_SOCKET },
 	{ "seccomp",		required_argument, NULL, OPT_SECCOMP },
 	{ "restore",		required_argument, NULL, OPT_RESTORE },
+	{ "live-restore",	required_argument, NULL, OPT_LIVE_RESTORE },
 	{ "help",		no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -260,6 +261,7 @@ void run_usage(FILE *out)
 "           [--mirror SIZE@START ...] [--engine auto|kvm|qemu]\n"
 "           [--dump-firmware DIR] [--domain-xml FILE] [--seccomp on|off]\n"
 "       mirrorvm run --restore DIR [--api-socket PATH] [--seccomp on|off] ...\n"
+"       mirrorvm run --live-restore NAME [--api-socket PATH] ...\n"
 "\n"
 "  --kernel FILE        bzImage to boot directly, or (kvm engine) a vmlinux ELF;\n"
 "                       not needed with --dump-firmware\n"
@@ -297,6 +299,9 @@ void run_usage(FILE *out)
 "                       SOCKET snapshot DIR) instead of booting one; the guest's\n"
 "                       flags come from the snapshot, only how to run it (--api-socket,\n"
 "                       --seccomp, --placement-report, --engine kvm) may be given\n"
+"  --live-restore NAME  kvm engine: resume the guest that mirrorvm ctl SOCKET\n"
+"                       live-update NAME preserved in place before this host\n"
+"                       kernel was kexec'ed (kvm-patches PRAM); as --restore\n"
 "\n"
 "The guest ends mirrorvm with status 0 on poweroff or reboot, 2 when it crashes\n"
 "(kernel panic, triple fault), or the status it writes to I/O port 0x602.\n"
@@ -427,7 +432,11 @@ static int parse_flag(struct run_flags *f, struct run_opts *opts, int c, int arg
 		opts->seccomp = v ? SECCOMP_OFF : SECCOMP_ON;
 		return 0;
 	case OPT_RESTORE:
+	case OPT_LIVE_RESTORE:
+		if (opts->restore_dir && opts->live_restore != (c == OPT_LIVE_RESTORE))
+			return err_set(e, "--restore and --live-restore exclude each other");
 		opts->restore_dir = optarg;
+		opts->live_restore = c == OPT_LIVE_RESTORE;
 		return 0;
 	case ':':
 		return err_set(e, "%s: needs a value", argv[optind - 1]);
@@ -579,11 +588,13 @@ int cli__parse_spec(int argc, char **argv, domain_loader load, struct vm_spec *s
 		const char *g = first_guest_flag(f);
 
 		if (g || opts->domain_xml || opts->dump_dir)
-			ret = err_set(e, "--restore %s: %s cannot be given with it: the guest comes from the snapshot",
-				      opts->restore_dir, g ? g : opts->domain_xml ? "--domain-xml" : "--dump-firmware");
+			ret = err_set(e, "%s %s: %s cannot be given with it: the guest comes from the %s",
+				      cli__restore_flag(opts), opts->restore_dir,
+				      g ? g : opts->domain_xml ? "--domain-xml" : "--dump-firmware",
+				      opts->live_restore ? "live update" : "snapshot");
 		else if (opts->engine == ENGINE_QEMU)
-			ret = err_set(e, "--restore %s: --engine qemu cannot restore snapshots (the kvm engine takes them)",
-				      opts->restore_dir);
+			ret = err_set(e, "%s %s: --engine qemu cannot restore snapshots (the kvm engine takes them)",
+				      cli__restore_flag(opts), opts->restore_dir);
 		cli__free(f);
 		return ret;
 	}
@@ -616,6 +627,6 @@ void cli__run_opts_given(const struct run_opts *opts, char *buf, size_t len)
 	GIVEN(opts->placement_report, "--placement-report");
 	GIVEN(opts->api_socket, "--api-socket");
 	GIVEN(opts->seccomp != SECCOMP_DEFAULT, "--seccomp");
-	GIVEN(opts->restore_dir, "--restore");
+	GIVEN(opts->restore_dir, cli__restore_flag(opts));
 #undef GIVEN
 }

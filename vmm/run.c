@@ -10,10 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "engine.h"
+#include "host.h"
+#include "live-update.h"
+#include "pram.h"
 
 /* Everything one run builds, freed together. */
 struct run {
@@ -24,11 +28,72 @@ struct run {
 	struct kernel_image kernel;
 	struct fw_image fw;
 	struct flag_list guest_flags;
-	/* --restore */
+	/* --restore, --live-restore */
 	u8 *state_buf;
+	size_t state_len;
 	struct state_reader state;
 	struct vm_restore restore;
 };
+
+/* Reads @fd whole into r->state_buf (@what names it in messages). */
+static int read_state_fd(struct run *r, int fd, const char *what, struct err *e)
+{
+	const char *flag = cli__restore_flag(&r->opts), *name = r->opts.restore_dir;
+	struct stat st;
+	u64 off;
+
+	if (fstat(fd, &st))
+		return err_set(e, "%s %s: %s: %s", flag, name, what, strerror(errno));
+	if (st.st_size > (off_t)STATE_FILE_MAX)
+		return err_set(e, "%s %s: %s: %lld bytes, larger than any state file", flag, name,
+			       what, (long long)st.st_size);
+	r->state_buf = malloc(st.st_size ? st.st_size : 1);
+	if (!r->state_buf)
+		return err_set(e, "out of memory");
+	for (off = 0; off < (u64)st.st_size;) {
+		ssize_t n = pread(fd, r->state_buf + off, st.st_size - off, off);
+
+		if (n <= 0)
+			return err_set(e, "%s %s: reading %s: %s", flag, name, what,
+				       n < 0 ? strerror(errno) : "it shrank");
+		off += n;
+	}
+	r->state_len = st.st_size;
+	return 0;
+}
+
+/* The state in r->state_buf checked, and the guest's flags from it made into the spec. */
+static int parse_state(struct run *r, struct err *e)
+{
+	const char *flag = cli__restore_flag(&r->opts), *name = r->opts.restore_dir;
+	const struct state_section *s;
+	struct err sub = { "" };
+	char *argv[256];
+	int argc = 0;
+	u64 off;
+
+	if (state_reader__parse(&r->state, r->state_buf, r->state_len, &sub))
+		return err_set(e, "%s %s: %s: %s", flag, name, SNAPSHOT_STATE, sub.msg);
+	s = state_reader__find(&r->state, SNAPSHOT_GUEST_FLAGS, 0);
+	if (!s || !s->size || s->data[s->size - 1])
+		return err_set(e, "%s %s: the state has no guest flags", flag, name);
+	/* NUL-terminated words: the argv of the guest's own flags */
+	argv[argc++] = "snapshot";
+	for (off = 0; off < s->size && argc < (int)ARRAY_SIZE(argv) - 1; argc++) {
+		argv[argc] = (char *)s->data + off;
+		off += strlen(argv[argc]) + 1;
+	}
+	if (off < s->size)
+		return err_set(e, "%s %s: the guest has more flags than mirrorvm takes", flag, name);
+	argv[argc] = NULL;
+	if (cli__spec_from_flags(argc, argv, &r->spec, &sub))
+		return err_set(e, "%s %s: the saved guest flags: %s", flag, name, sub.msg);
+	r->restore.dir = name;
+	r->restore.state = &r->state;
+	/* only the kvm engine takes snapshots: auto means it */
+	r->opts.engine = ENGINE_KVM;
+	return 0;
+}
 
 /*
  * --restore DIR: the state file read whole and checked, the guest's flags
@@ -38,69 +103,84 @@ struct run {
 static int read_snapshot(struct run *r, struct err *e)
 {
 	const char *dir = r->opts.restore_dir;
-	const struct state_section *s;
-	char path[4096], *argv[256];
-	struct err sub = { "" };
-	int fd, argc = 0, ret;
-	struct stat st;
-	u64 off;
+	char path[4096];
+	int fd, ret;
 
-	r->restore.memory_fd = -1;
 	snprintf(path, sizeof(path), "%s/%s", dir, SNAPSHOT_STATE);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, "--restore %s: %s: %s", dir, path, strerror(errno));
-	if (fstat(fd, &st)) {
-		close(fd);
-		return err_set(e, "--restore %s: %s: %s", dir, path, strerror(errno));
-	}
-	if (st.st_size > (off_t)STATE_FILE_MAX) {
-		close(fd);
-		return err_set(e, "--restore %s: %s: %lld bytes, larger than any state file", dir,
-			       path, (long long)st.st_size);
-	}
-	r->state_buf = malloc(st.st_size ? st.st_size : 1);
-	if (!r->state_buf) {
-		close(fd);
-		return err_set(e, "out of memory");
-	}
-	for (off = 0; off < (u64)st.st_size;) {
-		ssize_t n = pread(fd, r->state_buf + off, st.st_size - off, off);
-
-		if (n <= 0) {
-			close(fd);
-			return err_set(e, "--restore %s: reading %s: %s", dir, path,
-				       n < 0 ? strerror(errno) : "it shrank");
-		}
-		off += n;
-	}
+	ret = read_state_fd(r, fd, path, e);
 	close(fd);
-	if (state_reader__parse(&r->state, r->state_buf, st.st_size, &sub))
-		return err_set(e, "--restore %s: %s: %s", dir, SNAPSHOT_STATE, sub.msg);
-	s = state_reader__find(&r->state, SNAPSHOT_GUEST_FLAGS, 0);
-	if (!s || !s->size || s->data[s->size - 1])
-		return err_set(e, "--restore %s: the state has no guest flags", dir);
-	/* NUL-terminated words: the argv of the guest's own flags */
-	argv[argc++] = "snapshot";
-	for (off = 0; off < s->size && argc < (int)ARRAY_SIZE(argv) - 1; argc++) {
-		argv[argc] = (char *)s->data + off;
-		off += strlen(argv[argc]) + 1;
-	}
-	if (off < s->size)
-		return err_set(e, "--restore %s: the guest has more flags than mirrorvm takes", dir);
-	argv[argc] = NULL;
-	ret = cli__spec_from_flags(argc, argv, &r->spec, &sub);
+	if (!ret)
+		ret = parse_state(r, e);
 	if (ret)
-		return err_set(e, "--restore %s: the snapshot's guest flags: %s", dir, sub.msg);
+		return ret;
 	snprintf(path, sizeof(path), "%s/%s", dir, SNAPSHOT_MEMORY);
 	r->restore.memory_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->restore.memory_fd < 0)
 		return err_set(e, "--restore %s: %s: %s", dir, path, strerror(errno));
-	r->restore.dir = dir;
-	r->restore.state = &r->state;
-	/* only the kvm engine takes snapshots: auto means it */
-	r->opts.engine = ENGINE_KVM;
 	return 0;
+}
+
+/*
+ * --live-restore NAME: the state and the RAM memfds that live-update NAME
+ * preserved, retrieved from PRAM; the memfds are mapped as they are, not
+ * copied.  Anything missing or refused: nothing runs.
+ */
+static int read_live_update(struct run *r, struct err *e)
+{
+	const char *name = r->opts.restore_dir;
+	const struct state_section *s;
+	struct pram_retrieve_fd got;
+	struct err sub = { "" };
+	unsigned int i, nr = 0;
+	u64 t0 = mono_ms(), bytes = 0;
+	int dev, ret;
+
+	r->restore.live = true;
+	if (live_update__check_name(name, &sub))
+		return err_set(e, "--live-restore %s: %s", name, sub.msg);
+	dev = pram__open(&sub);
+	if (dev < 0)
+		return err_set(e, "--live-restore %s: %s", name, sub.msg);
+	ret = pram__retrieve(dev, live_update__token(name, LIVE_UPDATE_STATE_INDEX), &got, &sub);
+	if (ret == -ENOENT)
+		ret = err_set(e, "--live-restore %s: no VM of that name was preserved for this kernel (was it booted with pram=? restored already?)",
+			      name);
+	else if (ret)
+		ret = err_set(e, "--live-restore %s: %s", name, sub.msg);
+	if (!ret) {
+		ret = read_state_fd(r, got.fd, "the state memfd", e);
+		close(got.fd);
+	}
+	if (!ret)
+		ret = parse_state(r, e);
+	s = ret ? NULL : state_reader__find(&r->state, SNAPSHOT_LIVE_SLOTS, 0);
+	if (!ret && (!s || s->size > MAX_SLOTS))
+		ret = err_set(e, "--live-restore %s: the state does not list the RAM slots it preserved",
+			      name);
+	for (i = 0; !ret && i < s->size; i++) {
+		if (!s->data[i])
+			continue;
+		ret = pram__retrieve(dev, live_update__token(name, i), &got, &sub);
+		if (ret == -ENOENT)
+			ret = err_set(e, "--live-restore %s: the memfd of RAM slot %u is not in PRAM",
+				      name, i);
+		else if (ret)
+			ret = err_set(e, "--live-restore %s: RAM slot %u: %s", name, i, sub.msg);
+		else {
+			r->restore.ram_fds[i] = got.fd;
+			r->restore.ram_mirror[i] = got.flags & PRAM_FD_MIRROR;
+			bytes += got.size;
+			nr++;
+		}
+	}
+	close(dev);
+	if (!ret)
+		info("live restore %s: %u memfds (%llu MiB) taken back in place in %llu ms", name, nr,
+		     (unsigned long long)(bytes >> 20), (unsigned long long)(mono_ms() - t0));
+	return ret;
 }
 
 static int dump_firmware(struct run *r, struct err *e)
@@ -166,12 +246,16 @@ int cmd_run(int argc, char **argv)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	struct err e = { "" };
+	unsigned int i;
 	int ret;
 
 	startup_mark("main");
 	if (!r)
 		die("out of memory");
 	r->kernel.fd = -1;
+	r->restore.memory_fd = -1;
+	for (i = 0; i < MAX_SLOTS; i++)
+		r->restore.ram_fds[i] = -1;
 	ret = cli__parse_spec(argc, argv, domain_xml__run_loader, &r->spec, &r->opts, &e);
 	if (ret == 1) {
 		run_usage(stdout);
@@ -179,7 +263,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (!ret && r->opts.restore_dir)
-		ret = read_snapshot(r, &e);
+		ret = r->opts.live_restore ? read_live_update(r, &e) : read_snapshot(r, &e);
 	if (!ret)
 		ret = layout__build(&r->spec, &r->lay, &e);
 	startup_mark("flags and layout");
@@ -196,8 +280,11 @@ out:
 	flags__free(&r->guest_flags);
 	state_reader__free(&r->state);
 	free(r->state_buf);
-	if (r->restore.memory_fd > 0)
+	if (r->restore.memory_fd >= 0)
 		close(r->restore.memory_fd);
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (r->restore.ram_fds[i] >= 0)
+			close(r->restore.ram_fds[i]);
 	free(r);
 	return ret;
 }

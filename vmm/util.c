@@ -101,6 +101,14 @@ void warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+u64 mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void startup_mark(const char *step)
 {
 	static int enabled = -1;

@@ -99,6 +99,17 @@ if [ -n "$kernel" ]; then
 else
 	echo "SKIP kernel-dependent errors: no Debian kernel (scripts/fetch-debian-kernel.sh)"
 fi
+# run --live-restore: refused before anything runs
+expect "--live-restore: a bad name" 1 "letters, digits, '.', '_' and '-' only" -- run --live-restore 'a/b'
+expect "--live-restore and --restore" 1 "--restore and --live-restore exclude each other" -- \
+	run --restore "$work" --live-restore vm1
+expect "--live-restore takes no guest flags" 1 "--live-restore vm1: --cpus cannot be given with it" -- \
+	run --live-restore vm1 --cpus 2
+if [ ! -e /dev/pram ]; then
+	expect "--live-restore on a host without PRAM" 1 "/dev/pram: missing: the host kernel has no PRAM" -- \
+		run --live-restore vm1
+fi
+
 # mirrorvm kexec: flags, the image check and the command line, without a
 # system call (--dry-run), against a recorded host (MIRRORVM_HOST_ROOT)
 fake_bzimage() { # FILE XLOADFLAGS: the boot header kexec_file_load's bzImage64 loader reads
@@ -121,6 +132,7 @@ expect "kexec: unknown flag names it" 1 "unknown flag '--frob'" -- kexec --kerne
 expect "kexec: a flag without its value" 1 "--cmdline needs a value" -- kexec --kernel "$work/reloc" --cmdline
 expect "kexec --exec takes no other flag" 1 "--exec takes no other flag" -- kexec --exec --kernel "$work/reloc"
 expect "kexec: --exec and --unload" 1 "exclude each other" -- kexec --exec --unload
+expect "kexec --finish takes no other flag" 1 "--finish takes no other flag" -- kexec --finish --dry-run
 expect "kexec: missing kernel" 1 "--kernel /nonexistent: No such file" -- kexec --kernel /nonexistent
 expect "kexec: not a bzImage" 1 "not a bzImage" -- kexec --kernel "$work/junk"
 expect "kexec: a kernel kexec_file_load cannot place" 1 "not relocatable (build it with CONFIG_RELOCATABLE)" -- \

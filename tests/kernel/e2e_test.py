@@ -11,6 +11,7 @@ backed by mirrored memory again.
 Usage: e2e_test.py --kernel PATCHED_BZIMAGE [--mirrorvm PATH] [--static PATH]
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -35,6 +36,9 @@ L2_CMDLINE = nt.CMDLINE + "kernelcore=mirror movable_node mvm.probe=zones,blocks
 # the snapshot trial's L2: reliable memory where its kernel is loaded (16M), so
 # some of it is resident for sure; no unplug units (not saved yet)
 SNAP_L2_FLAGS = ["--cpus", "1", "--node", "id=0,size=512M", "--mirror", "64M@0x1000000"]
+# the live update trial's L2: the same, its RAM in memfds (live update needs them)
+LU_L2_FLAGS = ["--cpus", "1", "--node", "id=0,size=512M,backing=memfd", "--mirror", "64M@0x1000000",
+               "--host-mirror=required"]
 
 
 def main():
@@ -82,7 +86,20 @@ def main():
                         "--add", only + ":/nested/snapshot-only"], check=True)
         srun = nt.run([args.mirrorvm, "run", "--engine", "qemu", "--kernel", args.kernel,
                        "--initrd", l1s, "--cmdline", L1_CMDLINE] + L1_FLAGS, timeout=600)
+        # live update: the same kind of L2 kept in place while L1 kexecs
+        lu_flags = os.path.join(work, "lu-flags")
+        with open(lu_flags, "w") as f:
+            f.write(" ".join(LU_L2_FLAGS) + "\n")
+        l1lu = os.path.join(work, "l1lu.cpio.gz")
+        subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l1lu,
+                        "--add", args.static + ":/bin/mirrorvm", "--add", args.kernel + ":/nested/bzImage",
+                        "--add", l2s + ":/nested/initrd.gz",
+                        "--add", os.path.join(HERE, "lu-test.sh") + ":/bin/mvm-extra",
+                        "--add", lu_flags + ":/nested/lu-flags"], check=True)
+        lurun = nt.run([args.mirrorvm, "run", "--engine", "qemu", "--kernel", args.kernel,
+                        "--initrd", l1lu, "--cmdline", L1_CMDLINE + " retain_initrd"] + L1_FLAGS, timeout=900)
     check_snapshot(srun)
+    check_live_update(lurun)
     got, kvm = nt.parse_l1(out)
     c = got.get("e2e")
     report(rc == 0 and bool(kvm) and kvm.startswith("NESTED-KVM ok") and c is not None,
@@ -142,6 +159,67 @@ def check_snapshot(srun):
            "e2e L1: after the restore, the placement report shows every resident reliable byte of L2 in "
            "L1's mirrored memory (MFD_MIRROR)", f"exit {rc}; {rep and rep.get('host_mirror')}; {nodes}; "
            f"{out[-800:]}")
+
+
+def lu_steps(text):
+    """The live update trial's "LU what value" lines, as {what: value}."""
+    steps = {}
+    for line in text.replace("\r", "").splitlines():
+        if line.startswith("LU ") and len(line.split(" ", 2)) >= 2:
+            parts = line.split(" ", 2)
+            what, _, value = parts[1].partition("=")
+            steps[what] = value if value else (parts[2] if len(parts) > 2 else "")
+    return steps
+
+
+def check_live_update(lurun):
+    """An L2 kept in place while its L1 kexecs (lu-test.sh)."""
+    rc, out, err = lurun
+    text = out.replace("\r", "")
+    lines = text.splitlines()
+    steps = lu_steps(text)
+    tail = f"exit {rc}; " + " | ".join(l for l in lines if l.startswith(("LU", "mirrorvm:")))[-1500:]
+
+    def out_of(n):
+        return [l.split(" ", 1)[1] for l in lines if l.startswith(f"LU-OUT{n} ")]
+
+    try:
+        reply = json.loads(steps.get("live-update", "")).get("return", {})
+    except ValueError:
+        reply = {}
+    report(bool(reply) and reply.get("memfds", 0) >= 2 and reply.get("copied-bytes") == 0 and
+           steps.get("rc1") == "0",
+           f"e2e live update: L2 paused at heartbeat 10, its {reply.get('memfds', '?')} RAM memfds "
+           f"({reply.get('memory-bytes', 0) >> 20} MiB) and its state preserved in {reply.get('save-ms', '?')}"
+           f"+{reply.get('preserve-ms', '?')} ms, 0 bytes copied, mirrorvm exited 0", tail)
+    if not reply:
+        return
+    reserved = [l for l in lines if l.startswith("LU-DMESG") and "pram: reserved" in l]
+    report("booted-at" in steps and len(reserved) == 1,
+           "e2e live update: L1 kexec'ed into the patched kernel, which reserved the preserved memory "
+           f"at boot ({reserved[0].split('pram: ', 1)[1] if reserved else '?'})", tail)
+    b1 = [int(l.split()[1]) for l in out_of(1) if l.startswith("HEARTBEAT ")]
+    b2 = [int(l.split()[1]) for l in out_of(2) if l.startswith("HEARTBEAT ")]
+    before = [l.split()[1] for l in out_of(1) if l.startswith("SUM-BEFORE")]
+    after = [l.split()[1] for l in out_of(2) if l.startswith("SUM-AFTER")]
+    report(b1 and b1 == list(range(1, len(b1) + 1)) and b2 == list(range(len(b1) + 1, 41)) and
+           not any(l.startswith("MVM-BEGIN") for l in out_of(2)) and steps.get("rc2") == "0",
+           f"e2e live update: the L2 restored in the new L1 kernel goes on from heartbeat {len(b1) + 1} "
+           f"to 40 (no reboot, nothing lost or repeated) and powers off cleanly",
+           f"before {b1[-3:]} after {b2[:3]}..{b2[-2:]}; " + tail)
+    report(len(before) == 1 and after == before,
+           "e2e live update: the checksum of 8 MiB of L2 data taken before the update verifies after it",
+           f"before {before} after {after}")
+    rep = nt.placement_json("\n".join(l[len("LU-ERR2 "):] for l in lines if l.startswith("LU-ERR2 ")))
+    nodes = [n for n in (rep or {}).get("nodes", []) if n["reliable_bytes"]]
+    report(rep is not None and rep["host_mirror"]["method"] == "mfd_mirror" and nodes and
+           all(n["reliable_resident_bytes"] > 0 and n["mirrored_bytes"] == n["reliable_resident_bytes"]
+               for n in nodes),
+           "e2e live update: the placement report after the restore shows every resident reliable byte of L2 "
+           "in the new L1 kernel's mirrored memory", f"{rep and rep.get('host_mirror')}; {nodes}")
+    report("free again" in steps.get("finish", "") and "no VM of that name" in steps.get("restore-again", ""),
+           "e2e live update: kexec --finish frees the rest; a second --live-restore of the same name is refused",
+           f"finish {steps.get('finish')!r}; again {steps.get('restore-again')!r}")
 
 
 def finish():

@@ -90,7 +90,7 @@ static void test_detect_this_host(void)
 	host_mirror__detect(&hm);
 	CHECK(hm.why[0], "no reason given");
 	if (hm.method == HOST_MIRROR_NONE)
-		CHECK(host_mirror__map(&hm, SZ_2M, &e) == MAP_FAILED && e.msg[0],
+		CHECK(host_mirror__map(&hm, SZ_2M, NULL, &e) == MAP_FAILED && e.msg[0],
 		      "NONE must not map");
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "host.h"
 #include "snapshot.h"
 
 #define CTL_DEFAULT_TIMEOUT_MS	30000
@@ -37,6 +39,11 @@ static void ctl_usage(FILE *out)
 	      "              printing the events about them\n"
 	      "  --timeout   seconds to wait (default 30, with --wait: as long as the\n"
 	      "              server's timeout-ms lets the operation run)\n"
+	      "\n"
+	      "live-update NAME opens /dev/pram and a memfd for the guest's state and\n"
+	      "passes them with the request; mirrorvm preserves the paused guest there\n"
+	      "and exits, mirrorvm kexec replaces the host kernel, mirrorvm run\n"
+	      "--live-restore NAME resumes the guest.\n"
 	      "\n"
 	      "snapshot DIR [paused=true] creates DIR (0700, or an existing empty one)\n"
 	      "with the files \"state\" and \"memory\" and passes them with the request;\n"
@@ -313,6 +320,21 @@ static void snapshot_files_done(struct snapshot_files *sf, bool keep)
 		rmdir(sf->dir);
 }
 
+/*
+ * "live-update NAME": /dev/pram and a memfd for the state, opened here and
+ * passed with the request, as a running mirrorvm may open neither.
+ */
+static int live_update_files(int fds[2], struct err *e)
+{
+	fds[0] = pram__open(e);
+	if (fds[0] < 0)
+		return fds[0];
+	fds[1] = memfd_create("mirrorvm-live-state", MFD_CLOEXEC);
+	if (fds[1] < 0)
+		return err_set(e, "memfd_create: %s", strerror(errno));
+	return 0;
+}
+
 /* send() with descriptors attached (SCM_RIGHTS). */
 static ssize_t send_with_fds(int sock, const void *buf, size_t len, const int *fds, unsigned int n)
 {
@@ -348,8 +370,9 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 	size_t have = 0, cap = 16 << 20;
 	const struct json_value *ret, *err;
 	struct snapshot_files sf = { .fd = { -1, -1 } };
-	bool snapshot = !strcmp(cmd, "snapshot");
+	bool snapshot = !strcmp(cmd, "snapshot"), live = !strcmp(cmd, "live-update");
 	char *snap_argv[64], path_arg[PATH_MAX + 8];
+	int live_fds[2] = { -1, -1 };
 	struct ctl_wait *wt = NULL;
 	bool replied = false;
 	struct json_writer w;
@@ -379,6 +402,12 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 		snap_argv[n++] = path_arg;
 		argv = snap_argv;
 		argc = n;
+	}
+	if (live && argc == 1 && !strchr(argv[0], '=')) {
+		/* NAME becomes "name" */
+		snprintf(path_arg, sizeof(path_arg), "name=%s", argv[0]);
+		snap_argv[0] = path_arg;
+		argv = snap_argv;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	json_writer_init(&w, 0);
@@ -417,9 +446,12 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 	}
 	if (!rc && snapshot && snapshot_files_make(&sf, e))
 		rc = -EINVAL;
+	if (!rc && live && live_update_files(live_fds, e))
+		rc = -EINVAL;
 	if (!rc) {
 		shift_line(buf, &have);
-		if (send_with_fds(fd, w.buf, w.len, sf.fd, snapshot ? 2 : 0) != (ssize_t)w.len)
+		if (send_with_fds(fd, w.buf, w.len, live ? live_fds : sf.fd,
+				  snapshot || live ? 2 : 0) != (ssize_t)w.len)
 			rc = -errno;
 	}
 	while (!rc) {
@@ -490,6 +522,9 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 out:
 	if (snapshot)
 		snapshot_files_done(&sf, !rc);
+	for (i = 0; i < 2; i++)
+		if (live_fds[i] >= 0)
+			close(live_fds[i]);
 	if (fd >= 0)
 		close(fd);
 	free(buf);

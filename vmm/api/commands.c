@@ -9,6 +9,7 @@
 
 #include "api-internal.h"
 #include "layout.h"
+#include "live-update.h"
 
 static enum api_error_class cmd_query_status(const struct api_request *req,
 					     struct json_writer *w, struct err *e)
@@ -249,6 +250,38 @@ static enum api_error_class cmd_snapshot(const struct api_request *req, struct j
 	return API_OK;
 }
 
+static const char *const live_update_args[] = { "name", NULL };
+
+/*
+ * The client opens /dev/pram and makes the state memfd (SCM_RIGHTS, in
+ * that order): the system call filter lets a running mirrorvm open
+ * neither.
+ */
+static enum api_error_class cmd_live_update(const struct api_request *req, struct json_writer *w,
+					    struct err *e)
+{
+	const char *name = NULL;
+
+	if (!req->ctl->live_update) {
+		err_set(e, "the %s engine has no live update", req->ctl->engine);
+		return API_ERR_UNAVAILABLE;
+	}
+	if (!req->args || !json_get(req->args, "name")) {
+		err_set(e, "live-update: which name? (mirrorvm ctl SOCKET live-update NAME)");
+		return API_ERR_BAD_ARGUMENT;
+	}
+	if (json_get_string(req->args, "name", &name, e) || live_update__check_name(name, e))
+		return API_ERR_BAD_ARGUMENT;
+	if (req->nr_fds != 2) {
+		err_set(e, "live-update %s: the request must come with 2 files (/dev/pram, a memfd for the state), it came with %u: use mirrorvm ctl SOCKET live-update NAME",
+			name, req->nr_fds);
+		return API_ERR_BAD_ARGUMENT;
+	}
+	if (req->ctl->live_update(req->ctl->vm, req->fds[0], req->fds[1], name, w, e))
+		return API_ERR_FAILED;
+	return API_OK;
+}
+
 static const struct api_command commands[] = {
 	{ "query-status", NULL, cmd_query_status, "whether the guest runs or is paused" },
 	{ "stop", NULL, cmd_stop, "pause every vCPU (in-flight exits complete first)" },
@@ -266,6 +299,8 @@ static const struct api_command commands[] = {
 	  "where guest memory lies on the host now (the placement report)" },
 	{ "snapshot", snapshot_args, cmd_snapshot,
 	  "save the guest (paused meanwhile) into the files passed with the request: mirrorvm ctl SOCKET snapshot DIR" },
+	{ "live-update", live_update_args, cmd_live_update,
+	  "preserve the paused guest in place for the next host kernel, then exit: mirrorvm ctl SOCKET live-update NAME" },
 	{ "x-test-port", NULL, cmd_test_port, "test hook: the test port's counters" },
 };
 

@@ -314,7 +314,8 @@ static void *map_anon(u64 size, struct err *e)
 	return a;
 }
 
-static void *map_memfd(const struct layout_node *n, u64 size, unsigned int flags,
+/* A memfd mapped; *@keep (if given) gets the fd, else it is closed */
+static void *map_memfd(const struct layout_node *n, u64 size, unsigned int flags, int *keep,
 		       struct err *e)
 {
 	char name[32];
@@ -337,24 +338,31 @@ static void *map_memfd(const struct layout_node *n, u64 size, unsigned int flags
 		err_set(e, "mmap of the memfd: %s%s", strerror(errno),
 			(flags & MFD_HUGETLB) && errno == ENOMEM ?
 			" (not enough free huge pages: another process took them?)" : "");
-	close(fd);
+	if (p != MAP_FAILED && keep)
+		*keep = fd;
+	else
+		close(fd);
 	return p;
 }
 
-void *backing__map(const struct layout_node *n, const struct mem_slot *s, struct err *e)
+void *backing__map(const struct layout_node *n, const struct mem_slot *s, int *memfd,
+		   struct err *e)
 {
 	struct err sub;
 	void *p;
+	int fd = -1;
 
+	if (memfd)
+		*memfd = -1;
 	switch (n->host.backing) {
 	case BACKING_MEMFD:
-		p = map_memfd(n, s->size, 0, &sub);
+		p = map_memfd(n, s->size, 0, &fd, &sub);
 		break;
 	case BACKING_HUGETLB2M:
-		p = map_memfd(n, s->size, MFD_HUGETLB | MFD_HUGE_2MB, &sub);
+		p = map_memfd(n, s->size, MFD_HUGETLB | MFD_HUGE_2MB, NULL, &sub);
 		break;
 	case BACKING_HUGETLB1G:
-		p = map_memfd(n, s->size, MFD_HUGETLB | MFD_HUGE_1GB, &sub);
+		p = map_memfd(n, s->size, MFD_HUGETLB | MFD_HUGE_1GB, NULL, &sub);
 		break;
 	default:
 		p = map_anon(s->size, &sub);
@@ -366,8 +374,14 @@ void *backing__map(const struct layout_node *n, const struct mem_slot *s, struct
 	}
 	if (backing__bind(n, p, s->size, e)) {
 		munmap(p, s->size);
+		if (fd >= 0)
+			close(fd);
 		return MAP_FAILED;
 	}
+	if (memfd)
+		*memfd = fd;
+	else if (fd >= 0)
+		close(fd);
 	return p;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bootparams.h"
@@ -44,13 +45,14 @@ struct kexec_opts {
 	bool load_only;
 	bool exec_loaded;
 	bool unload;
+	bool finish;
 };
 
 static void kexec_usage(FILE *out)
 {
 	fputs("usage: mirrorvm kexec [--dry-run] [--load-only] --kernel FILE [--initrd FILE]\n"
 	      "                      [--cmdline STR] [--append STR]\n"
-	      "       mirrorvm kexec --exec | --unload\n"
+	      "       mirrorvm kexec --exec | --unload | --finish\n"
 	      "\n"
 	      "Loads a kernel with kexec_file_load(2) and reboots into it at once\n"
 	      "(reboot(LINUX_REBOOT_CMD_KEXEC): no shutdown of services, file systems are\n"
@@ -68,6 +70,8 @@ static void kexec_usage(FILE *out)
 	      "  --load-only     load the kernel, do not reboot into it\n"
 	      "  --exec          reboot into the kernel loaded before\n"
 	      "  --unload        forget the kernel loaded before\n"
+	      "  --finish        after the kexec, once every VM is restored (run\n"
+	      "                  --live-restore): free the preserved memory nobody took\n"
 	      "\n"
 	      "Needs CAP_SYS_BOOT and a running kernel with CONFIG_KEXEC_FILE.  See mirrorvm(1).\n",
 	      out);
@@ -98,6 +102,8 @@ static int parse_args(int argc, char **argv, struct kexec_opts *o, struct err *e
 			o->exec_loaded = true;
 		else if (!strcmp(a, "--unload"))
 			o->unload = true;
+		else if (!strcmp(a, "--finish"))
+			o->finish = true;
 		else
 			return err_set(e, "unknown flag '%s'", a);
 		if (val) {
@@ -106,13 +112,13 @@ static int parse_args(int argc, char **argv, struct kexec_opts *o, struct err *e
 			*val = argv[++i];
 		}
 	}
-	if (o->exec_loaded || o->unload) {
-		if (o->exec_loaded && o->unload)
-			return err_set(e, "--exec and --unload exclude each other");
+	if (o->exec_loaded + o->unload + o->finish > 1)
+		return err_set(e, "--exec, --unload and --finish exclude each other");
+	if (o->exec_loaded || o->unload || o->finish) {
 		if (o->kernel || o->initrd || o->cmdline || o->append || o->load_only ||
 		    o->dry_run)
 			return err_set(e, "%s takes no other flag",
-				       o->exec_loaded ? "--exec" : "--unload");
+				       o->exec_loaded ? "--exec" : o->unload ? "--unload" : "--finish");
 		return 0;
 	}
 	if (!o->kernel)
@@ -281,6 +287,23 @@ static int finalize_pram(char *cmdline, size_t cap, struct err *e)
 	return 0;
 }
 
+/* What the previous kernel preserved and no VM took back, freed */
+static int finish_pram(struct err *e)
+{
+	int fd = pram__open(e), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = ioctl(fd, PRAM_IOC_FINISH) ? -errno : 0;
+	close(fd);
+	if (ret == -ENOENT)
+		return err_set(e, "--finish: the previous kernel preserved nothing for this one (or it is freed already)");
+	if (ret)
+		return err_set(e, "--finish: %s", strerror(-ret));
+	info("preserved memory that was not taken back is free again");
+	return 0;
+}
+
 static long sys_kexec_file_load(int kfd, int ifd, unsigned long len, const char *cmdline,
 				unsigned long flags)
 {
@@ -319,6 +342,7 @@ static int do_kexec(const struct kexec_opts *o, struct err *e)
 	char cmdline[KEXEC_CMDLINE_MAX + 1];
 	unsigned long flags = 0;
 	u32 kernel_max = 0;
+	u64 t0;
 	int kfd, ifd = -1, ret;
 
 	if (o->unload) {
@@ -329,6 +353,8 @@ static int do_kexec(const struct kexec_opts *o, struct err *e)
 	}
 	if (o->exec_loaded)
 		return reboot_into_loaded(e);
+	if (o->finish)
+		return finish_pram(e);
 
 	ret = check_kernel(o->kernel, &kernel_max, e);
 	if (ret)
@@ -366,12 +392,14 @@ static int do_kexec(const struct kexec_opts *o, struct err *e)
 		flags |= KEXEC_FILE_NO_INITRAMFS;
 	}
 	info("loading %s%s%s", o->kernel, o->initrd ? " with " : "", o->initrd ? o->initrd : "");
+	t0 = mono_ms();
 	ret = sys_kexec_file_load(kfd, ifd, strlen(cmdline) + 1, cmdline, flags) ? -errno : 0;
 	close(kfd);
 	if (ifd >= 0)
 		close(ifd);
 	if (ret)
 		return err_set(e, "kexec_file_load %s: %s", o->kernel, kexec_errno_reason(-ret));
+	info("loaded in %llu ms", (unsigned long long)(mono_ms() - t0));
 	if (o->load_only) {
 		info("loaded; mirrorvm kexec --exec reboots into it");
 		return 0;

@@ -293,11 +293,13 @@ static int check_hugetlb_pages(const struct host_mirror *hm, u8 *p, u64 size, st
 	return 0;
 }
 
-void *host_mirror__map(const struct host_mirror *hm, u64 size, struct err *e)
+void *host_mirror__map(const struct host_mirror *hm, u64 size, int *memfd, struct err *e)
 {
 	void *p;
 	int fd;
 
+	if (memfd)
+		*memfd = -1;
 	switch (hm->method) {
 	case HOST_MIRROR_MFD:
 		fd = memfd_create("mirrorvm-reliable", MFD_CLOEXEC | MFD_MIRROR);
@@ -306,7 +308,10 @@ void *host_mirror__map(const struct host_mirror *hm, u64 size, struct err *e)
 			return MAP_FAILED;
 		}
 		p = map_fd(fd, size, "MFD_MIRROR", e);
-		close(fd);
+		if (p != MAP_FAILED && memfd)
+			*memfd = fd;
+		else
+			close(fd);
 		return p;
 	case HOST_MIRROR_HUGETLB1G:
 		if (!IS_ALIGNED(size, SZ_1G)) {

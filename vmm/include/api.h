@@ -62,6 +62,15 @@ struct vm_control {
 	 */
 	int (*snapshot)(void *vm, int state_fd, int memory_fd, bool stay_paused,
 			struct json_writer *w, struct err *e);
+	/*
+	 * A live update (live-update.h): the VM paused, its state into
+	 * @state_fd (a memfd the client made), that and its RAM memfds
+	 * preserved through @pram_fd (the client's /dev/pram) under @name,
+	 * then the VM ends (mirrorvm exits 0).  Its figures into @w.  On an
+	 * error the VM stays as it was if nothing was preserved, else paused.
+	 */
+	int (*live_update)(void *vm, int pram_fd, int state_fd, const char *name,
+			   struct json_writer *w, struct err *e);
 	void *vm;
 };
 

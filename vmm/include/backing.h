@@ -16,8 +16,13 @@
  */
 int backing__check(const struct layout *lay, const struct mem_slot *slots,
 		   unsigned int nr, bool host_mirrored_reliable, struct err *e);
-/* Maps one slot as its node asks and applies the node's mbind policy. */
-void *backing__map(const struct layout_node *n, const struct mem_slot *s, struct err *e);
+/*
+ * Maps one slot as its node asks and applies the node's mbind policy.
+ * *@memfd (if given) gets the memfd of backing=memfd, the caller's to
+ * close, or -1 (anonymous, hugetlb).
+ */
+void *backing__map(const struct layout_node *n, const struct mem_slot *s, int *memfd,
+		   struct err *e);
 /* Applies the node's host-nodes policy to an existing mapping. */
 int backing__bind(const struct layout_node *n, void *hva, u64 size, struct err *e);
 /* Populates @nr mappings (one node's) in parallel, with a progress line. */

@@ -27,8 +27,15 @@ struct run_opts {
 	const char *placement_report;
 	const char *api_socket;		/* the control socket's path */
 	enum seccomp_choice seccomp;	/* DEFAULT: on where the engine has one */
-	const char *restore_dir;	/* --restore: resume this snapshot */
+	const char *restore_dir;	/* --restore DIR, --live-restore NAME */
+	bool live_restore;		/* restore_dir is a live update's name */
 };
+
+/* The flag that gave @opts->restore_dir, for messages. */
+static inline const char *cli__restore_flag(const struct run_opts *opts)
+{
+	return opts->live_restore ? "--live-restore" : "--restore";
+}
 
 /* The guest half of the flags, as given; private to cli.c. */
 struct run_flags;

@@ -44,15 +44,27 @@ struct host_mirror {
 void host_mirror__detect(struct host_mirror *hm);
 /*
  * Maps @size bytes of host memory for a reliable guest range with @hm's
- * method; returns MAP_FAILED with @e set when the host cannot.
+ * method; returns MAP_FAILED with @e set when the host cannot.  *@memfd
+ * (if given) gets the MFD_MIRROR memfd behind it, the caller's to close,
+ * or -1 (hugetlb).
  */
-void *host_mirror__map(const struct host_mirror *hm, u64 size, struct err *e);
+void *host_mirror__map(const struct host_mirror *hm, u64 size, int *memfd, struct err *e);
 /*
  * Why a patched host refuses MFD_MIRROR pages (ENOMEM from fallocate, EFAULT
  * from KVM_RUN): what is left, the kernel's reserve, and the limits that
  * apply to this process, read from the host.
  */
 void host_mirror__explain_enomem(char *buf, size_t len);
+
+/*
+ * /dev/pram (host/pram.c, pram.h): open it (-errno with @e set), preserve
+ * a memfd under a token, retrieve one (-ENOENT without a message when the
+ * token is not there).
+ */
+struct pram_retrieve_fd;
+int pram__open(struct err *e);
+int pram__preserve(int dev, int fd, u64 token, struct err *e);
+int pram__retrieve(int dev, u64 token, struct pram_retrieve_fd *out, struct err *e);
 
 /* One piece of guest RAM as an engine mapped it. */
 struct ram_mapping {
@@ -64,6 +76,11 @@ struct ram_mapping {
 	 * size (so a re-plug lands where the slot was), not guest memory.
 	 */
 	bool unplugged;
+	/*
+	 * The shmem memfd behind @hva (backing=memfd, MFD_MIRROR), kept open
+	 * for a live update to preserve; -1 for anonymous and hugetlb memory.
+	 */
+	int memfd;
 };
 
 /*

@@ -16,6 +16,7 @@
  * system call filter lets a running mirrorvm create none) and read by
  * "mirrorvm run --restore DIR".
  */
+#include "layout.h"
 #include "state-file.h"
 #include "util.h"
 
@@ -27,15 +28,23 @@ enum snapshot_kind {
 	SNAPSHOT_GUEST_FLAGS	= 64,	/* the guest's "mirrorvm run" flags, NUL-terminated words */
 	SNAPSHOT_LAYOUT		= 65,	/* the guest's layout.json, compared on restore */
 	SNAPSHOT_UNITS		= 66,	/* each unplug unit's state (engine/kvm/memhp.c) */
+	SNAPSHOT_LIVE_SLOTS	= 67,	/* live update: per RAM slot, 1 if its memfd is preserved */
 	SNAPSHOT_DEVICE		= 128,	/* index: the device's row in the platform table */
 	SNAPSHOT_TEST_PORT	= 129,	/* MIRRORVM_TEST_DEVICES=1 */
 };
 
-/* What "run --restore" hands the engine. */
+/*
+ * What "run --restore" hands the engine.  A live restore ("run
+ * --live-restore NAME", live-update.h) has no memory file: each preserved
+ * RAM slot's memfd, retrieved from PRAM, is mapped as it is.
+ */
 struct vm_restore {
-	const char *dir;
+	const char *dir;		/* the snapshot, or the live update's name */
 	const struct state_reader *state;
-	int memory_fd;
+	int memory_fd;			/* -1 for a live restore */
+	bool live;
+	int ram_fds[MAX_SLOTS];		/* live: slot i's memfd, -1 if none was preserved */
+	bool ram_mirror[MAX_SLOTS];	/* live: it is an MFD_MIRROR memfd */
 };
 
 #endif

@@ -101,6 +101,8 @@ void __attribute__((format(printf, 1, 2))) warn(const char *fmt, ...);
  * process started (its first call) each step of the start-up ended.
  */
 void startup_mark(const char *step);
+/* CLOCK_MONOTONIC in milliseconds, for durations */
+u64 mono_ms(void);
 void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...);
 
 int write_file(const char *path, const void *buf, size_t len, struct err *e);

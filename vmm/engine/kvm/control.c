@@ -121,6 +121,49 @@ static int ctl_snapshot(void *opaque, int state_fd, int memory_fd, bool stay_pau
 	return 0;
 }
 
+static int ctl_live_update(void *opaque, int pram_fd, int state_fd, const char *name,
+			   struct json_writer *w, struct err *e)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_live_update_stats st;
+	bool was = kvm_vm__paused(vm);
+	int ret;
+
+	/* refused up front, before the guest notices anything */
+	ret = kvm_snapshot__check_live(vm, e);
+	if (ret)
+		return ret;
+	ret = kvm_vm__pause(vm, e);
+	if (ret)
+		return ret;
+	ret = kvm_snapshot__live_update(vm, pram_fd, state_fd, name, &st, e);
+	if (ret) {
+		/* nothing preserved yet: the guest goes on; else it must not change */
+		if (!st.memfds && !was)
+			kvm_vm__resume(vm);
+		else {
+			struct err sub = *e;
+
+			err_set(e, "%s (the guest stays paused: memory of it is preserved)", sub.msg);
+		}
+		return ret;
+	}
+	json_object_begin(w);
+	json_kv_string(w, "name", name);
+	json_kv_u64(w, "memfds", st.memfds);
+	json_kv_u64(w, "memory-bytes", st.memory_bytes);
+	json_kv_u64(w, "copied-bytes", 0);
+	json_kv_u64(w, "state-bytes", st.state_bytes);
+	json_kv_u64(w, "save-ms", st.save_ms);
+	json_kv_u64(w, "preserve-ms", st.preserve_ms);
+	json_object_end(w);
+	info("live update %s: %u memfds (%llu MiB) and the state preserved; mirrorvm kexec next, then mirrorvm run --live-restore %s",
+	     name, st.memfds, (unsigned long long)(st.memory_bytes >> 20), name);
+	/* the guest lives on in PRAM: this mirrorvm ends, the reply goes first */
+	kvm_vm__end(vm, VM_END_QUIT, MVM_EXIT_OK);
+	return 0;
+}
+
 void kvm_control__init(struct kvm_vm *vm, struct vm_control *ctl)
 {
 	*ctl = (struct vm_control){
@@ -136,6 +179,7 @@ void kvm_control__init(struct kvm_vm *vm, struct vm_control *ctl)
 		.memory_plug = ctl_memory_plug,
 		.query_placement = ctl_query_placement,
 		.snapshot = ctl_snapshot,
+		.live_update = ctl_live_update,
 		.vm = vm,
 	};
 }

@@ -211,6 +211,22 @@ struct kvm_snapshot_stats {
 int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, int memory_fd,
 		       struct kvm_snapshot_stats *st, struct err *e);
 int kvm_snapshot__load(struct kvm_vm *vm, struct err *e);
+/*
+ * Live update (live-update.h): 0 when every plugged RAM slot is in a
+ * memfd that PRAM can preserve, else why not; then, with the VM paused,
+ * its state into @state_fd and that and every RAM memfd preserved through
+ * the /dev/pram fd @pram_fd under @name's tokens.
+ */
+struct kvm_live_update_stats {
+	u64 state_bytes;
+	u64 memory_bytes;	/* bytes of guest RAM preserved in place */
+	unsigned int memfds;	/* RAM memfds preserved, the state's not counted */
+	u64 save_ms;
+	u64 preserve_ms;
+};
+int kvm_snapshot__check_live(struct kvm_vm *vm, struct err *e);
+int kvm_snapshot__live_update(struct kvm_vm *vm, int pram_fd, int state_fd, const char *name,
+			      struct kvm_live_update_stats *st, struct err *e);
 
 /* cpuid.c */
 int kvm_cpuid__init(struct kvm_vm *vm, struct err *e);

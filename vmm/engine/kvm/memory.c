@@ -69,7 +69,7 @@ static int prefault(struct kvm_vm *vm, const bool *which, struct err *e)
  * the plan has it (@mirrored says whether it came from there), else what
  * its node's backing says.  MAP_FAILED with @e set.
  */
-static void *map_slot(struct kvm_vm *vm, const struct mem_slot *s, bool *mirrored,
+static void *map_slot(struct kvm_vm *vm, const struct mem_slot *s, bool *mirrored, int *memfd,
 		      struct err *e)
 {
 	const struct layout *lay = vm->image->lay;
@@ -80,7 +80,7 @@ static void *map_slot(struct kvm_vm *vm, const struct mem_slot *s, bool *mirrore
 
 	*mirrored = false;
 	if (s->reliable && plan->host_mirror) {
-		p = host_mirror__map(&plan->hm, s->size, &sub);
+		p = host_mirror__map(&plan->hm, s->size, memfd, &sub);
 		if (p == MAP_FAILED && lay->host_mirror == HOST_MIRROR_REQUIRED) {
 			err_set(e, "--host-mirror=required: node %u: reliable range [0x%llx-0x%llx): %s",
 				n->id, (unsigned long long)s->gpa,
@@ -94,7 +94,67 @@ static void *map_slot(struct kvm_vm *vm, const struct mem_slot *s, bool *mirrore
 		*mirrored = p != MAP_FAILED;
 	}
 	if (p == MAP_FAILED)
-		p = backing__map(n, s, e);
+		p = backing__map(n, s, memfd, e);
+	return p;
+}
+
+/*
+ * Live restore: slot @i's memfd as the previous kernel left it, mapped
+ * as it is (its pages are the guest's memory).  A reliable slot that the
+ * plan backs with host mirrored memory must come back in an MFD_MIRROR
+ * memfd.  MAP_FAILED with @e set.
+ */
+static void *map_live_slot(struct kvm_vm *vm, const struct mem_slot *s, unsigned int i,
+			   bool *mirrored, int *memfd, struct err *e)
+{
+	const struct vm_restore *rs = vm->image->restore;
+	const struct layout_node *n = &vm->image->lay->nodes[s->node];
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (fstat(rs->ram_fds[i], &st) || (u64)st.st_size != s->size) {
+		err_set(e, "--live-restore %s: the memfd of [0x%llx-0x%llx) has %lld bytes, the slot %llu",
+			rs->dir, (unsigned long long)s->gpa, (unsigned long long)(s->gpa + s->size),
+			(long long)st.st_size, (unsigned long long)s->size);
+		return MAP_FAILED;
+	}
+	if (s->reliable && vm->image->plan->host_mirror && !rs->ram_mirror[i]) {
+		err_set(e, "--live-restore %s: reliable range [0x%llx-0x%llx) came back in an unmirrored memfd",
+			rs->dir, (unsigned long long)s->gpa, (unsigned long long)(s->gpa + s->size));
+		return MAP_FAILED;
+	}
+	fd = dup(rs->ram_fds[i]);
+	if (fd < 0) {
+		err_set(e, "dup: %s", strerror(errno));
+		return MAP_FAILED;
+	}
+	/*
+	 * Pages the guest never wrote were not preserved (holes): allocate
+	 * them again, as at start-up, so that a mirrored range cannot run
+	 * out of mirrored memory later.  Preserved pages stay as they are.
+	 */
+	if (rs->ram_mirror[i] && fallocate(fd, 0, 0, s->size)) {
+		err_set(e, "--live-restore %s: [0x%llx-0x%llx): the host cannot provide its mirrored memory again: %s",
+			rs->dir, (unsigned long long)s->gpa, (unsigned long long)(s->gpa + s->size),
+			strerror(errno));
+		close(fd);
+		return MAP_FAILED;
+	}
+	p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		err_set(e, "mmap of a preserved memfd: %s", strerror(errno));
+		close(fd);
+		return MAP_FAILED;
+	}
+	/* the policy for pages to come; the preserved ones stay where they are */
+	if (backing__bind(n, p, s->size, e)) {
+		munmap(p, s->size);
+		close(fd);
+		return MAP_FAILED;
+	}
+	*mirrored = rs->ram_mirror[i];
+	*memfd = fd;
 	return p;
 }
 
@@ -105,23 +165,32 @@ int kvm_memory__setup(struct kvm_vm *vm, struct err *e)
 	unsigned int nr, i;
 	int ret;
 
+	const struct vm_restore *rs = vm->image->restore;
+	bool live = rs && rs->live;
+
 	nr = layout__slots(lay, slots, MAX_SLOTS);
 	for (i = 0; i < nr; i++) {
 		struct ram_mapping *r = &vm->ram[i];
 		bool mirrored;
-		void *p = map_slot(vm, &slots[i], &mirrored, e);
+		int memfd;
+		/* a slot without a preserved memfd was unplugged: memhp.c unplugs it again */
+		void *p = live && rs->ram_fds[i] >= 0 ?
+			  map_live_slot(vm, &slots[i], i, &mirrored, &memfd, e) :
+			  map_slot(vm, &slots[i], &mirrored, &memfd, e);
 
 		if (p == MAP_FAILED)
 			return -ENOMEM;
 		r->slot = slots[i];
 		r->hva = p;
 		r->host_mirrored = mirrored;
+		r->memfd = memfd;
 		vm->nr_ram = i + 1;
 		ret = set_slot(vm, i, r->slot.size, e);
 		if (ret)
 			return ret;
 	}
-	return prefault(vm, NULL, e);
+	/* a live restore's memory is there already */
+	return live ? 0 : prefault(vm, NULL, e);
 }
 
 /* ---- hot-unplug (memhp.c decides when) ---- */
@@ -160,6 +229,10 @@ int kvm_memory__unplug_slot(struct kvm_vm *vm, unsigned int i, struct err *e)
 	}
 	r->unplugged = true;
 	r->host_mirrored = false;
+	/* the last reference to the memfd's pages */
+	if (r->memfd >= 0)
+		close(r->memfd);
+	r->memfd = -1;
 	return 0;
 }
 
@@ -169,23 +242,26 @@ int kvm_memory__plug_slot(struct kvm_vm *vm, unsigned int i, struct err *e)
 	bool which[MAX_SLOTS] = { false };
 	bool mirrored;
 	void *p;
-	int ret;
+	int ret, memfd;
 
 	if (!r->unplugged)
 		return 0;
 	/* the same host checks and mapping as at start-up, then into place */
-	p = map_slot(vm, &r->slot, &mirrored, e);
+	p = map_slot(vm, &r->slot, &mirrored, &memfd, e);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	if (mremap(p, r->slot.size, r->slot.size, MREMAP_MAYMOVE | MREMAP_FIXED, r->hva) ==
 	    MAP_FAILED) {
 		ret = -errno;
 		munmap(p, r->slot.size);
+		if (memfd >= 0)
+			close(memfd);
 		return err_set(e, "mremap into [0x%llx-0x%llx): %s", (unsigned long long)r->slot.gpa,
 			       (unsigned long long)(r->slot.gpa + r->slot.size), strerror(-ret));
 	}
 	r->unplugged = false;
 	r->host_mirrored = mirrored;
+	r->memfd = memfd;
 	which[i] = true;
 	ret = prefault(vm, which, e);
 	if (!ret)
@@ -223,8 +299,11 @@ void kvm_memory__teardown(struct kvm_vm *vm)
 {
 	unsigned int i;
 
-	for (i = 0; i < vm->nr_ram; i++)
+	for (i = 0; i < vm->nr_ram; i++) {
 		munmap(vm->ram[i].hva, vm->ram[i].slot.size);
+		if (vm->ram[i].memfd >= 0)
+			close(vm->ram[i].memfd);
+	}
 	vm->nr_ram = 0;
 }
 

@@ -38,6 +38,7 @@
 
 #include "engine.h"
 #include "platform.h"
+#include "pram.h"
 #include "seccomp-filter.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -165,6 +166,13 @@ static const struct rule rules[] = {
 	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_IRQCHIP)),
 	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_PIT2)),
 	ALLOW_IF(ioctl, ARG_EQ(1, KVM_GET_CLOCK)),
+
+	/*
+	 * Live update (the "live-update" command): the state goes into the
+	 * memfd the client passed (pwrite64, ftruncate), then it and every
+	 * RAM memfd into PRAM through the client's /dev/pram.
+	 */
+	ALLOW_IF(ioctl, ARG_EQ(1, PRAM_IOC_PRESERVE_FD)),
 
 	/*
 	 * Memory hot-unplug and re-plug (memhp.c, memory.c): a unit's KVM

@@ -12,18 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "json.h"
 #include "kvm-state.h"
 #include "kvm-vm.h"
 #include "layout.h"
-
-static u64 mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "live-update.h"
 
 /* The layout as layout.json has it: what a restore must find again. */
 static int layout_text(const struct layout *lay, struct json_writer *w, struct err *e)
@@ -118,20 +112,20 @@ static int write_state(int fd, const u8 *buf, size_t len, struct err *e)
 	return 0;
 }
 
-int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, int memory_fd,
-		       struct kvm_snapshot_stats *st, struct err *e)
+/*
+ * The state file of the paused VM into @state_fd: its description, what
+ * KVM holds, the devices; with @live_slots (a live update) which RAM
+ * slots' memfds go to PRAM.  Its size into *@len.
+ */
+static int save_state(struct kvm_vm *vm, int state_fd, const u8 *live_slots, size_t *len,
+		      struct err *e)
 {
-	u64 t0 = mono_ms();
 	struct state_writer w;
 	unsigned int i;
-	size_t len = 0;
 	u8 *file = NULL;
 	int ret;
 
-	memset(st, 0, sizeof(*st));
-	ret = check_saveable(vm, e);
-	if (ret)
-		return ret;
+	*len = 0;
 	state_writer__init(&w);
 	ret = add_guest(vm, &w, e);
 	if (!ret)
@@ -142,17 +136,93 @@ int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, int memory_fd,
 		ret = add_devices(vm, &w, e);
 	if (!ret)
 		ret = kvm_memhp__save(vm, &w, e);
+	if (!ret && live_slots)
+		ret = state_writer__add(&w, SNAPSHOT_LIVE_SLOTS, 0, live_slots, vm->nr_ram, e);
 	if (!ret)
-		ret = state_writer__finish(&w, &file, &len, e);
+		ret = state_writer__finish(&w, &file, len, e);
 	state_writer__free(&w);
 	if (!ret)
-		ret = write_state(state_fd, file, len, e);
+		ret = write_state(state_fd, file, *len, e);
 	free(file);
+	return ret;
+}
+
+int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, int memory_fd,
+		       struct kvm_snapshot_stats *st, struct err *e)
+{
+	u64 t0 = mono_ms();
+	size_t len = 0;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = check_saveable(vm, e);
+	if (ret)
+		return ret;
+	ret = save_state(vm, state_fd, NULL, &len, e);
 	if (!ret)
 		ret = kvm_memory__save(vm, memory_fd, &st->memory_bytes, e);
 	st->state_bytes = len;
 	st->ms = mono_ms() - t0;
 	return ret ? -EIO : 0;
+}
+
+/* ---- live update ---- */
+
+int kvm_snapshot__check_live(struct kvm_vm *vm, struct err *e)
+{
+	unsigned int i;
+	int ret = check_saveable(vm, e);
+
+	if (ret)
+		return ret;
+	for (i = 0; i < vm->nr_ram; i++) {
+		const struct ram_mapping *r = &vm->ram[i];
+		const struct layout_node *n = &vm->image->lay->nodes[r->slot.node];
+
+		if (r->unplugged || r->memfd >= 0)
+			continue;
+		return err_set(e, "live update keeps guest RAM in memfds: node %u [0x%llx-0x%llx) is %s (use backing=memfd; reliable ranges in MFD_MIRROR, on a host with kvm-patches)",
+			       n->id, (unsigned long long)r->slot.gpa,
+			       (unsigned long long)(r->slot.gpa + r->slot.size),
+			       r->host_mirrored ? "in 1 GiB hugetlb pages (stock-host mirror method)" :
+			       n->host.backing == BACKING_ANON ? "backing=anon" : "in hugetlb pages");
+	}
+	return 0;
+}
+
+int kvm_snapshot__live_update(struct kvm_vm *vm, int pram_fd, int state_fd, const char *name,
+			      struct kvm_live_update_stats *st, struct err *e)
+{
+	u8 live_slots[MAX_SLOTS] = { 0 };
+	u64 t0 = mono_ms();
+	unsigned int i;
+	size_t len;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = kvm_snapshot__check_live(vm, e);
+	if (ret)
+		return ret;
+	for (i = 0; i < vm->nr_ram; i++)
+		live_slots[i] = !vm->ram[i].unplugged;
+	ret = save_state(vm, state_fd, live_slots, &len, e);
+	if (ret)
+		return ret;
+	st->state_bytes = len;
+	st->save_ms = mono_ms() - t0;
+	t0 = mono_ms();
+	for (i = 0; i < vm->nr_ram; i++) {
+		if (!live_slots[i])
+			continue;
+		ret = pram__preserve(pram_fd, vm->ram[i].memfd, live_update__token(name, i), e);
+		if (ret)
+			return ret;
+		st->memfds++;
+		st->memory_bytes += vm->ram[i].slot.size;
+	}
+	ret = pram__preserve(pram_fd, state_fd, live_update__token(name, LIVE_UPDATE_STATE_INDEX), e);
+	st->preserve_ms = mono_ms() - t0;
+	return ret;
 }
 
 /* ---- restore ---- */
@@ -197,6 +267,26 @@ static int load_devices(struct kvm_vm *vm, const struct state_reader *r, struct 
 	return 0;
 }
 
+/* A live restore: the memfds it mapped are the slots the state says were preserved */
+static int check_live_slots(struct kvm_vm *vm, const struct state_reader *r, struct err *e)
+{
+	const struct state_section *s = state_reader__find(r, SNAPSHOT_LIVE_SLOTS, 0);
+	const struct vm_restore *rs = vm->image->restore;
+	unsigned int i;
+
+	if (!s || s->size != vm->nr_ram)
+		return err_set(e, "the state does not list the guest's %u RAM slots as a live update does",
+			       vm->nr_ram);
+	for (i = 0; i < vm->nr_ram; i++)
+		if (s->data[i] != (rs->ram_fds[i] >= 0))
+			return err_set(e, "RAM slot [0x%llx-0x%llx): %s",
+				       (unsigned long long)vm->ram[i].slot.gpa,
+				       (unsigned long long)(vm->ram[i].slot.gpa + vm->ram[i].slot.size),
+				       s->data[i] ? "its preserved memfd is missing" :
+						    "a memfd came back that was not preserved");
+	return 0;
+}
+
 int kvm_snapshot__load(struct kvm_vm *vm, struct err *e)
 {
 	const struct vm_restore *rs = vm->image->restore;
@@ -209,8 +299,11 @@ int kvm_snapshot__load(struct kvm_vm *vm, struct err *e)
 	ret = check_layout(vm, r, e);
 	if (!ret && state_reader__find(r, KVM_STATE_REGS, vm->nr_vcpus))
 		ret = err_set(e, "the state has more than the guest's %u vCPUs", vm->nr_vcpus);
-	if (!ret)
+	/* a live restore's memory is in place: its memfds are mapped */
+	if (!ret && !rs->live)
 		ret = kvm_memory__restore(vm, rs->memory_fd, &st.memory_bytes, e);
+	if (!ret && rs->live)
+		ret = check_live_slots(vm, r, e);
 	/* the guest's clock shows the time the snapshot was away (docs/state-file.md) */
 	if (!ret)
 		ret = kvm_state__load_vm(vm->vm_fd, r, true, e);
