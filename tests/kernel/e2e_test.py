@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--mirrorvm", default=os.path.join(TOP, "build", "mirrorvm"))
     ap.add_argument("--static", default=os.path.join(TOP, "build", "mirrorvm-static"))
+    ap.add_argument("--kexec-kernel", help="the kernel L1 live-updates into (default: --kernel)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as work:
         l2 = os.path.join(work, "l2.cpio.gz")
@@ -93,13 +94,14 @@ def main():
         l1lu = os.path.join(work, "l1lu.cpio.gz")
         subprocess.run([os.path.join(TOP, "scripts", "build-initramfs.sh"), l1lu,
                         "--add", args.static + ":/bin/mirrorvm", "--add", args.kernel + ":/nested/bzImage",
+                        "--add", (args.kexec_kernel or args.kernel) + ":/nested/next-bzImage",
                         "--add", l2s + ":/nested/initrd.gz",
                         "--add", os.path.join(HERE, "lu-test.sh") + ":/bin/mvm-extra",
                         "--add", lu_flags + ":/nested/lu-flags"], check=True)
         lurun = nt.run([args.mirrorvm, "run", "--engine", "qemu", "--kernel", args.kernel,
                         "--initrd", l1lu, "--cmdline", L1_CMDLINE + " retain_initrd"] + L1_FLAGS, timeout=900)
     check_snapshot(srun)
-    check_live_update(lurun)
+    check_live_update(lurun, args.kexec_kernel not in (None, args.kernel))
     got, kvm = nt.parse_l1(out)
     c = got.get("e2e")
     report(rc == 0 and bool(kvm) and kvm.startswith("NESTED-KVM ok") and c is not None,
@@ -172,8 +174,9 @@ def lu_steps(text):
     return steps
 
 
-def check_live_update(lurun):
-    """An L2 kept in place while its L1 kexecs (lu-test.sh)."""
+def check_live_update(lurun, other_build):
+    """An L2 kept in place while its L1 kexecs (lu-test.sh), into another
+    build of the patched kernel if @other_build."""
     rc, out, err = lurun
     text = out.replace("\r", "")
     lines = text.splitlines()
@@ -195,9 +198,12 @@ def check_live_update(lurun):
     if not reply:
         return
     reserved = [l for l in lines if l.startswith("LU-DMESG") and "pram: reserved" in l]
-    report("booted-at" in steps and len(reserved) == 1,
-           "e2e live update: L1 kexec'ed into the patched kernel, which reserved the preserved memory "
-           f"at boot ({reserved[0].split('pram: ', 1)[1] if reserved else '?'})", tail)
+    versions = [steps.get("kernel1"), steps.get("kernel2")]
+    report("booted-at" in steps and len(reserved) == 1 and
+           (versions[0] != versions[1] if other_build else versions[0] == versions[1]) and all(versions),
+           f"e2e live update: L1 kexec'ed into {'another build of ' if other_build else ''}the patched kernel "
+           f"({versions[1]}), which reserved the preserved memory at boot "
+           f"({reserved[0].split('pram: ', 1)[1] if reserved else '?'})", f"kernels {versions}; " + tail)
     b1 = [int(l.split()[1]) for l in out_of(1) if l.startswith("HEARTBEAT ")]
     b2 = [int(l.split()[1]) for l in out_of(2) if l.startswith("HEARTBEAT ")]
     before = [l.split()[1] for l in out_of(1) if l.startswith("SUM-BEFORE")]

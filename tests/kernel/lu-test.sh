@@ -4,7 +4,7 @@
 # range), live-updated across a kexec of L1 into the same kernel.
 #   round 0: start L2 (heartbeats around a checksum, l2-extra.sh), at
 #            HEARTBEAT 10 "mirrorvm ctl SOCK live-update lu1", then
-#            "mirrorvm kexec" with mvm.lu_round=1
+#            "mirrorvm kexec" of /nested/next-bzImage with mvm.lu_round=1
 #   round 1: "mirrorvm run --live-restore lu1", L2 runs to its end; then
 #            "mirrorvm kexec --finish"
 # One "LU what value" line per step and LU-OUT1/2, LU-ERR1/2 lines of L2's
@@ -15,6 +15,7 @@ for arg in $(cat /proc/cmdline); do
 	case "$arg" in mvm.lu_round=*) round=${arg#mvm.lu_round=} ;; esac
 done
 now() { cut -d' ' -f1 /proc/uptime; }
+echo "LU kernel$((round + 1)) $(cat /proc/version | tr ' ' _)"
 if [ "$round" = 0 ]; then
 	# shellcheck disable=SC2086  # flags
 	"$mvm" run --engine kvm --kernel /nested/bzImage --initrd /nested/initrd.gz $(cat /nested/lu-flags) \
@@ -33,7 +34,7 @@ if [ "$round" = 0 ]; then
 	tr -d '\r' < /tmp/lu1.out | grep -E "^(HEARTBEAT|SUM-|MVM-BEGIN)" | sed 's/^/LU-OUT1 /'
 	sed 's/^/LU-ERR1 /' /tmp/lu1.err
 	echo "LU kexec-at $(now)"
-	"$mvm" kexec --kernel /nested/bzImage --initrd /sys/firmware/initrd --append mvm.lu_round=1 2>&1 |
+	"$mvm" kexec --kernel /nested/next-bzImage --initrd /sys/firmware/initrd --append mvm.lu_round=1 2>&1 |
 		sed 's/^/LU-KEXEC /'
 	echo "LU kexec-failed"
 	exit 1

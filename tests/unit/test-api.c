@@ -127,10 +127,31 @@ static int fake_snapshot(void *opaque, int state_fd, int memory_fd, bool stay_pa
 	return 0;
 }
 
+/* What the fake VM's live update got: calls and the name. */
+static struct {
+	unsigned int calls;
+	char name[80];
+} live;
+
+static int fake_live_update(void *opaque, int pram_fd, int state_fd, const char *name,
+			    struct json_writer *w, struct err *e)
+{
+	(void)opaque;
+	(void)pram_fd;
+	(void)state_fd;
+	(void)e;
+	live.calls++;
+	snprintf(live.name, sizeof(live.name), "%s", name);
+	json_object_begin(w);
+	json_kv_string(w, "name", name);
+	json_object_end(w);
+	return 0;
+}
+
 static const struct vm_control fake_ctl = {
 	.engine = "fake", .stop = fake_stop, .cont = fake_cont, .paused = fake_paused,
 	.quit = fake_quit, .query_cpus = fake_cpus, .memory_unplug = fake_memory,
-	.snapshot = fake_snapshot,
+	.snapshot = fake_snapshot, .live_update = fake_live_update,
 };
 
 /* ---- the client side, in its own thread ---- */
@@ -270,6 +291,33 @@ static void client_snapshot(int fd)
 	CHECK(strstr(r, "\"status\""), "query-status with files: %s", r);
 }
 
+/*
+ * The live-update request: a name it can use, and /dev/pram and the state
+ * memfd with it, checked before the VM sees anything.
+ */
+static void client_live_update(int fd)
+{
+	static const char *const files[] = { "/proc/self/stat", "/proc/version", "/proc/cmdline" };
+	const char *r;
+
+	r = ask_files(fd, "{\"execute\": \"live-update\"}\n", files, 2);
+	CHECK(strstr(r, "\"class\": \"bad-argument\"") && strstr(r, "which name?"), "no name: %s", r);
+	r = ask_files(fd, "{\"execute\": \"live-update\", \"arguments\": {\"name\": \"a/b\"}}\n", files, 2);
+	CHECK(strstr(r, "letters, digits"), "a bad name: %s", r);
+	r = ask_files(fd, "{\"execute\": \"live-update\", \"arguments\": {\"name\": 5}}\n", files, 2);
+	CHECK(strstr(r, "name: expected a string"), "a number for a name: %s", r);
+	r = ask_files(fd, "{\"execute\": \"live-update\", \"arguments\": {\"name\": \"vm1\"}}\n", files, 1);
+	CHECK(strstr(r, "live-update vm1: the request must come with 2 files (/dev/pram, a memfd for the state), it came with 1"),
+	      "one file: %s", r);
+	r = ask_files(fd, "{\"execute\": \"live-update\", \"arguments\": {\"name\": \"vm1\", \"force\": 1}}\n",
+		      files, 2);
+	CHECK(strstr(r, "\"class\": \"bad-argument\""), "an unknown argument: %s", r);
+	CHECK(live.calls == 0, "refused requests never reach the VM (%u calls)", live.calls);
+	r = ask_files(fd, "{\"execute\": \"live-update\", \"arguments\": {\"name\": \"vm-1.a_b\"}}\n", files, 2);
+	CHECK(strstr(r, "{\"return\": {\"name\": \"vm-1.a_b\"}}") && live.calls == 1 &&
+	      !strcmp(live.name, "vm-1.a_b"), "a good request: %s", r);
+}
+
 static void *client(void *arg)
 {
 	char buf[8192], *big;
@@ -333,6 +381,7 @@ static void *client(void *arg)
 	EXPECT(fd, "{\"execute\": \"query-memory\"}\n", "\"class\": \"unavailable\"");
 	EXPECT(fd, "{\"execute\": \"query-placement\"}\n", "\"class\": \"unavailable\"");
 	client_snapshot(fd);
+	client_live_update(fd);
 	/* blank lines are no requests; CRLF is a line end */
 	EXPECT(fd, "\n\r\n{\"execute\": \"query-status\"}\r\n", "\"running\"");
 	/* an oversized request: refused, skipped, and the next one works */
