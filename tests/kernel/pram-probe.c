@@ -3,11 +3,13 @@
  * In a guest of the patched kernel: memfds handed to the next kernel
  * through /dev/pram (kvm-patches 0015), for tests/kernel/pram-test.sh.
  *
- *   pram-probe preserve MIB
+ *   pram-probe preserve MIB [--ballast]
  *	fills a plain memfd (token 1) and an MFD_MIRROR memfd (token 2) of
  *	MIB MiB each with a pattern (the plain one has a 1 MiB hole after
  *	it), records their pages' PFNs in a third memfd (token 3) and
- *	preserves all three, after the refusals
+ *	preserves all three, after the refusals; with --ballast also a
+ *	memfd (token 4, never retrieved) of all free memory but 320 MiB, so
+ *	that kexec must place its segments around preserved memory
  *   pram-probe retrieve [--mirror-refused]
  *	gets them back: same size, same data, same PFNs, the mirrored one
  *	still in mirrored ranges (or refused with EIO when the kernel runs
@@ -41,6 +43,7 @@
 #define TOKEN_PLAIN	1
 #define TOKEN_MIRROR	2
 #define TOKEN_RECORD	3
+#define TOKEN_BALLAST	4
 #define RECORD_MAGIC	0x6d76702d7072616dULL
 #define HOLE_BYTES	(1ULL << 20)	/* at the end of the plain memfd */
 
@@ -163,7 +166,47 @@ static int filled_memfd(uint64_t token, unsigned int flags, uint64_t len, uint64
 	return fd;
 }
 
-static int cmd_preserve(uint64_t mib)
+/* MemFree of /proc/meminfo in bytes */
+static uint64_t mem_free(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kb = 0;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb << 10;
+}
+
+/*
+ * Most of free memory in a preserved memfd, written with pwrite (no page
+ * faults; the guest kernel has no madvise): the top of RAM, where
+ * kexec_file_load puts segments first, is then preserved, and kexec has
+ * to place them around it.
+ */
+static void preserve_ballast(int dev)
+{
+	static char zero[1 << 20];
+	uint64_t len = (mem_free() - (320ULL << 20)) & ~((uint64_t)sizeof(zero) - 1), off;
+	int fd = memfd_create("pram-ballast", 0), err;
+
+	for (off = 0; fd >= 0 && (int64_t)len > 0 && off < len; off += sizeof(zero))
+		if (pwrite(fd, zero, sizeof(zero), off) != sizeof(zero))
+			break;
+	if (fd < 0 || (int64_t)len <= 0 || off < len) {
+		result(false, "ballast memfd of %" PRIu64 " MiB: %s", len >> 20, strerror(errno));
+		return;
+	}
+	err = preserve(dev, fd, TOKEN_BALLAST);
+	result(!err, "a ballast memfd of %" PRIu64 " MiB (all free memory but 320 MiB) preserved (%s)",
+	       len >> 20, strerror(err));
+	close(fd);
+}
+
+static int cmd_preserve(uint64_t mib, bool ballast)
 {
 	uint64_t len = mib << 20, pages = len / 4096;
 	size_t rec_len = sizeof(struct record) + 2 * pages * sizeof(uint64_t);
@@ -207,8 +250,10 @@ static int cmd_preserve(uint64_t mib)
 	err = preserve(dev, plain, TOKEN_PLAIN) ?: preserve(dev, mirror, TOKEN_MIRROR) ?:
 	      preserve(dev, rec_fd, TOKEN_RECORD);
 	result(!err, "plain, MFD_MIRROR and record memfds preserved (%s)", strerror(err));
+	if (ballast)
+		preserve_ballast(dev);
 	err = ioctl(dev, PRAM_IOC_FINALIZE, &fin) ? errno : 0;
-	result(!err && fin.nr_files == 3 && fin.nr_pages >= 2 * pages,
+	result(!err && fin.nr_files == 3u + ballast && fin.nr_pages >= 2 * pages,
 	       "finalized: %u files, %llu pages in %u extents, %llu metadata pages, super block at pfn %#llx",
 	       fin.nr_files, (unsigned long long)fin.nr_pages, fin.nr_extents,
 	       (unsigned long long)fin.nr_meta_pages, (unsigned long long)fin.sb_pfn);
@@ -332,12 +377,14 @@ static int cmd_none(void)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 3 && !strcmp(argv[1], "preserve"))
-		return cmd_preserve(strtoull(argv[2], NULL, 0));
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "preserve"))
+		return cmd_preserve(strtoull(argv[2], NULL, 0),
+				    argc == 4 && !strcmp(argv[3], "--ballast"));
 	if (argc >= 2 && !strcmp(argv[1], "retrieve"))
 		return cmd_retrieve(argc == 3 && !strcmp(argv[2], "--mirror-refused"));
 	if (argc == 2 && !strcmp(argv[1], "none"))
 		return cmd_none();
-	fprintf(stderr, "usage: %s preserve MIB | retrieve [--mirror-refused] | none\n", argv[0]);
+	fprintf(stderr, "usage: %s preserve MIB [--ballast] | retrieve [--mirror-refused] | none\n",
+		argv[0]);
 	return 2;
 }

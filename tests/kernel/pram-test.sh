@@ -2,7 +2,9 @@
 # In a guest of the patched kernel (mvm.exec=/bin/pram-test): memfds handed
 # across kexec through /dev/pram, over four kernels, the round on the
 # command line (mvm.pram_round=N):
-#   0  preserve a plain and an MFD_MIRROR memfd, kexec (mirrorvm kexec
+#   0  preserve a plain and an MFD_MIRROR memfd (with mvm.pram_ballast=1
+#      also most of free memory in a ballast memfd, so that kexec must
+#      place its segments around preserved memory), kexec (mirrorvm kexec
 #      finalizes and appends pram=)
 #   1  get them back (same data and PFNs, still mirrored); preserve again
 #      and kexec into a kernel without kernelcore=mirror
@@ -10,11 +12,12 @@
 #      kexec with a pram= that points at no super block
 #   3  the kernel is up and says so; nothing to retrieve
 # Every round prints "PRAMROUND n=N"; pram-probe prints PASS/FAIL lines.
-round=0
+round=0 ballast=
 base=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	mvm.pram_round=*) round=${arg#mvm.pram_round=} ;;
+	mvm.pram_ballast=1) ballast=--ballast ;;
 	*) base="$base${base:+ }$arg" ;;
 	esac
 done
@@ -26,7 +29,7 @@ kexec() { # EXTRA-ARGS...
 	exit 1
 }
 case $round in
-0)	/bin/pram-probe preserve 64 || exit 1
+0)	/bin/pram-probe preserve 64 $ballast || exit 1
 	kexec --cmdline "$base mvm.pram_round=1" ;;
 1)	/bin/pram-probe retrieve || exit 1
 	/bin/pram-probe preserve 16 || exit 1
