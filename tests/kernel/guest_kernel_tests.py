@@ -434,8 +434,9 @@ def build_selftests(tmp):
     src, why = gt.extract_linux_source(tmp, members)
     if not src:
         return {}, why
+    # the patch that creates it (others may name it, e.g. in MAINTAINERS context)
     patch = [f for f in glob.glob(os.path.join(TOP, "kvm-patches", "*.patch"))
-             if "mfd_mirror_test.c" in open(f).read()]
+             if f"+++ b/{SELFTESTS}/memfd/mfd_mirror_test.c" in open(f).read()]
     if len(patch) != 1:
         return {}, f"no single kvm-patches patch adds mfd_mirror_test.c ({patch})"
     p = subprocess.run(["git", "apply", f"--include={SELFTESTS}/memfd/mfd_mirror_test.c", patch[0]],
