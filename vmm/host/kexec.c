@@ -233,25 +233,18 @@ static bool has_word(const char *cmdline, const char *word)
  */
 static void report_mirror(const char *new_cmdline)
 {
-	char path[512], line[128];
-	unsigned int nr = 0;
 	char cur[KEXEC_CMDLINE_MAX + 1] = "";
-	FILE *f;
+	struct host_mirror hm = { .nr_ranges = 0 };
+	bool have_file = !host_mirror__read_ranges(&hm);
+	unsigned int nr = hm.nr_ranges;
 
-	hostfs__path(path, sizeof(path), "/sys/kernel/mm/mirror/ranges");
-	f = fopen(path, "r");
-	if (f) {
-		while (fgets(line, sizeof(line), f))
-			nr++;
-		fclose(f);
-	}
 	hostfs__read_str("/proc/cmdline", cur, sizeof(cur));
 	if (nr && !has_word(new_cmdline, "kernelcore=mirror"))
 		warn("the new command line lacks kernelcore=mirror: the new kernel will not use the %u mirrored ranges handed to it",
 		     nr);
 	else if (nr)
 		info("%u mirrored ranges go to the new kernel", nr);
-	else if (!f && has_word(cur, "kernelcore=mirror"))
+	else if (!have_file && has_word(cur, "kernelcore=mirror"))
 		warn("the running kernel has no /sys/kernel/mm/mirror/ranges (no kvm-patches): the new kernel will see no mirrored memory");
 }
 

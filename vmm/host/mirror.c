@@ -47,7 +47,7 @@ static void add_range(struct host_mirror *hm, u64 start, u64 end_incl)
  * Returns 0 or the errno of opening it: kvm-patches v2 made it root only,
  * like the addresses of /proc/iomem.
  */
-static int read_sysfs_ranges(struct host_mirror *hm)
+int host_mirror__read_ranges(struct host_mirror *hm)
 {
 	char path[512], line[128];
 	FILE *f;
@@ -158,7 +158,7 @@ void host_mirror__detect(struct host_mirror *hm)
 
 		close(fd);
 		hm->method = HOST_MIRROR_MFD;
-		err = read_sysfs_ranges(hm);
+		err = host_mirror__read_ranges(hm);
 		if (err)
 			snprintf(hm->why, sizeof(hm->why),
 				 "host kernel has MFD_MIRROR (kvm-patches): every page of a reliable range comes from mirrored memory, or the start fails; /sys/kernel/mm/mirror/ranges: %s%s, so the placement report cannot check pages against the ranges",

@@ -40,6 +40,11 @@ struct host_mirror {
 	unsigned int nr_ranges;
 };
 
+/*
+ * Adds the ranges of /sys/kernel/mm/mirror/ranges (kvm-patches) to @hm:
+ * 0, or the errno of opening it.
+ */
+int host_mirror__read_ranges(struct host_mirror *hm);
 /* Detects the method (never fails: NONE says why in @hm->why). */
 void host_mirror__detect(struct host_mirror *hm);
 /*
