@@ -41,7 +41,7 @@ SECCOMP_CFLAGS := $(shell pkg-config --cflags libseccomp)
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp)
 SECCOMP_STATIC_LIBS := $(shell pkg-config --libs --static libseccomp)
 BASE_CFLAGS += $(SECCOMP_CFLAGS)
-LDLIBS   := -lnuma $(SECCOMP_LIBS) -pthread
+LDLIBS   := $(SECCOMP_LIBS) -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD    := build
 PREFIX   ?= /usr/local
@@ -112,15 +112,13 @@ $(BUILD)/mirrorvm-xml-san.so: $(call objs,$(XML_SRCS),obj-san)
 $(BUILD)/obj-san/vmm/xml-loader.o: CFLAGS += -DXML_PLUGIN_NAME='"mirrorvm-xml-san.so"'
 
 # mirrorvm-static: everything but the libvirt XML converter (see nostatic-xml.c).
-# libnuma.a links its network-affinity code too, whose getaddrinfo() the
-# static link warns about; mirrorvm never calls it.
 STATIC_OBJS := $(call objs,$(APP_SRCS) vmm/nostatic-xml.c,obj)
 # Everything the static link takes, in order (scripts/bench-startup.sh
 # relinks it with its own shim: make bench-print-static).
 STATIC_INPUTS := $(STATIC_OBJS) $(call lib,engine,obj) $(call lib,host,obj) $(call lib,core,obj)
 static: $(BUILD)/mirrorvm-static
 
-STATIC_LDLIBS := -lnuma $(SECCOMP_STATIC_LIBS) -pthread
+STATIC_LDLIBS := $(SECCOMP_STATIC_LIBS) -pthread
 $(BUILD)/mirrorvm-static: $(STATIC_INPUTS)
 	$(CC) -static -o $@ $(STATIC_INPUTS) $(STATIC_LDLIBS)
 

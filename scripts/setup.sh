@@ -8,7 +8,7 @@ demo=1
 
 packages=(
 	# build
-	gcc make pkg-config libc6-dev libxml2-dev libnuma-dev
+	gcc make pkg-config libc6-dev libxml2-dev
 	# the KVM engine's system call filter (static archive included)
 	libseccomp-dev
 	# the fuzzers (tests/fuzz/): clang, and libFuzzer's runtime (libclang_rt.fuzzer)

@@ -250,7 +250,7 @@ static int allowed_work(void)
 	STEP(!backing__prefault(1, r, 2, &e), e.msg);
 	STEP(!munmap(p, 4 << 20), "munmap");
 
-	/* the host checks before a re-plug: sysfs, libnuma's questions */
+	/* the host checks before a re-plug: sysfs, the NUMA nodes and their sizes */
 	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
 	if (f) {
 		STEP(fgets(line, sizeof(line), f) != NULL, "fgets");

@@ -5,7 +5,7 @@
  *   backing=anon       MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE (default)
  *   backing=memfd      memfd_create + ftruncate + MAP_SHARED
  *   backing=hugetlb2m  memfd_create(MFD_HUGETLB|MFD_HUGE_2MB), same for 1g
- *   host-nodes,policy  mbind(2) (libnuma) before any page is touched
+ *   host-nodes,policy  mbind(2) before any page is touched
  *   prefault=on        MADV_POPULATE_WRITE after mbind, 1 GiB chunks on up
  *                      to nproc threads
  *
@@ -14,7 +14,7 @@
  * memory is mapped.  MIRRORVM_HOST_ROOT points the sysfs reads at fixtures.
  */
 #include <errno.h>
-#include <numaif.h>
+#include <linux/mempolicy.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@
 #define MADV_POPULATE_WRITE	23
 #endif
 
-#ifndef MPOL_PREFERRED_MANY	/* numaif.h of libnuma before 2.0.15 */
+#ifndef MPOL_PREFERRED_MANY	/* uapi headers before Linux 5.15 */
 #define MPOL_PREFERRED_MANY	5
 #endif
 

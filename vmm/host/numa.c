@@ -1,47 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The host's NUMA nodes, through libnuma: which nodes exist, how much
- * memory each has, and mbind(2) for a node's host-nodes policy.  When
- * MIRRORVM_HOST_ROOT points the host reads at test fixtures, the nodes come
- * from the fixture's /sys/devices/system/node instead: libnuma reads only
- * the real host.
+ * The host's NUMA nodes: which nodes exist and how much memory each has
+ * (sysfs), and mbind(2) for a node's host-nodes policy.
+ *
+ * No libnuma: these few reads and one system call are all mirrorvm needs,
+ * and libnuma's constructor reads /proc/self/status and every node's
+ * meminfo on each start, before main(), whether or not the guest names a
+ * host node (about 1 ms, as much as the guest's memory slots cost KVM).
+ * MIRRORVM_HOST_ROOT points the node list at test fixtures; node sizes are
+ * then unknown, as libnuma, which read only the real host, had them.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <numa.h>
-#include <numaif.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "host.h"
-
-/*
- * libnuma reports its own errors on stderr through these weak hooks; ours
- * come back as return values and are reported once, naming the guest node.
- */
-void numa_error(char *where)
-{
-	(void)where;
-}
-
-void numa_warn(int num, char *fmt, ...)
-{
-	(void)num;
-	(void)fmt;
-}
 
 static bool fixtures(void)
 {
 	return hostfs__root()[0] != '\0';
 }
 
-static void nodes_from_sysfs(struct idset *set)
+/* nodeN directories: a kernel without NUMA has none, nor the directory */
+void host_numa__nodes(struct idset *set)
 {
 	char dir[512];
 	struct dirent *de;
 	DIR *d;
 
+	memset(set, 0, sizeof(*set));
 	snprintf(dir, sizeof(dir), "%s/sys/devices/system/node", hostfs__root());
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
@@ -58,29 +49,31 @@ static void nodes_from_sysfs(struct idset *set)
 		closedir(d);
 }
 
-void host_numa__nodes(struct idset *set)
-{
-	int max, id;
-
-	memset(set, 0, sizeof(*set));
-	if (fixtures() || numa_available() < 0) {
-		nodes_from_sysfs(set);
-		return;
-	}
-	max = numa_max_node();
-	for (id = 0; id <= max && id < IDSET_MAX; id++)
-		if (numa_bitmask_isbitset(numa_nodes_ptr, id))
-			idset_add(set, id);
-}
-
+/*
+ * MemTotal and MemFree of /sys/devices/system/node/nodeN/meminfo, in
+ * bytes ("Node 0 MemTotal:  2014048 kB"); -1 when unknown.
+ */
 long long host_numa__node_size(unsigned int node, long long *free)
 {
-	long long total;
+	long long total = -1, kb;
+	char path[128], line[256];
+	unsigned int id;
+	FILE *f;
 
 	*free = -1;
-	if (fixtures() || numa_available() < 0 || node >= IDSET_MAX)
+	if (fixtures() || node >= IDSET_MAX)
 		return -1;
-	total = numa_node_size64(node, free);
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%u/meminfo", node);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %u MemTotal: %lld kB", &id, &kb) == 2 && id == node)
+			total = kb << 10;
+		else if (sscanf(line, "Node %u MemFree: %lld kB", &id, &kb) == 2 && id == node)
+			*free = kb << 10;
+	}
+	fclose(f);
 	if (total < 0)
 		*free = -1;
 	return total;
@@ -95,5 +88,5 @@ int host_numa__mbind(void *addr, u64 len, int mode, const struct idset *nodes)
 	for (id = 0; id < IDSET_MAX; id++)
 		if (idset_has(nodes, id))
 			mask[id / (8 * sizeof(unsigned long))] |= 1UL << (id % (8 * sizeof(unsigned long)));
-	return mbind(addr, len, mode, mask, IDSET_MAX + 1, 0) ? -errno : 0;
+	return syscall(SYS_mbind, addr, len, mode, mask, IDSET_MAX + 1, 0) ? -errno : 0;
 }

@@ -182,8 +182,7 @@ static const struct rule rules[] = {
 	 * ftruncate, fallocate, mbind, MADV_HUGEPAGE) and moved into place
 	 * (mremap); mincore() counts what was freed; prefault=on populates
 	 * (MADV_POPULATE_WRITE) on worker threads.  The host checks before
-	 * a re-plug read sysfs (huge pages, NUMA nodes through libnuma,
-	 * which asks get_mempolicy() whether NUMA works); the placement
+	 * a re-plug read sysfs (huge pages, NUMA nodes); the placement
 	 * report (query-placement, --placement-report) reads sysfs,
 	 * /proc/self/pagemap and /proc/self/status.  So: open read-only,
 	 * never to create or truncate.
@@ -198,7 +197,6 @@ static const struct rule rules[] = {
 	ALLOW(ftruncate),
 	ALLOW_IF(fallocate, ARG_EQ(1, 0)),
 	ALLOW(mbind),
-	ALLOW(get_mempolicy),
 	ALLOW_IF(madvise, ARG_EQ(2, MADV_HUGEPAGE)),
 	ALLOW_IF(madvise, ARG_EQ(2, MADV_POPULATE_WRITE)),
 	ALLOW_IF(openat, ARG_MASK(2, O_ACCMODE | O_CREAT | O_TRUNC, 0)),
