@@ -408,19 +408,40 @@ def test_pram(kexec_guest, why, ballast=False):
                 (" mvm.pram_ballast=1" if ballast else ""), timeout=600):
         return
     rounds = [r.get("n") for r in g.records("PRAMROUND")]
-    report(rounds == ["0", "1", "2", "3"], f"{name}: four kernels came up (rounds {rounds})",
+    report(rounds == ["0", "1", "2", "3", "4", "5"], f"{name}: six kernels came up (rounds {rounds})",
            "\n".join(g.lines)[-1500:])
     checks, status, ok = guest_checks(g)
-    report(ok and len(checks) >= 30 + ballast, f"{name}: the probe's {len(checks)} checks in the guest "
+    report(ok and len(checks) >= 36 + ballast, f"{name}: the probe's {len(checks)} checks in the guest "
            "(refusals, same data and PFNs, mirrored pages stay mirrored, EIO without kernelcore=mirror)",
            "\n".join(checks + status)[-1500:])
+    # a kernel without hugetlbfs cannot make the memfd to refuse
+    nohuge = [l for l in g.lines if l.startswith("NOTE no hugetlb memfd")]
+    huge = [l for l in checks if "a hugetlb memfd is refused" in l]
+    if nohuge:
+        gt.skip(f"{name}: a hugetlb memfd is refused (EOPNOTSUPP)",
+                f"this kernel has no hugetlbfs: {nohuge[0]}")
+    else:
+        report(len(huge) == 2 and all(l.startswith("PASS") for l in huge),
+               f"{name}: a hugetlb memfd is refused (EOPNOTSUPP), in both rounds that preserve", f"{huge}")
     # what the kernels said: reserved early, and a pram= without a super block refused
-    reserved = g.dmesg(r"pram: reserved \d+ pages of 3 files")
+    reserved = g.dmesg(r"pram: reserved \d+ pages of [34] files")
     refused = g.dmesg(r"pram: pram=0x12345: no super block, nothing preserved")
     handed = [l for l in g.lines if "preserved memfds" in l and "go to the new kernel" in l]
     report(len(reserved) == 2 and len(refused) == 1 and len(handed) == 2,
            f"{name}: mirrorvm kexec handed the memfds over twice, both kernels reserved them early, "
            "the bad pram= was refused and that kernel came up", "\n".join(l for l in g.lines if "pram" in l))
+    # forged metadata (pram-probe forge): refused, and the kernels came up
+    forged = {r.get("kind"): r.get("pfn") for r in g.records("FORGED")}
+    crc = g.dmesg(rf"pram: pram={forged.get('bad-crc')}: bad checksum, nothing preserved")
+    early = g.dmesg(rf"pram: reserved 0 pages of 1 files and 2 metadata pages in [12] extents")
+    table = g.dmesg(r"pram: file 0x5: table page 0x[0-9a-f]+ is corrupt")
+    kept = g.dmesg(r"pram: the metadata does not describe the reserved memory exactly; 2 pages stay reserved")
+    report(set(forged) == {"bad-crc", "bad-table"} and len(crc) == 1,
+           f"{name}: a super block with a bad checksum is refused at once, that kernel came up",
+           f"{forged}\n" + "\n".join(l for l in g.lines if "pram" in l)[-1500:])
+    report(len(early) == 1 and len(table) == 1 and len(kept) == 1,
+           f"{name}: a valid super block whose table page is corrupt is reserved early and refused late "
+           "(its 2 pages stay reserved), that kernel came up", "\n".join(l for l in g.lines if "pram" in l)[-1500:])
 
 
 SELFTESTS = "tools/testing/selftests"

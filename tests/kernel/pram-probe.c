@@ -16,6 +16,14 @@
  *	without kernelcore=mirror), then frees the rest (FINISH)
  *   pram-probe none
  *	nothing was handed over: retrieving and finishing say ENOENT
+ *   pram-probe forge bad-crc|bad-table KERNEL INITRD CMDLINE
+ *	forges a super block in a memfd page (preserved, so that the page
+ *	outlives the kexec and kexec places its segments around it), then
+ *	loads KERNEL and INITRD itself and reboots into them with CMDLINE
+ *	and pram= naming the forged page, where mirrorvm kexec would name
+ *	the real super block: bad-crc is refused at once (checksum),
+ *	bad-table passes the early checks and its corrupt table page is
+ *	refused late in boot
  *
  * One "PASS ..." or "FAIL ..." line per check; exit 1 on any FAIL.
  */
@@ -25,13 +33,16 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../../vmm/include/pram.h"
@@ -39,11 +50,16 @@
 #ifndef MFD_MIRROR
 #define MFD_MIRROR	0x0020U
 #endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB	0x0004U
+#endif
 
 #define TOKEN_PLAIN	1
 #define TOKEN_MIRROR	2
 #define TOKEN_RECORD	3
 #define TOKEN_BALLAST	4
+#define TOKEN_FORGED	5
+#define TOKEN_HUGETLB	6
 #define RECORD_MAGIC	0x6d76702d7072616dULL
 #define HOLE_BYTES	(1ULL << 20)	/* at the end of the plain memfd */
 
@@ -206,6 +222,44 @@ static void preserve_ballast(int dev)
 	close(fd);
 }
 
+/* The next kernel gives a writable memfd back: a read-only fd is refused */
+static void refuse_read_only(int dev, int fd)
+{
+	char path[64];
+	int ro, err;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY);
+	if (ro < 0) {
+		result(false, "a read-only fd of the memfd (%s): %s", path, strerror(errno));
+		return;
+	}
+	err = preserve(dev, ro, 9);
+	result(err == EBADF, "a memfd open read-only is refused: EBADF (got %s)", strerror(err));
+	close(ro);
+}
+
+/*
+ * hugetlb pages belong to their own pools, which the next kernel sizes
+ * anew: a hugetlb memfd is refused (EOPNOTSUPP). A kernel without
+ * hugetlbfs cannot make one: said, not counted.
+ */
+static void refuse_hugetlb(int dev)
+{
+	int fd = memfd_create("pram-hugetlb", MFD_HUGETLB), err;
+
+	if (fd < 0) {
+		printf("NOTE no hugetlb memfd in this kernel (%s): its refusal not tried\n",
+		       strerror(errno));
+		return;
+	}
+	if (ftruncate(fd, 2 << 20))
+		result(false, "a hugetlb memfd of 2 MiB: %s", strerror(errno));
+	err = preserve(dev, fd, TOKEN_HUGETLB);
+	result(err == EOPNOTSUPP, "a hugetlb memfd is refused: EOPNOTSUPP (got %s)", strerror(err));
+	close(fd);
+}
+
 static int cmd_preserve(uint64_t mib, bool ballast)
 {
 	uint64_t len = mib << 20, pages = len / 4096;
@@ -237,6 +291,8 @@ static int cmd_preserve(uint64_t mib, bool ballast)
 	}
 	err = preserve(dev, plain, 0);
 	result(err == EINVAL, "token 0 is refused: EINVAL (got %s)", strerror(err));
+	refuse_read_only(dev, plain);
+	refuse_hugetlb(dev);
 	/* the same memfd twice: its pages cannot go twice; cancel drops all */
 	err = preserve(dev, plain, 7) ?: preserve(dev, plain, 8);
 	result(!err, "the same memfd under tokens 7 and 8 is taken (%s)", strerror(err));
@@ -374,6 +430,142 @@ static int cmd_none(void)
 	return failures ? 1 : 0;
 }
 
+/*
+ * The layout of mm/pram.c's super block and table page (PRAM_VERSION 1),
+ * which are the kernel's own business: copied here only to forge them.
+ */
+#define PRAM_SB_MAGIC	0x31304253524d5250ULL
+#define PRAM_VERSION	1
+
+struct forged_sb {
+	uint64_t magic;
+	uint32_t version, crc, sb_bytes, nr_files, nr_extents, reserved;
+	uint64_t nr_pages, nr_meta_pages;
+	struct {
+		uint64_t token, size, nr_pages, table_pfn;
+		uint32_t flags, reserved;
+	} files[64];
+	struct {
+		uint64_t start_pfn, nr_pages;
+	} extents[2];
+};
+
+struct forged_table {
+	uint64_t next_pfn;
+	uint32_t nr, crc;
+	uint64_t pfns[];
+};
+
+/* The kernel's crc32_le(~0, ...): reflected 0xedb88320, not inverted */
+static uint32_t crc32_le(uint32_t crc, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	int k;
+
+	while (len--)
+		for (crc ^= *b++, k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320U & -(crc & 1));
+	return crc;
+}
+
+/* pram_crc(): the crc32 of @len bytes with the 4 at @crc_off as zeroes */
+static uint32_t pram_crc(const void *p, size_t len, size_t crc_off)
+{
+	static const unsigned char zero[4];
+	uint32_t crc = crc32_le(~0U, p, crc_off);
+
+	crc = crc32_le(crc, zero, sizeof(zero));
+	return crc32_le(crc, (const char *)p + crc_off + 4, len - crc_off - 4);
+}
+
+/*
+ * bad-crc: one page, a super block whose checksum is off by one bit.
+ * bad-table: a valid super block (its extents are exactly the two pages)
+ * of one file whose table page, the second page, has a bad checksum.
+ */
+static void forge(bool bad_table, uint64_t pfns[2], char *page[2])
+{
+	struct forged_sb *sb = (struct forged_sb *)page[0];
+	struct forged_table *t = (struct forged_table *)page[1];
+	uint64_t lo = pfns[0] < pfns[1] ? pfns[0] : pfns[1];
+	uint64_t hi = pfns[0] < pfns[1] ? pfns[1] : pfns[0];
+
+	memset(page[0], 0, 4096);
+	memset(page[1], 0, 4096);
+	sb->magic = PRAM_SB_MAGIC;
+	sb->version = PRAM_VERSION;
+	sb->sb_bytes = 4096;
+	if (bad_table) {
+		sb->nr_files = 1;
+		sb->files[0].token = TOKEN_FORGED;
+		sb->files[0].size = 4096;
+		sb->files[0].nr_pages = 1;
+		sb->files[0].table_pfn = pfns[1];
+		sb->nr_meta_pages = 2;
+		if (hi == lo + 1) {
+			sb->extents[0].start_pfn = lo;
+			sb->extents[0].nr_pages = 2;
+			sb->nr_extents = 1;
+		} else {
+			sb->extents[0].start_pfn = lo;
+			sb->extents[0].nr_pages = 1;
+			sb->extents[1].start_pfn = hi;
+			sb->extents[1].nr_pages = 1;
+			sb->nr_extents = 2;
+		}
+		t->nr = 1;
+		t->pfns[0] = pfns[1];
+		t->crc = pram_crc(t, 4096, offsetof(struct forged_table, crc)) ^ 1;
+	} else {
+		sb->nr_extents = 1;
+		sb->extents[0].start_pfn = pfns[0];
+		sb->extents[0].nr_pages = 1;
+	}
+	sb->crc = pram_crc(sb, 4096, offsetof(struct forged_sb, crc)) ^ !bad_table;
+}
+
+static int cmd_forge(const char *kind, const char *kernel, const char *initrd, const char *cmdline)
+{
+	bool bad_table = !strcmp(kind, "bad-table");
+	int dev = pram_open(), fd, kfd, ifd, err;
+	struct pram_finalize fin;
+	uint64_t pfns[2];
+	char line[4096];
+	char *p;
+
+	if (!bad_table && strcmp(kind, "bad-crc")) {
+		fprintf(stderr, "pram-probe forge: %s: not bad-crc or bad-table\n", kind);
+		return 2;
+	}
+	fd = memfd_create("pram-forged", 0);
+	if (fd < 0 || ftruncate(fd, 2 * 4096) || !(p = (char *)map(fd, 2 * 4096)) ||
+	    !pfns_of(p, 2, pfns)) {
+		result(false, "forged memfd: %s", strerror(errno));
+		return 1;
+	}
+	forge(bad_table, pfns, (char *[]){ p, p + 4096 });
+	munmap(p, 2 * 4096);
+	/* preserved: the page stays put and kexec keeps off it */
+	err = preserve(dev, fd, TOKEN_FORGED) ?: (ioctl(dev, PRAM_IOC_FINALIZE, &fin) ? errno : 0);
+	result(!err, "a forged super block (%s) at pfn %#" PRIx64 " kept over kexec (%s)", kind,
+	       pfns[0], strerror(err));
+	if (err)
+		return 1;
+	snprintf(line, sizeof(line), "%s pram=%#" PRIx64, cmdline, pfns[0]);
+	kfd = open(kernel, O_RDONLY | O_CLOEXEC);
+	ifd = open(initrd, O_RDONLY | O_CLOEXEC);
+	if (kfd < 0 || ifd < 0 ||
+	    syscall(SYS_kexec_file_load, kfd, ifd, strlen(line) + 1, line, 0UL)) {
+		result(false, "kexec_file_load %s %s: %s", kernel, initrd, strerror(errno));
+		return 1;
+	}
+	printf("FORGED kind=%s pfn=%#" PRIx64 "\n", kind, pfns[0]);
+	sync();
+	reboot(RB_KEXEC);
+	result(false, "reboot(RB_KEXEC): %s", strerror(errno));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -384,7 +576,9 @@ int main(int argc, char **argv)
 		return cmd_retrieve(argc == 3 && !strcmp(argv[2], "--mirror-refused"));
 	if (argc == 2 && !strcmp(argv[1], "none"))
 		return cmd_none();
-	fprintf(stderr, "usage: %s preserve MIB [--ballast] | retrieve [--mirror-refused] | none\n",
-		argv[0]);
+	if (argc == 6 && !strcmp(argv[1], "forge"))
+		return cmd_forge(argv[2], argv[3], argv[4], argv[5]);
+	fprintf(stderr, "usage: %s preserve MIB [--ballast] | retrieve [--mirror-refused] | none |\n"
+		"       forge bad-crc|bad-table KERNEL INITRD CMDLINE\n", argv[0]);
 	return 2;
 }
