@@ -147,7 +147,13 @@ static bool handle_exit(struct kvm_vcpu *v)
 	case KVM_EXIT_INTR:
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		kvm_vcpu__dump(v, "triple fault (KVM_EXIT_SHUTDOWN): the guest reset itself without the firmware");
+		/*
+		 * A triple fault: a guest that crashed hard, or one that
+		 * resets the legacy way, with no firmware to reset into. On
+		 * AMD, KVM has already reset the vCPU (the VMCB is undefined
+		 * after a shutdown), so the registers read rip fff0 either way.
+		 */
+		kvm_vcpu__dump(v, "triple fault (KVM_EXIT_SHUTDOWN): the guest crashed, or reset itself without the firmware (on AMD the registers are already reset)");
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		snprintf(why, sizeof(why), "KVM internal error: %s (suberror %u)",
