@@ -6,10 +6,11 @@
  * The KVM engine's VM (private to vmm/engine/kvm/).  Its life:
  *
  *	kvm_vm__create	/dev/kvm, the VM, irqchip and PIT, GSI routing, guest
- *			RAM and its slots, the platform's devices, the vCPUs
- *	kvm_vm__boot	firmware, kernel and initrd into RAM, the boot
- *			processor's registers (a restore would load saved
- *			state instead)
+ *			RAM and its slots, the platform's devices, the vCPUs;
+ *			for a boot, a thread starts copying the firmware,
+ *			kernel and initrd into RAM as soon as it is mapped
+ *	kvm_vm__boot	waits for that copy, then the boot processor's
+ *			registers (a restore loads saved state instead)
  *	kvm_vm__run	the event loop's sources, the control socket, the
  *			system call filter (seccomp.c), then vCPU threads and
  *			the event loop until the guest ends
@@ -98,6 +99,13 @@ struct kvm_vm {
 		int ret;
 		struct err err;
 	} filter;
+	/* the boot images' copy into RAM, overlapping the VM's creation */
+	struct {
+		bool started;		/* the thread runs or ran; joined in boot */
+		pthread_t thread;
+		int ret;
+		struct err err;
+	} loader;
 	struct kvm_memhp *memhp;	/* hot-(un)plug of unplug units, or NULL */
 
 	struct vm_ending ending;
@@ -156,7 +164,13 @@ void kvm_memory__teardown(struct kvm_vm *vm);
 /* Copies @len bytes to guest-physical @gpa (may cross slots). */
 int kvm_memory__write(struct kvm_vm *vm, u64 gpa, const void *buf, u64 len, struct err *e);
 void *kvm_memory__hva(struct kvm_vm *vm, u64 gpa, u64 len);
-int kvm_memory__load_images(struct kvm_vm *vm, struct err *e);
+/*
+ * The firmware, kernel, initrd and boot page tables into guest RAM: a
+ * thread started once RAM is mapped (kvm_memory__setup() does it for a
+ * boot); finish waits for it and returns its result.
+ */
+void kvm_memory__start_loading(struct kvm_vm *vm);
+int kvm_memory__finish_loading(struct kvm_vm *vm, struct err *e);
 /*
  * Hot-unplug of slot @i: deleted from KVM, its host memory released and
  * the range left inaccessible.  Re-plug maps it again with the same host

@@ -185,7 +185,15 @@ int kvm_memory__setup(struct kvm_vm *vm, struct err *e)
 		r->host_mirrored = mirrored;
 		r->memfd = memfd;
 		vm->nr_ram = i + 1;
-		ret = set_slot(vm, i, r->slot.size, e);
+	}
+	/*
+	 * All of RAM is mapped: a boot can copy its images in while KVM
+	 * takes the slots (which costs milliseconds on some hosts).
+	 */
+	if (!rs)
+		kvm_memory__start_loading(vm);
+	for (i = 0; i < nr; i++) {
+		ret = set_slot(vm, i, vm->ram[i].slot.size, e);
 		if (ret)
 			return ret;
 	}
@@ -396,7 +404,7 @@ static int load_file(struct kvm_vm *vm, const char *path, u64 gpa, u64 size, str
 	return ret;
 }
 
-int kvm_memory__load_images(struct kvm_vm *vm, struct err *e)
+static int load_images(struct kvm_vm *vm, struct err *e)
 {
 	const struct kernel_image *k = vm->image->kernel;
 	struct err sub;
@@ -423,7 +431,39 @@ int kvm_memory__load_images(struct kvm_vm *vm, struct err *e)
 	if (k->initrd_path &&
 	    load_file(vm, k->initrd_path, k->info.initrd_addr, k->initrd_size, &sub))
 		return err_set(e, "initrd: %s", sub.msg);
-	return 0;
+	return kvm_entry__setup_memory(vm, e);
+}
+
+static void *loader(void *arg)
+{
+	struct kvm_vm *vm = arg;
+
+	vm->loader.ret = load_images(vm, &vm->loader.err);
+	return NULL;
+}
+
+/*
+ * Starts copying the firmware, the kernel, the initrd and the boot page
+ * tables into guest RAM on a thread of their own: the first touch of
+ * each huge page zeroes 2 MiB, and the images are megabytes, while the
+ * main thread still waits for KVM to take the slots and create the
+ * vCPUs.  Nothing else writes guest RAM before the vCPUs start.  Without
+ * a thread, kvm_memory__finish_loading() loads them itself.
+ */
+void kvm_memory__start_loading(struct kvm_vm *vm)
+{
+	vm->loader.started = !pthread_create(&vm->loader.thread, NULL, loader, vm);
+}
+
+int kvm_memory__finish_loading(struct kvm_vm *vm, struct err *e)
+{
+	if (!vm->loader.started)
+		return load_images(vm, e);
+	pthread_join(vm->loader.thread, NULL);
+	vm->loader.started = false;
+	if (vm->loader.ret)
+		*e = vm->loader.err;
+	return vm->loader.ret;
 }
 
 /* ---- snapshots: guest RAM as a sparse file ---- */

@@ -264,10 +264,8 @@ int kvm_vm__create(struct kvm_vm **out, const struct vm_image *image, struct err
 
 int kvm_vm__boot(struct kvm_vm *vm, struct err *e)
 {
-	int ret = kvm_memory__load_images(vm, e);
+	int ret = kvm_memory__finish_loading(vm, e);
 
-	if (!ret)
-		ret = kvm_entry__setup_memory(vm, e);
 	if (!ret)
 		ret = kvm_entry__setup_bsp(vm, &vm->vcpus[0], e);
 	startup_mark("kvm: images loaded, boot registers");
@@ -528,6 +526,9 @@ void kvm_vm__destroy(struct kvm_vm *vm)
 		return;
 	if (vm->filter.started)
 		pthread_join(vm->filter.thread, NULL);
+	/* before RAM goes: the loader may still be copying into it */
+	if (vm->loader.started)
+		pthread_join(vm->loader.thread, NULL);
 	seccomp__program_free(&vm->filter.prog);
 	if (vm->api_dir_fd >= 0)
 		close(vm->api_dir_fd);
