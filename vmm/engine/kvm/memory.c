@@ -529,12 +529,108 @@ int kvm_memory__save(struct kvm_vm *vm, int fd, u64 *written, struct err *e)
 	return 0;
 }
 
+/*
+ * A restore reads the memory file in chunks of this much guest RAM, on as
+ * many threads as the host has CPUs (at most RESTORE_THREADS): reads of
+ * one file run in parallel (no inode lock, unlike writes), and filling
+ * fresh guest memory is bound by faulting it in and copying, which scales
+ * with the threads.
+ */
+#define RESTORE_CHUNK		(64ULL << 20)
+#define RESTORE_THREADS		8
+
+struct restore_job {
+	struct kvm_vm *vm;
+	int fd;
+	unsigned int nr_chunks;
+	atomic_uint next;
+	atomic_ullong read_bytes;
+	atomic_int failed;		/* the first failure wins @err */
+	struct err err;
+};
+
+/*
+ * Chunk @c: its slot *@i, the slot's offset in the file *@slot_off, and
+ * the chunk's file offsets [*@start, *@end).
+ */
+static void restore_chunk(const struct kvm_vm *vm, unsigned int c, unsigned int *i,
+			  u64 *slot_off, u64 *start, u64 *end)
+{
+	*slot_off = *start = *end = 0;
+	for (*i = 0; *i < vm->nr_ram; (*i)++) {
+		u64 size = vm->ram[*i].slot.size, n = (size + RESTORE_CHUNK - 1) / RESTORE_CHUNK;
+
+		if (c < n) {
+			*start = *slot_off + c * RESTORE_CHUNK;
+			*end = MIN(*start + RESTORE_CHUNK, *slot_off + size);
+			return;
+		}
+		c -= n;
+		*slot_off += size;
+	}
+}
+
+/* The data runs of the file in [@start, @end) (SEEK_DATA/SEEK_HOLE) into slot @i; holes stay zero */
+static int restore_range(struct restore_job *j, unsigned int i, u64 slot_off, u64 start,
+			 u64 end, struct err *e)
+{
+	const struct ram_mapping *r = &j->vm->ram[i];
+	u64 pos = start;
+
+	while (pos < end) {
+		off_t data = lseek(j->fd, pos, SEEK_DATA), hole;
+		u64 len;
+		int ret;
+
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0)
+			return err_set(e, "the memory file: SEEK_DATA: %s", strerror(errno));
+		if ((u64)data >= end)
+			break;
+		hole = lseek(j->fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return err_set(e, "the memory file: SEEK_HOLE: %s", strerror(errno));
+		len = MIN((u64)hole, end) - data;
+		ret = pread_exact(j->fd, (u8 *)r->hva + (data - slot_off), len, data);
+		if (ret)
+			return err_set(e, "reading the memory file: %s",
+				       ret == -ENODATA ? "it ended early" : strerror(-ret));
+		atomic_fetch_add(&j->read_bytes, len);
+		pos = data + len;
+	}
+	return 0;
+}
+
+static void *restore_worker(void *arg)
+{
+	struct restore_job *j = arg;
+	unsigned int c;
+
+	while ((c = atomic_fetch_add(&j->next, 1)) < j->nr_chunks && !atomic_load(&j->failed)) {
+		unsigned int i;
+		u64 slot_off, start, end;
+		struct err sub;
+
+		restore_chunk(j->vm, c, &i, &slot_off, &start, &end);
+		if (restore_range(j, i, slot_off, start, end, &sub)) {
+			int zero = 0;
+
+			if (atomic_compare_exchange_strong(&j->failed, &zero, 1))
+				j->err = sub;
+		}
+	}
+	return NULL;
+}
+
 int kvm_memory__restore(struct kvm_vm *vm, int fd, u64 *read_bytes, struct err *e)
 {
-	u64 off = 0, want = kvm_memory__file_size(vm);
-	unsigned int i;
+	struct restore_job j = { .vm = vm, .fd = fd };
+	u64 want = kvm_memory__file_size(vm);
+	pthread_t th[RESTORE_THREADS];
+	unsigned int i, nth, started = 0;
 	struct stat st;
-	int ret;
+	long cpus;
 
 	*read_bytes = 0;
 	if (fstat(fd, &st))
@@ -542,33 +638,22 @@ int kvm_memory__restore(struct kvm_vm *vm, int fd, u64 *read_bytes, struct err *
 	if ((u64)st.st_size != want)
 		return err_set(e, "the memory file has %llu bytes, the guest's RAM is %llu",
 			       (unsigned long long)st.st_size, (unsigned long long)want);
-	for (i = 0; i < vm->nr_ram; i++) {
-		const struct ram_mapping *r = &vm->ram[i];
-		u64 end = off + r->slot.size, pos = off;
-
-		/* the data runs of the file (SEEK_DATA/SEEK_HOLE): holes stay zero */
-		while (pos < end) {
-			off_t data = lseek(fd, pos, SEEK_DATA), hole;
-			u64 len;
-
-			if (data < 0 && errno == ENXIO)
-				break;
-			if (data < 0)
-				return err_set(e, "the memory file: SEEK_DATA: %s", strerror(errno));
-			if ((u64)data >= end)
-				break;
-			hole = lseek(fd, data, SEEK_HOLE);
-			if (hole < 0)
-				return err_set(e, "the memory file: SEEK_HOLE: %s", strerror(errno));
-			len = MIN((u64)hole, end) - data;
-			ret = pread_exact(fd, (u8 *)r->hva + (data - off), len, data);
-			if (ret)
-				return err_set(e, "reading the memory file: %s",
-					       ret == -ENODATA ? "it ended early" : strerror(-ret));
-			*read_bytes += len;
-			pos = data + len;
-		}
-		off = end;
+	for (i = 0; i < vm->nr_ram; i++)
+		j.nr_chunks += (vm->ram[i].slot.size + RESTORE_CHUNK - 1) / RESTORE_CHUNK;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	nth = MIN((unsigned int)MAX(cpus, 1L), j.nr_chunks);
+	nth = MIN(nth, (unsigned int)RESTORE_THREADS);
+	/* the calling thread is one of the workers */
+	for (i = 1; i < nth; i++)
+		if (!pthread_create(&th[started], NULL, restore_worker, &j))
+			started++;
+	restore_worker(&j);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	*read_bytes = atomic_load(&j.read_bytes);
+	if (atomic_load(&j.failed)) {
+		*e = j.err;
+		return -EIO;
 	}
 	return 0;
 }
