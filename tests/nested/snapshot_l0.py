@@ -161,6 +161,48 @@ def snapshot_units(binary, tiny, base, report):
            f"exit {prc} {pout[-200:]} {perr[-300:]}; {replug}")
 
 
+# Data runs written into a snapshot's memory file where the tiny guest
+# never goes (it lives below 32M): across the restore's 64 MiB pieces
+# (a run over the 128M edge, one ending at it, one starting at 192M) and
+# at the file's end, with holes between them.
+FORGED_RUNS = ((64 * MB, 4096), (100 * MB, MB), (127 * MB + 4096, MB + 8192),
+               (191 * MB, MB), (192 * MB, 3 * MB), (511 * MB, MB))
+FORGED_HOLES = ((70 * MB, 30 * MB), (200 * MB, 300 * MB))
+
+
+def restore_data_runs(binary, snap, base, tag, report):
+    """A restore puts every data run of the memory file where it belongs and
+    leaves the holes zero: restored, saved again, and compared."""
+    d, d2 = os.path.join(base, "forged"), os.path.join(base, "forged-again")
+    shutil.copytree(snap, d)
+    runs = []
+    with open(os.path.join(d, "memory"), "r+b") as f:
+        for off, size in FORGED_RUNS:
+            data = os.urandom(size)
+            f.seek(off)
+            f.write(data)
+            runs.append((off, data))
+    vm = TinyVM(binary, base, "forged", ["--restore", d])
+    time.sleep(0.3)
+    counting = vm.test_port()
+    rc, out, err = vm.ctl("snapshot", d2, "paused=true")
+    qrc, qerr = vm.quit()
+    ok, why = bool(counting) and rc == 0 and qrc == 0, f"port {counting}; snapshot {rc} {err[-300:]}; quit {qrc} {qerr[-300:]}"
+    if ok:
+        with open(os.path.join(d2, "memory"), "rb") as f:
+            for off, data in runs:
+                f.seek(off)
+                if f.read(len(data)) != data:
+                    ok, why = False, f"the run at {off:#x} ({len(data)} bytes) did not come back"
+                    break
+            for off, size in FORGED_HOLES:
+                f.seek(off)
+                if ok and f.read(size).strip(b"\0"):
+                    ok, why = False, f"the hole [{off:#x}, {off + size:#x}) has data after the restore"
+    report(ok, f"L0 {tag}: a restore puts back {len(runs)} data runs around its 64 MiB pieces "
+           "(saved again, byte for byte) and leaves the holes between them zero", why)
+
+
 def l0_snapshot(mvm, san, tiny, work, report):
     guest = ["--engine", "kvm", "--kernel", tiny, "--cmdline", "c", "--node", "id=0,size=512M"]
     for binary in (mvm, san):
@@ -246,6 +288,7 @@ def l0_snapshot(mvm, san, tiny, work, report):
             report(ok, f"L0 {tag}: a snapshot with {name} is refused ('{pattern}')", why)
         ok, why = restore_refused(binary, snap, "--node cannot be given with it", ["--node", "id=0,size=1G"])
         report(ok, f"L0 {tag}: --restore with guest flags is refused", why)
+        restore_data_runs(binary, snap, base, tag, report)
         snapshot_units(binary, tiny, base, report)
 
     # the snapshot command's own refusals leave the guest running
