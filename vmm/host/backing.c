@@ -26,6 +26,7 @@
 
 #include "backing.h"
 #include "host.h"
+#include "workers.h"
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB		0x0004U
@@ -390,10 +391,9 @@ void *backing__map(const struct layout_node *n, const struct mem_slot *s, int *m
 struct prefault_job {
 	const struct backing_range *r;
 	unsigned int nr;
-	unsigned int nr_chunks;
-	atomic_uint next;
+	struct work_queue q;		/* items: PREFAULT_CHUNK pieces of the ranges */
 	atomic_ullong done;
-	atomic_int err;
+	int err;			/* the first failure's -errno */
 };
 
 static int touch(u8 *p, u64 len)
@@ -419,7 +419,7 @@ static void *prefault_worker(void *arg)
 	struct prefault_job *j = arg;
 	unsigned int c;
 
-	while ((c = atomic_fetch_add(&j->next, 1)) < j->nr_chunks && !atomic_load(&j->err)) {
+	while (work_queue__take(&j->q, &c)) {
 		unsigned int i, k = c;
 		u64 off, len;
 		int ret;
@@ -434,11 +434,8 @@ static void *prefault_worker(void *arg)
 		off = (u64)k * PREFAULT_CHUNK;
 		len = MIN(PREFAULT_CHUNK, j->r[i].size - off);
 		ret = populate((u8 *)j->r[i].hva + off, len);
-		if (ret) {
-			int zero = 0;
-
-			atomic_compare_exchange_strong(&j->err, &zero, ret);
-		}
+		if (ret && work_queue__fail(&j->q))
+			j->err = ret;
 		atomic_fetch_add(&j->done, len);
 	}
 	return NULL;
@@ -449,27 +446,19 @@ int backing__prefault(unsigned int node, const struct backing_range *r, unsigned
 {
 	struct prefault_job j = { .r = r, .nr = nr };
 	pthread_t th[64];
-	unsigned int i, nth, started = 0;
+	unsigned int i, started;
 	u64 total = 0;
 	bool progress;
-	long cpus;
 	char s1[32], s2[32];
 
 	for (i = 0; i < nr; i++) {
 		total += r[i].size;
-		j.nr_chunks += (r[i].size + PREFAULT_CHUNK - 1) / PREFAULT_CHUNK;
+		j.q.nr_items += (r[i].size + PREFAULT_CHUNK - 1) / PREFAULT_CHUNK;
 	}
 	if (!total)
 		return 0;
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	nth = MIN((unsigned int)MAX(cpus, 1L), j.nr_chunks);
-	nth = MIN(nth, ARRAY_SIZE(th));
 	progress = total >= PROGRESS_MIN && isatty(STDERR_FILENO);
-	for (i = 1; i < nth; i++) {
-		if (pthread_create(&th[started], NULL, prefault_worker, &j))
-			break;
-		started++;
-	}
+	started = workers__start(th, ARRAY_SIZE(th), &j.q, prefault_worker, &j);
 	if (!progress) {
 		prefault_worker(&j);
 	} else {
@@ -479,7 +468,7 @@ int backing__prefault(unsigned int node, const struct backing_range *r, unsigned
 		if (!started) {
 			prefault_worker(&j);
 		} else {
-			while (atomic_load(&j.done) < total && !atomic_load(&j.err)) {
+			while (atomic_load(&j.done) < total && !work_queue__failed(&j.q)) {
 				struct timespec ts = { 0, 250 * 1000 * 1000 };
 
 				fprintf(stderr, "\rmirrorvm: node %u: prefaulting %s of %s ", node,
@@ -489,8 +478,7 @@ int backing__prefault(unsigned int node, const struct backing_range *r, unsigned
 			}
 		}
 	}
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	workers__join(th, started);
 	if (progress)
 		fprintf(stderr, "\rmirrorvm: node %u: prefaulted %s%20s\n", node,
 			fmt_size(total, s2), "");

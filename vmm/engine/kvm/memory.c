@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "kvm-vm.h"
+#include "workers.h"
 
 /* KVM slot @i as vm->ram[i] says, or deleted (@size 0). */
 static int set_slot(struct kvm_vm *vm, unsigned int i, u64 size, struct err *e)
@@ -542,11 +543,9 @@ int kvm_memory__save(struct kvm_vm *vm, int fd, u64 *written, struct err *e)
 struct restore_job {
 	struct kvm_vm *vm;
 	int fd;
-	unsigned int nr_chunks;
-	atomic_uint next;
+	struct work_queue q;		/* items: RESTORE_CHUNK pieces of the slots */
 	atomic_ullong read_bytes;
-	atomic_int failed;		/* the first failure wins @err */
-	struct err err;
+	struct err err;			/* the first failure's */
 };
 
 /*
@@ -607,18 +606,14 @@ static void *restore_worker(void *arg)
 	struct restore_job *j = arg;
 	unsigned int c;
 
-	while ((c = atomic_fetch_add(&j->next, 1)) < j->nr_chunks && !atomic_load(&j->failed)) {
+	while (work_queue__take(&j->q, &c)) {
 		unsigned int i;
 		u64 slot_off, start, end;
 		struct err sub;
 
 		restore_chunk(j->vm, c, &i, &slot_off, &start, &end);
-		if (restore_range(j, i, slot_off, start, end, &sub)) {
-			int zero = 0;
-
-			if (atomic_compare_exchange_strong(&j->failed, &zero, 1))
-				j->err = sub;
-		}
+		if (restore_range(j, i, slot_off, start, end, &sub) && work_queue__fail(&j->q))
+			j->err = sub;
 	}
 	return NULL;
 }
@@ -628,9 +623,8 @@ int kvm_memory__restore(struct kvm_vm *vm, int fd, u64 *read_bytes, struct err *
 	struct restore_job j = { .vm = vm, .fd = fd };
 	u64 want = kvm_memory__file_size(vm);
 	pthread_t th[RESTORE_THREADS];
-	unsigned int i, nth, started = 0;
+	unsigned int i, started;
 	struct stat st;
-	long cpus;
 
 	*read_bytes = 0;
 	if (fstat(fd, &st))
@@ -639,19 +633,13 @@ int kvm_memory__restore(struct kvm_vm *vm, int fd, u64 *read_bytes, struct err *
 		return err_set(e, "the memory file has %llu bytes, the guest's RAM is %llu",
 			       (unsigned long long)st.st_size, (unsigned long long)want);
 	for (i = 0; i < vm->nr_ram; i++)
-		j.nr_chunks += (vm->ram[i].slot.size + RESTORE_CHUNK - 1) / RESTORE_CHUNK;
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	nth = MIN((unsigned int)MAX(cpus, 1L), j.nr_chunks);
-	nth = MIN(nth, (unsigned int)RESTORE_THREADS);
+		j.q.nr_items += (vm->ram[i].slot.size + RESTORE_CHUNK - 1) / RESTORE_CHUNK;
 	/* the calling thread is one of the workers */
-	for (i = 1; i < nth; i++)
-		if (!pthread_create(&th[started], NULL, restore_worker, &j))
-			started++;
+	started = workers__start(th, RESTORE_THREADS, &j.q, restore_worker, &j);
 	restore_worker(&j);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	workers__join(th, started);
 	*read_bytes = atomic_load(&j.read_bytes);
-	if (atomic_load(&j.failed)) {
+	if (work_queue__failed(&j.q)) {
 		*e = j.err;
 		return -EIO;
 	}
