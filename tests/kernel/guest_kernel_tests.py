@@ -230,6 +230,29 @@ def test_offline_under_mirror(g):
         report(len(off) == 2 and off[1]["ok"] == off[1]["blocks"] == "8",
                f"{name}: and can be offlined again", f"{off}")
 
+    # Unmirrored memory below 4G is kernel memory under kernelcore=mirror
+    # (ZONE_DMA32): offlined and onlined again it must go back there, as at
+    # boot, not to ZONE_MOVABLE like unmirrored memory above 4G.
+    flags = BASE + ["--mirror", "512M@0x100000000"]
+    block = gt.Model(flags).block_size()
+    start = 0x90000000  # node 1, below 4G
+    name = "unmirrored block below 4G under kernelcore=mirror"
+    if boot(g, name, flags, f"kernelcore=mirror mvm.probe=blocks,offline-range:{start:#x}:{block:#x},blocks,"
+            f"online-range:{start:#x}:{block:#x},blocks"):
+        off, on = g.records("OFFLINE-RANGE"), g.records("ONLINE-RANGE")
+        listings, bid = [], str(start // block)
+        for line in g.lines:
+            if line.startswith("BLOCKSIZE"):
+                listings.append(None)
+            elif line.startswith(f"BLOCK id={bid} ") and listings:
+                listings[-1] = line.split("zones=", 1)[-1]
+        report(len(listings) == 3 and listings[0] == "DMA32" and off and off[0]["ok"] == "1"
+               and (listings[1] or "").split("+")[0] == "DMA32",
+               f"{name}: it goes offline and DMA32 is the zone plain online would use (valid_zones first)",
+               f"{off} {listings}")
+        report(len(listings) == 3 and on and on[0]["ok"] == "1" and listings[2] == "DMA32",
+               f"{name}: plain online puts it back into ZONE_DMA32, as at boot", f"{on} {listings}")
+
 
 def test_deferred_init(g):
     """kernelcore=mirror where a node's memory above 4G is long enough for
