@@ -472,9 +472,11 @@ SELFTESTS = "tools/testing/selftests"
 
 def build_selftests(tmp):
     """Linux's memfd_test (from linux-source-6.12) and the series'
-    mfd_mirror_test (from its patch), built static in @tmp: ({name: path}, why)."""
+    mfd_mirror_test (from its patch), built static in @tmp, and Linux's
+    memory-hotplug selftest (a shell script): ({name: path}, why)."""
+    hotplug = f"{SELFTESTS}/memory-hotplug/mem-on-off-test.sh"
     members = [f"{SELFTESTS}/kselftest.h", f"{SELFTESTS}/memfd/memfd_test.c", f"{SELFTESTS}/memfd/common.c",
-               f"{SELFTESTS}/memfd/common.h", "include/uapi/linux/memfd.h"]
+               f"{SELFTESTS}/memfd/common.h", "include/uapi/linux/memfd.h", hotplug]
     src, why = gt.extract_linux_source(tmp, members)
     if not src:
         return {}, why
@@ -492,7 +494,7 @@ def build_selftests(tmp):
     os.makedirs(khdr)
     shutil.copy(os.path.join(src, "include/uapi/linux/memfd.h"), khdr)
     d = os.path.join(src, SELFTESTS, "memfd")
-    out = {}
+    out = {"mem-on-off-test.sh": os.path.join(src, hotplug), "mem-on-off": os.path.join(HERE, "mem-on-off.sh")}
     for name, files, extra in (("memfd_test", ["memfd_test.c", "common.c"], ["-I", os.path.dirname(khdr)]),
                                ("mfd_mirror_test", ["mfd_mirror_test.c"], [])):
         out[name] = os.path.join(tmp, name)
@@ -506,7 +508,7 @@ def build_selftests(tmp):
 def test_selftests(g, built, why):
     """Linux's memfd selftest and the series' MFD_MIRROR selftest in a patched guest."""
     if not built:
-        gt.skip("kselftests memfd_test and mfd_mirror_test", why)
+        gt.skip("kselftests memfd_test, mfd_mirror_test and mem-on-off-test.sh", why)
         return
     flags = BASE + ["--mirror", "512M@0x100000000"]
     # (label, kernel parameter, program, the line that says it passed, exit
@@ -522,6 +524,35 @@ def test_selftests(g, built, why):
         tap = [l for l in g.lines if l.startswith(("ok ", "not ok ", "memfd: ", "# ", "1.."))]
         report(any(l.startswith(want) for l in g.lines) and status == [f"EXEC status={rc}"],
                f"{label}: '{want}', exit {rc}", "\n".join(tap + status)[-900:])
+    test_memory_hotplug_selftest(g)
+
+
+def test_memory_hotplug_selftest(g):
+    """Linux's memory-hotplug selftest under kernelcore=mirror movable_node:
+    a hotplug node, a node with mirrored and unmirrored memory.  It offlines
+    and onlines blocks, with and without injected notifier errors; every
+    block must come back online in the zone it had."""
+    flags = BASE + ["--node", "id=2,size=1G,hotplug=on", "--mirror", "512M@0x100000000"]
+    name = "selftest mem-on-off-test.sh (kernelcore=mirror movable_node)"
+    if not boot(g, name, flags, "kernelcore=mirror movable_node mvm.exec=/bin/mem-on-off,10"):
+        return
+    out = [l[len("MEMONOFF "):] for l in g.lines if l.startswith("MEMONOFF ")]
+    status = [l for l in g.lines if l.startswith("EXEC status=")]
+    moved = [l for l in out if l.startswith("online->offline")]
+    report(status == ["EXEC status=0"] and moved and "-> Success" in out
+           and any("Test with memory notifier error injection" in l for l in out)
+           and not any(l.startswith("skip ") or "FAILED" in l or "unexpected" in l for l in out),
+           f"{name}: exit 0, blocks offlined and onlined, the notifier error injection part ran",
+           "\n".join(out + status)[-1200:])
+
+    def listing(kind):
+        return {r["id"]: (r["state"], r["zones"]) for r in g.records(kind)}
+    before, after = listing("MEMONOFF-BEFORE"), listing("MEMONOFF-AFTER")
+    changed = {b: (before.get(b), after.get(b)) for b in set(before) | set(after) if before.get(b) != after.get(b)}
+    report(before and not changed and all(s == "online" for s, _ in after.values())
+           and {"Movable", "Normal"} <= {z for _, z in after.values()},
+           f"{name}: afterwards every block is online in the zone it had before ({len(after)} blocks)",
+           f"changed {changed}")
 
 
 TRIALS = ("both_options", "alone_unchanged", "leading_unmirrored_fixed", "movablemem_map", "no_mirror_fallback",
