@@ -102,6 +102,9 @@ class TinyVM:
             return self.p.returncode, f.read()
 
 
+SNAPSHOT_UNITS = 66  # vmm/include/snapshot.h
+
+
 def restore_refused(binary, snap, pattern, extra=()):
     """Runs --restore on a damaged snapshot: (refused with @pattern, why)."""
     env = dict(os.environ, MIRRORVM_TEST_DEVICES="1")
@@ -159,6 +162,31 @@ def snapshot_units(binary, tiny, base, report):
     report(prc == 0 and replug and replug[0][0] == "plugging",
            f"L0 {tag}: the restored guest's unplugged unit can be plugged again (memory-plug: plugging)",
            f"exit {prc} {pout[-200:]} {perr[-300:]}; {replug}")
+
+    # The state's unit section (kind 66, 12 bytes a unit: unplugged,
+    # ost_seen, reserved, _OST event and status) forged with right
+    # checksums: each misfit is refused by name, and nothing runs.
+    def forged(name, edit):
+        d = os.path.join(base, f"units-{name}")
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(snap, d)
+        p = os.path.join(d, "state")
+        v, sections = read_state(p)
+        write_state(p, v, [(k, i, edit(data) if k == SNAPSHOT_UNITS else data) for k, i, data in sections])
+        return d
+    _, sections = read_state(os.path.join(snap, "state"))
+    units = [data for k, _, data in sections if k == SNAPSHOT_UNITS]
+    report(units and len(units[0]) == 24 and units[0][0] == 1 and units[0][12] == 0,
+           f"L0 {tag}: the state's unit section holds 2 units, unit 0 unplugged, unit 1 plugged", f"{units}")
+    for what, name, edit, pattern in (
+            ("one unit short", "short", lambda u: u[:12],
+             "the state's unplug units (12 bytes) are not the layout's 2"),
+            ("a flag that is not 0 or 1", "flag", lambda u: b"\x02" + u[1:],
+             "unit 0: the saved state is not a unit's"),
+            ("unit 0 plugged, the hotplug block's registers ejected", "disagree", lambda u: b"\x00" + u[1:],
+             "unit 0: saved plugged, but the memory hotplug block has it ejected")):
+        ok, why = restore_refused(binary, forged(name, edit), pattern)
+        report(ok, f"L0 {tag}: a snapshot whose unit section has {what} is refused ('{pattern}')", why)
 
 
 # Data runs written into a snapshot's memory file where the tiny guest
