@@ -284,23 +284,56 @@ int kvm_memory__plug_slot(struct kvm_vm *vm, unsigned int i, struct err *e)
 	return ret;
 }
 
-u64 kvm_memory__resident(struct kvm_vm *vm, unsigned int i)
+/*
+ * Calls @fn(@arg, first page, pages) for each run of pages of @r that the
+ * host has (mincore), in address order; a run is cut where one mincore
+ * call's window ends.  Stops at @fn's first non-zero return and returns
+ * it, or -errno if mincore fails.  An unplugged unit's slot has none.
+ */
+static int for_each_resident_run(const struct ram_mapping *r,
+				 int (*fn)(void *arg, u64 first, u64 nr), void *arg)
 {
-	const struct ram_mapping *r = &vm->ram[i];
-	static unsigned char vec[4096];
-	u64 pages = r->slot.size / SZ_4K, done = 0, resident = 0;
+	unsigned char vec[4096];
+	u64 pages = r->slot.size / SZ_4K, done = 0;
+	int ret;
 
-	if (r->unplugged)
-		return 0;
-	while (done < pages) {
-		u64 n = MIN(pages - done, (u64)sizeof(vec)), j;
+	while (!r->unplugged && done < pages) {
+		u64 n = MIN(pages - done, (u64)sizeof(vec)), j = 0;
 
 		if (mincore((u8 *)r->hva + done * SZ_4K, n * SZ_4K, vec))
-			return resident;
-		for (j = 0; j < n; j++)
-			resident += (vec[j] & 1) * SZ_4K;
+			return -errno;
+		while (j < n) {
+			u64 run;
+
+			if (!(vec[j] & 1)) {
+				j++;
+				continue;
+			}
+			for (run = 1; j + run < n && (vec[j + run] & 1); run++)
+				;
+			ret = fn(arg, done + j, run);
+			if (ret)
+				return ret;
+			j += run;
+		}
 		done += n;
 	}
+	return 0;
+}
+
+static int count_run(void *arg, u64 first, u64 nr)
+{
+	(void)first;
+	*(u64 *)arg += nr * SZ_4K;
+	return 0;
+}
+
+/* Bytes of RAM mapping @i the host has; what it could count if mincore fails. */
+u64 kvm_memory__resident(struct kvm_vm *vm, unsigned int i)
+{
+	u64 resident = 0;
+
+	for_each_resident_run(&vm->ram[i], count_run, &resident);
 	return resident;
 }
 
@@ -486,46 +519,45 @@ u64 kvm_memory__file_size(const struct kvm_vm *vm)
 	return size;
 }
 
+struct save_run {
+	const struct ram_mapping *r;
+	int fd;
+	u64 off;	/* the mapping's offset in the memory file */
+	u64 *written;
+	bool write_failed;	/* else mincore failed */
+};
+
+static int save_run(void *arg, u64 first, u64 nr)
+{
+	struct save_run *sr = arg;
+	int ret = pwrite_all(sr->fd, (u8 *)sr->r->hva + first * SZ_4K, nr * SZ_4K,
+			     sr->off + first * SZ_4K);
+
+	if (ret) {
+		sr->write_failed = true;
+		return ret;
+	}
+	*sr->written += nr * SZ_4K;
+	return 0;
+}
+
 int kvm_memory__save(struct kvm_vm *vm, int fd, u64 *written, struct err *e)
 {
-	static unsigned char vec[4096];
-	u64 off = 0;
+	struct save_run sr = { .fd = fd, .written = written };
 	unsigned int i;
 	int ret;
 
 	*written = 0;
 	for (i = 0; i < vm->nr_ram; i++) {
-		const struct ram_mapping *r = &vm->ram[i];
-		u64 pages = r->slot.size / SZ_4K, done = 0;
-
-		/* an unplugged unit's slot has no memory: a hole in the file */
-		while (!r->unplugged && done < pages) {
-			u64 n = MIN(pages - done, (u64)sizeof(vec)), j = 0;
-
-			if (mincore((u8 *)r->hva + done * SZ_4K, n * SZ_4K, vec))
-				return err_set(e, "mincore: %s", strerror(errno));
-			while (j < n) {
-				u64 run;
-
-				if (!(vec[j] & 1)) {
-					j++;
-					continue;
-				}
-				for (run = 1; j + run < n && (vec[j + run] & 1); run++)
-					;
-				ret = pwrite_all(fd, (u8 *)r->hva + (done + j) * SZ_4K, run * SZ_4K,
-						 off + (done + j) * SZ_4K);
-				if (ret)
-					return err_set(e, "writing guest memory: %s", strerror(-ret));
-				*written += run * SZ_4K;
-				j += run;
-			}
-			done += n;
-		}
-		off += r->slot.size;
+		sr.r = &vm->ram[i];
+		ret = for_each_resident_run(sr.r, save_run, &sr);
+		if (ret)
+			return err_set(e, "%s: %s", sr.write_failed ? "writing guest memory" : "mincore",
+				       strerror(-ret));
+		sr.off += sr.r->slot.size;
 	}
 	/* the holes at the end too: the file's size is the layout's RAM */
-	if (ftruncate(fd, off))
+	if (ftruncate(fd, sr.off))
 		return err_set(e, "sizing the memory file: %s", strerror(errno));
 	return 0;
 }
