@@ -522,7 +522,8 @@ def build_selftests(tmp):
 
 
 def test_selftests(g, built, why):
-    """Linux's memfd selftest and the series' MFD_MIRROR selftest in a patched guest."""
+    """Linux's memfd selftest, the series' MFD_MIRROR selftest and Linux's
+    memory-hotplug selftest in a patched guest."""
     if not built:
         gt.skip("kselftests memfd_test, mfd_mirror_test and mem-on-off-test.sh", why)
         return
@@ -547,7 +548,8 @@ def test_memory_hotplug_selftest(g):
     """Linux's memory-hotplug selftest under kernelcore=mirror movable_node:
     a hotplug node, a node with mirrored and unmirrored memory.  It offlines
     and onlines blocks, with and without injected notifier errors; every
-    block must come back online in the zone it had."""
+    block must come back online, in its zone or, where offlining moved the
+    zone spans, in ZONE_MOVABLE."""
     flags = BASE + ["--node", "id=2,size=1G,hotplug=on", "--mirror", "512M@0x100000000"]
     name = "selftest mem-on-off-test.sh (kernelcore=mirror movable_node)"
     if not boot(g, name, flags, "kernelcore=mirror movable_node mvm.exec=/bin/mem-on-off,10"):

@@ -2,7 +2,7 @@
 # In a guest of the patched kernel: Linux's memory-hotplug selftest
 # (tools/testing/selftests/memory-hotplug/mem-on-off-test.sh), with every
 # memory block's state and zone listed before and after it, so the checker
-# can tell that no block came back in another zone.  Usage: mem-on-off
+# can tell which blocks came back in another zone.  Usage: mem-on-off
 # [PERCENT] (the selftest's -r, the share of blocks it offlines; 10).
 # Exits with the selftest's status.
 #
