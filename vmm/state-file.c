@@ -41,36 +41,6 @@ u32 crc32c(u32 crc, const void *buf, size_t len)
 	return ~crc;
 }
 
-static void put_u32(u8 *p, u32 v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
-static void put_u64(u8 *p, u64 v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = v >> (8 * i);
-}
-
-static u32 get_u32(const u8 *p)
-{
-	u32 v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static u64 get_u64(const u8 *p)
-{
-	u64 v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* ---- writing ---- */
 
 void state_writer__init(struct state_writer *w)
@@ -117,9 +87,9 @@ int state_writer__add(struct state_writer *w, u32 kind, u32 index, const void *d
 	if (ret)
 		return ret;
 	p = w->buf + w->len;
-	put_u32(p, kind);
-	put_u32(p + 4, index);
-	put_u64(p + 8, size);
+	put_le32(p, kind);
+	put_le32(p + 4, index);
+	put_le64(p + 8, size);
 	if (size)
 		memcpy(p + SECTION_HEADER, data, size);
 	memset(p + SECTION_HEADER + size, 0, padded - size);
@@ -141,12 +111,12 @@ int state_writer__finish(struct state_writer *w, u8 **out, size_t *len, struct e
 		return err_set(e, "state file: out of memory");
 	memset(file, 0, STATE_FILE_HEADER);
 	memcpy(file, STATE_FILE_MAGIC, 8);
-	put_u32(file + 8, STATE_FILE_VERSION);
-	put_u32(file + 12, STATE_FILE_HEADER);
-	put_u64(file + 16, w->len);
-	put_u32(file + 24, w->nr_sections);
-	put_u32(file + 28, crc32c(0, w->buf, w->len));
-	put_u32(file + 60, crc32c(0, file, 60));
+	put_le32(file + 8, STATE_FILE_VERSION);
+	put_le32(file + 12, STATE_FILE_HEADER);
+	put_le64(file + 16, w->len);
+	put_le32(file + 24, w->nr_sections);
+	put_le32(file + 28, crc32c(0, w->buf, w->len));
+	put_le32(file + 60, crc32c(0, file, 60));
 	if (w->len)
 		memcpy(file + STATE_FILE_HEADER, w->buf, w->len);
 	*out = file;
@@ -180,17 +150,17 @@ static int check_header(const u8 *buf, size_t len, u64 *body, u32 *nr, struct er
 	if (len < STATE_FILE_HEADER)
 		return err_set(e, "truncated: %zu bytes, less than the %u-byte header", len,
 			       STATE_FILE_HEADER);
-	if (get_u32(buf + 60) != crc32c(0, buf, 60))
+	if (get_le32(buf + 60) != crc32c(0, buf, 60))
 		return err_set(e, "corrupted: the header's checksum does not match");
-	version = get_u32(buf + 8);
+	version = get_le32(buf + 8);
 	if (version != STATE_FILE_VERSION)
 		return err_set(e, "version %u, this mirrorvm reads version %u", version,
 			       STATE_FILE_VERSION);
-	if (get_u32(buf + 12) != STATE_FILE_HEADER || !all_zero(buf + 32, 28))
+	if (get_le32(buf + 12) != STATE_FILE_HEADER || !all_zero(buf + 32, 28))
 		return err_set(e, "corrupted: a header field of version %u is not as written",
 			       version);
-	*body = get_u64(buf + 16);
-	*nr = get_u32(buf + 24);
+	*body = get_le64(buf + 16);
+	*nr = get_le32(buf + 24);
 	if (*body > STATE_FILE_MAX - STATE_FILE_HEADER)
 		return err_set(e, "corrupted: the header says %llu bytes of state",
 			       (unsigned long long)*body);
@@ -203,7 +173,7 @@ static int check_header(const u8 *buf, size_t len, u64 *body, u32 *nr, struct er
 	if (*nr > *body / SECTION_HEADER)
 		return err_set(e, "corrupted: %u sections cannot fit in %llu bytes", *nr,
 			       (unsigned long long)*body);
-	if (get_u32(buf + 28) != crc32c(0, buf + STATE_FILE_HEADER, *body))
+	if (get_le32(buf + 28) != crc32c(0, buf + STATE_FILE_HEADER, *body))
 		return err_set(e, "corrupted: the state's checksum does not match");
 	return 0;
 }
@@ -230,9 +200,9 @@ int state_reader__parse(struct state_reader *r, const u8 *buf, size_t len, struc
 			ret = err_set(e, "corrupted: section %u of %u starts past the end", i, nr);
 			goto fail;
 		}
-		s->kind = get_u32(buf + off);
-		s->index = get_u32(buf + off + 4);
-		s->size = get_u64(buf + off + 8);
+		s->kind = get_le32(buf + off);
+		s->index = get_le32(buf + off + 4);
+		s->size = get_le64(buf + off + 8);
 		off += SECTION_HEADER;
 		padded = ALIGN_UP(s->size, 8);
 		if (s->size > body || padded > body - off) {

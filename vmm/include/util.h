@@ -37,6 +37,37 @@ static inline u64 range_end(const struct addr_range *r)
 	return r->start + r->size;
 }
 
+/* Little-endian fields of files mirrorvm writes (state file, snapshot map). */
+static inline void put_le32(u8 *p, u32 v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static inline void put_le64(u8 *p, u64 v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static inline u32 get_le32(const u8 *p)
+{
+	u32 v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline u64 get_le64(const u8 *p)
+{
+	u64 v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
 #define ALIGN_UP(x, a)		(((x) + (a) - 1) & ~((u64)(a) - 1))
 #define IS_ALIGNED(x, a)	(((x) & ((u64)(a) - 1)) == 0)
 #define MIN(a, b)		((a) < (b) ? (a) : (b))
