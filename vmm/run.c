@@ -96,8 +96,40 @@ static int parse_state(struct run *r, struct err *e)
 }
 
 /*
+ * The memory parts the state says the snapshot has, opened: all of them,
+ * or an error naming the one that is missing.
+ */
+static int open_memory_parts(struct run *r, const char *dir, struct err *e)
+{
+	const struct state_section *s = state_reader__find(&r->state, SNAPSHOT_MEMORY_MAP, 0);
+	char name[32], path[4096];
+	unsigned int i, parts;
+
+	if (!s || s->size < 4)
+		return err_set(e, "--restore %s: the state does not say how many memory files there are%s",
+			       dir, state_reader__find(&r->state, SNAPSHOT_LIVE_SLOTS, 0) ?
+			       " (it is a live update's: use --live-restore)" : "");
+	/* the memory map starts with the count; the engine checks the rest */
+	parts = get_le32(s->data);
+	if (!parts || parts > SNAPSHOT_MAX_PARTS)
+		return err_set(e, "--restore %s: the state says %u memory files, a snapshot has 1 to %u",
+			       dir, parts, SNAPSHOT_MAX_PARTS);
+	for (i = 0; i < parts; i++) {
+		snapshot__part_name(name, sizeof(name), i);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		r->restore.memory_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->restore.memory_fds[i] < 0)
+			return err_set(e, "--restore %s: %s: %s", dir, path, strerror(errno));
+		r->restore.nr_memory_parts = i + 1;
+	}
+	r->restore.memory_map = s->data;
+	r->restore.memory_map_len = s->size;
+	return 0;
+}
+
+/*
  * --restore DIR: the state file read whole and checked, the guest's flags
- * from it made into the spec, the memory file opened.  Nothing runs if
+ * from it made into the spec, the memory parts opened.  Nothing runs if
  * any of it is wrong.
  */
 static int read_snapshot(struct run *r, struct err *e)
@@ -116,11 +148,7 @@ static int read_snapshot(struct run *r, struct err *e)
 		ret = parse_state(r, e);
 	if (ret)
 		return ret;
-	snprintf(path, sizeof(path), "%s/%s", dir, SNAPSHOT_MEMORY);
-	r->restore.memory_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->restore.memory_fd < 0)
-		return err_set(e, "--restore %s: %s: %s", dir, path, strerror(errno));
-	return 0;
+	return open_memory_parts(r, dir, e);
 }
 
 /*
@@ -253,7 +281,6 @@ int cmd_run(int argc, char **argv)
 	if (!r)
 		die("out of memory");
 	r->kernel.fd = -1;
-	r->restore.memory_fd = -1;
 	for (i = 0; i < MAX_SLOTS; i++)
 		r->restore.ram_fds[i] = -1;
 	ret = cli__parse_spec(argc, argv, domain_xml__run_loader, &r->spec, &r->opts, &e);
@@ -280,8 +307,8 @@ out:
 	flags__free(&r->guest_flags);
 	state_reader__free(&r->state);
 	free(r->state_buf);
-	if (r->restore.memory_fd >= 0)
-		close(r->restore.memory_fd);
+	for (i = 0; i < r->restore.nr_memory_parts; i++)
+		close(r->restore.memory_fds[i]);
 	for (i = 0; i < MAX_SLOTS; i++)
 		if (r->restore.ram_fds[i] >= 0)
 			close(r->restore.ram_fds[i]);

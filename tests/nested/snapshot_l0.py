@@ -63,6 +63,88 @@ def write_state(path, version, sections):
         f.write(head + body)
 
 
+SNAPSHOT_MEMORY_MAP = 68  # vmm/include/snapshot.h: the memory map
+
+
+def memory_map(snap):
+    """(parts, chunk bytes, [part of each chunk]) of snapshot @snap's memory
+    map (vmm/engine/kvm/memory.c), or None."""
+    _, sections = read_state(os.path.join(snap, "state"))
+    m = [d for k, _, d in sections if k == SNAPSHOT_MEMORY_MAP]
+    if not m or len(m[0]) < 8:
+        return None
+    parts, chunk_mib = struct.unpack_from("<II", m[0])
+    return parts, chunk_mib * MB, list(m[0][8:])
+
+
+def set_memory_map(snap, owners):
+    """Rewrites @snap's memory map with @owners (right checksums)."""
+    p = os.path.join(snap, "state")
+    v, sections = read_state(p)
+    write_state(p, v, [(k, i, d[:8] + bytes(owners) if k == SNAPSHOT_MEMORY_MAP else d)
+                       for k, i, d in sections])
+
+
+def part_name(i):
+    return "memory" if i == 0 else f"memory.{i}"
+
+
+def part_names(snap):
+    """The memory parts of snapshot @snap, in order, as its state names them."""
+    m = memory_map(snap)
+    return [part_name(i) for i in range(m[0] if m else 0)]
+
+
+def data_runs(path):
+    """[(start, end)] of the data in sparse file @path (SEEK_DATA/SEEK_HOLE)."""
+    runs, pos = [], 0
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        while pos < size:
+            try:
+                start = os.lseek(f.fileno(), pos, os.SEEK_DATA)
+            except OSError:
+                break
+            end = os.lseek(f.fileno(), start, os.SEEK_HOLE)
+            runs.append((start, end))
+            pos = end
+    return runs
+
+
+def outside_owner(snap):
+    """None if every part of @snap has data only in the chunks the map gives
+    it (so no page is in two parts), else where one does not."""
+    _, chunk, owners = memory_map(snap)
+    for p, name in enumerate(part_names(snap)):
+        for a, b in data_runs(os.path.join(snap, name)):
+            for c in range(a // chunk, (b - 1) // chunk + 1):
+                if c >= len(owners) or owners[c] != p:
+                    return f"{name} has data in [{a:#x}, {b:#x}), chunk {c} is part {owners[c] if c < len(owners) else '?'}'s"
+    return None
+
+
+def pieces(snap, off, size):
+    """[(part name, offset, length)]: where the map puts [off, off + size)."""
+    _, chunk, owners = memory_map(snap)
+    out = []
+    while size:
+        n = min(size, chunk - off % chunk)
+        out.append((part_name(owners[off // chunk]), off, n))
+        off, size = off + n, size - n
+    return out
+
+
+def read_image(snap, off, size):
+    """@size bytes of guest memory at file offset @off, each piece from the
+    part the map names."""
+    data = b""
+    for name, o, n in pieces(snap, off, size):
+        with open(os.path.join(snap, name), "rb") as f:
+            f.seek(o)
+            data += f.read(n).ljust(n, b"\0")
+    return data
+
+
 class TinyVM:
     """A tiny guest under mirrorvm with the test port and a control socket."""
 
@@ -190,7 +272,7 @@ def snapshot_units(binary, tiny, base, report):
 
 
 # Data runs written into a snapshot's memory file where the tiny guest
-# never goes (it lives below 32M): across the restore's 64 MiB pieces
+# never goes (it lives below 32M): across the memory map's 8 MiB pieces
 # (a run over the 128M edge, one ending at it, one starting at 192M) and
 # at the file's end, with holes between them.
 FORGED_RUNS = ((64 * MB, 4096), (100 * MB, MB), (127 * MB + 4096, MB + 8192),
@@ -199,36 +281,88 @@ FORGED_HOLES = ((70 * MB, 30 * MB), (200 * MB, 300 * MB))
 
 
 def restore_data_runs(binary, snap, base, tag, report):
-    """A restore puts every data run of the memory file where it belongs and
-    leaves the holes zero: restored, saved again, and compared."""
+    """A restore puts every data run where it belongs, each 8 MiB piece from
+    the part the memory map names, and leaves the holes zero: restored, saved
+    again, and compared.  The snapshot is laid out again with the pieces
+    dealt to its parts in turn, so that runs cross from one part to the
+    next."""
     d, d2 = os.path.join(base, "forged"), os.path.join(base, "forged-again")
-    shutil.copytree(snap, d)
+    os.makedirs(d)
+    shutil.copy(os.path.join(snap, "state"), d)
+    nparts, chunk, owners = memory_map(snap)
+    size = os.stat(os.path.join(snap, "memory")).st_size
+    dealt = [c % nparts for c in range(len(owners))]
+    for i in range(nparts):
+        with open(os.path.join(d, part_name(i)), "wb") as f:
+            f.truncate(size)
+    for i, name in enumerate(part_names(snap)):     # the guest's own pages
+        with open(os.path.join(snap, name), "rb") as f:
+            for a, b in data_runs(os.path.join(snap, name)):
+                for c in range(a // chunk, (b - 1) // chunk + 1):
+                    lo, hi = max(a, c * chunk), min(b, (c + 1) * chunk)
+                    f.seek(lo)
+                    with open(os.path.join(d, part_name(dealt[c])), "r+b") as g:
+                        g.seek(lo)
+                        g.write(f.read(hi - lo))
+    set_memory_map(d, dealt)
     runs = []
-    with open(os.path.join(d, "memory"), "r+b") as f:
-        for off, size in FORGED_RUNS:
-            data = os.urandom(size)
-            f.seek(off)
-            f.write(data)
-            runs.append((off, data))
+    for off, size in FORGED_RUNS:
+        data = os.urandom(size)
+        at = 0
+        for name, o, n in pieces(d, off, size):
+            with open(os.path.join(d, name), "r+b") as f:
+                f.seek(o)
+                f.write(data[at:at + n])
+            at += n
+        runs.append((off, data))
     vm = TinyVM(binary, base, "forged", ["--restore", d])
     time.sleep(0.3)
     counting = vm.test_port()
-    rc, out, err = vm.ctl("snapshot", d2, "paused=true")
+    rc, out, err = vm.ctl("snapshot", d2, "paused=true", "parts=3")
     qrc, qerr = vm.quit()
     ok, why = bool(counting) and rc == 0 and qrc == 0, f"port {counting}; snapshot {rc} {err[-300:]}; quit {qrc} {qerr[-300:]}"
     if ok:
-        with open(os.path.join(d2, "memory"), "rb") as f:
-            for off, data in runs:
-                f.seek(off)
-                if f.read(len(data)) != data:
-                    ok, why = False, f"the run at {off:#x} ({len(data)} bytes) did not come back"
-                    break
-            for off, size in FORGED_HOLES:
-                f.seek(off)
-                if ok and f.read(size).strip(b"\0"):
-                    ok, why = False, f"the hole [{off:#x}, {off + size:#x}) has data after the restore"
-    report(ok, f"L0 {tag}: a restore puts back {len(runs)} data runs around its 64 MiB pieces "
-           "(saved again, byte for byte) and leaves the holes between them zero", why)
+        for off, data in runs:
+            if read_image(d2, off, len(data)) != data:
+                ok, why = False, f"the run at {off:#x} ({len(data)} bytes) did not come back"
+                break
+        for off, size in FORGED_HOLES:
+            if ok and read_image(d2, off, size).strip(b"\0"):
+                ok, why = False, f"the hole [{off:#x}, {off + size:#x}) has data after the restore"
+        if ok and outside_owner(d2):
+            ok, why = False, f"saved again in 3 parts: {outside_owner(d2)}"
+    report(ok, f"L0 {tag}: a restore puts back {len(runs)} data runs from {nparts} memory parts, pieces "
+           "dealt to them in turn (saved again in 3 parts, byte for byte, each page in the part its map "
+           "names) and leaves the holes between them zero", why)
+
+
+def restore_dense(binary, snap, base, tag, report):
+    """A snapshot copied without its holes (cp without --sparse writes them as
+    zeros) restores the same guest: each piece comes from its own part only,
+    so another part's zeros never cover it."""
+    d = os.path.join(base, "dense")
+    shutil.copytree(snap, d)
+    names = part_names(d)
+    for name in names:
+        path = os.path.join(d, name)
+        size, pos = os.stat(path).st_size, 0
+        with open(path, "r+b") as f:
+            for a, b in data_runs(path) + [(size, size)]:
+                while pos < a:
+                    n = min(a - pos, 16 * MB)
+                    f.seek(pos)
+                    f.write(b"\0" * n)
+                    pos += n
+                pos = b
+    dense = all(os.stat(os.path.join(d, n)).st_blocks * 512 >= os.stat(os.path.join(d, n)).st_size
+                for n in names)
+    vm = TinyVM(binary, base, "dense", ["--restore", d])
+    time.sleep(0.3)
+    now = vm.test_port()
+    qrc, qerr = vm.quit()
+    report(dense and len(names) > 1 and now and not now["out_of_sequence"] and now["writes"] > 0 and qrc == 0,
+           f"L0 {tag}: a copy of a {len(names)}-part snapshot with its holes written as zeros restores, "
+           "the count goes on", f"dense {dense}; port {now}; quit {qrc} {qerr[-400:]}")
 
 
 def l0_snapshot(mvm, san, tiny, work, report):
@@ -240,11 +374,18 @@ def l0_snapshot(mvm, san, tiny, work, report):
         os.makedirs(base)
         vm = TinyVM(binary, base, "boot", guest)
         time.sleep(0.3)
-        # a chain: snapshot (paused), quit, restore, count on, snapshot again
-        ok, why, rounds = True, "", 3
+        # a chain: snapshot (paused), quit, restore, count on, snapshot
+        # again; in 2 memory parts, in 1, and in as many as ctl makes here
+        ok, why, rounds, parts = True, "", 3, (["parts=2"], ["parts=1"], [])
         for r in range(rounds):
             snap = os.path.join(base, f"s{r}")
-            rc, out, err = vm.ctl("snapshot", snap, "paused=true")
+            rc, out, err = vm.ctl("snapshot", snap, "paused=true", *parts[r])
+            want = (2, 1, min(os.cpu_count(), 8))[r]
+            if not rc and (json.loads(out.splitlines()[-1])["return"].get("memory-parts") != want or
+                           len(part_names(snap)) != want):
+                ok, why = False, f"round {r}: wanted {want} memory parts: {out[-300:]}; {part_names(snap)}"
+                vm.quit()
+                break
             saved = vm.test_port()
             qrc, qerr = vm.quit()
             if rc or not saved or qrc != 0:
@@ -260,17 +401,22 @@ def l0_snapshot(mvm, san, tiny, work, report):
         final = vm.test_port()
         qrc, qerr = vm.quit()
         report(ok and qrc == 0 and final and not final["out_of_sequence"],
-               f"L0 {tag}: {rounds} snapshots and restores in a chain: the count goes on, no port write "
-               f"lost or repeated ({final['writes'] if final else '?'} writes)",
+               f"L0 {tag}: {rounds} snapshots and restores in a chain (2, 1 and {min(os.cpu_count(), 8)} "
+               f"memory parts): the count goes on, no port write lost or repeated "
+               f"({final['writes'] if final else '?'} writes)",
                why or f"quit {qrc}; {qerr[-400:]}; {final}")
         if not ok:
             continue
         snap = os.path.join(base, "s0")
-        st = os.stat(os.path.join(snap, "memory"))
-        report(st.st_size == 512 * MB and st.st_blocks * 512 < 64 * MB and
-               os.stat(os.path.join(snap, "state")).st_size < 64 * 1024,
-               f"L0 {tag}: the memory file is sparse (512M apparent, {st.st_blocks * 512 // 1024} KiB on disk), "
-               f"the state small", f"{st}")
+        sts = [os.stat(os.path.join(snap, n)) for n in part_names(snap)]
+        on_disk = sum(st.st_blocks * 512 for st in sts)
+        report(len(sts) == 2 and all(st.st_size == 512 * MB for st in sts) and on_disk < 64 * MB and
+               memory_map(snap)[:2] == (2, 8 * MB) and len(memory_map(snap)[2]) == 64 and
+               not outside_owner(snap) and os.stat(os.path.join(snap, "state")).st_size < 64 * 1024,
+               f"L0 {tag}: the 2 memory parts are sparse (512M apparent each, {on_disk // 1024} KiB on disk "
+               f"together), the map gives each of the 64 8 MiB pieces to one part, no part has data "
+               f"outside its pieces, the state is small",
+               f"{sts}; map {memory_map(snap)}; {outside_owner(snap)}")
 
         # damaged, foreign or mismatched snapshots: refused, nothing runs
         def damaged(name, edit):
@@ -291,10 +437,24 @@ def l0_snapshot(mvm, san, tiny, work, report):
                 f.seek(-1, 1)
                 f.write(bytes([b[0] ^ 0x10]))
 
-        def version2(d):
+        def version3(d):
             p = os.path.join(d, "state")
             _, sections = read_state(p)
-            write_state(p, 2, sections)
+            write_state(p, 3, sections)
+
+        def parts_section(d, edit):
+            p = os.path.join(d, "state")
+            v, sections = read_state(p)
+            sections = [(k, i, edit(data)) if k == SNAPSHOT_MEMORY_MAP else (k, i, data)
+                        for k, i, data in sections]
+            write_state(p, v, [x for x in sections if x[2] is not None])
+
+        def map_part(d):
+            nparts, _, owners = memory_map(d)
+            set_memory_map(d, [nparts] + owners[1:])
+
+        def no_part1(d):
+            os.unlink(os.path.join(d, "memory.1"))
 
         def other_layout(d):
             p = os.path.join(d, "state")
@@ -306,17 +466,34 @@ def l0_snapshot(mvm, san, tiny, work, report):
         def short_memory(d):
             os.truncate(os.path.join(d, "memory"), 256 * MB)
 
+        def short_part1(d):
+            os.truncate(os.path.join(d, "memory.1"), 256 * MB)
+
         for name, edit, pattern in (
                 ("truncated", truncate, "truncated"),
                 ("corrupted", flip, "corrupted"),
-                ("version 2", version2, "version 2, this mirrorvm reads version 1"),
+                ("version 3", version3, "version 3, this mirrorvm reads version 2"),
+                ("its second memory part missing", no_part1, "memory.1: No such file or directory"),
+                ("nine memory parts in the state", lambda d: parts_section(d, lambda m: struct.pack("<I", 9) + m[4:]),
+                 "the state says 9 memory files, a snapshot has 1 to 8"),
+                ("a memory map one piece short", lambda d: parts_section(d, lambda m: m[:-1]),
+                 "the state's memory map has 63 pieces, the guest's RAM 64"),
+                ("a memory map naming a third part", map_part,
+                 "the state's memory map puts piece 0 in part 2 of 2"),
+                ("a memory map of 16 MiB pieces", lambda d: parts_section(d, lambda m: m[:4] + struct.pack("<I", 16) + m[8:]),
+                 "the state's memory map has pieces of 16 MiB, this mirrorvm's are 8 MiB"),
+                ("no memory part count in the state", lambda d: parts_section(d, lambda _: None),
+                 "the state does not say how many memory files there are"),
                 ("another layout", other_layout, "the snapshot's layout is not the one its guest flags make here"),
-                ("a short memory file", short_memory, "the memory file has 268435456 bytes, the guest's RAM is 536870912")):
+                ("a short memory file", short_memory, "the memory file has 268435456 bytes, the guest's RAM is 536870912"),
+                ("a short second memory part", short_part1,
+                 "memory.1: the memory file has 268435456 bytes, the guest's RAM is 536870912")):
             ok, why = restore_refused(binary, damaged(name.replace(" ", "-"), edit), pattern)
             report(ok, f"L0 {tag}: a snapshot with {name} is refused ('{pattern}')", why)
         ok, why = restore_refused(binary, snap, "--node cannot be given with it", ["--node", "id=0,size=1G"])
         report(ok, f"L0 {tag}: --restore with guest flags is refused", why)
         restore_data_runs(binary, snap, base, tag, report)
+        restore_dense(binary, snap, base, tag, report)
         snapshot_units(binary, tiny, base, report)
 
     # the snapshot command's own refusals leave the guest running
@@ -333,6 +510,16 @@ def l0_snapshot(mvm, san, tiny, work, report):
            and not os.path.exists(os.path.join(base, "u")),
            "L0 snapshot during a memory-unplug: refused, named, no files left, the guest runs on",
            f"exit {rc}; {err[-300:]}; {st[-200:]}")
+    vm = TinyVM(mvm, base, "parts", guest)
+    rc, out, err = vm.ctl("snapshot", os.path.join(base, "p"), "parts=9")
+    rc0, _, err0 = vm.ctl("snapshot", os.path.join(base, "p"), "parts=0")
+    st = vm.ctl("query-status")[1]
+    vm.quit()
+    report(rc == 1 and "snapshot: parts=9: expected 1 to 8 memory parts" in err and rc0 == 1 and
+           "parts=0: expected 1 to 8" in err0 and '"running"' in st and
+           not os.path.exists(os.path.join(base, "p")),
+           "L0 snapshot with parts=9 or parts=0: refused by ctl, named, no files made, the guest runs on",
+           f"exit {rc} {err[-300:]}; exit {rc0} {err0[-300:]}; {st[-200:]}")
     vm = TinyVM(mvm, base, "exists", guest)
     os.makedirs(os.path.join(base, "e"))
     open(os.path.join(base, "e", "state"), "w").close()

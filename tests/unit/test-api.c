@@ -102,24 +102,30 @@ static int fake_memory(void *opaque, const struct unit_selector *sel, u64 timeou
 	return 0;
 }
 
-/* What the fake VM's snapshot got: calls, stay_paused, the files' first bytes. */
+/*
+ * What the fake VM's snapshot got: calls, stay_paused, how many memory
+ * parts, the first bytes of the state file and of the first and last part.
+ */
 static struct {
-	unsigned int calls;
+	unsigned int calls, parts;
 	bool paused;
-	char state[8], memory[8];
+	char state[8], memory[8], last[8];
 } snap;
 
-static int fake_snapshot(void *opaque, int state_fd, int memory_fd, bool stay_paused,
-			 struct json_writer *w, struct err *e)
+static int fake_snapshot(void *opaque, int state_fd, const int *memory_fds, unsigned int nr_parts,
+			 bool stay_paused, struct json_writer *w, struct err *e)
 {
 	(void)opaque;
 	(void)e;
 	snap.calls++;
 	snap.paused = stay_paused;
+	snap.parts = nr_parts;
 	memset(snap.state, 0, sizeof(snap.state));
 	memset(snap.memory, 0, sizeof(snap.memory));
+	memset(snap.last, 0, sizeof(snap.last));
 	if (pread(state_fd, snap.state, sizeof(snap.state) - 1, 0) < 0 ||
-	    pread(memory_fd, snap.memory, sizeof(snap.memory) - 1, 0) < 0)
+	    pread(memory_fds[0], snap.memory, sizeof(snap.memory) - 1, 0) < 0 ||
+	    pread(memory_fds[nr_parts - 1], snap.last, sizeof(snap.last) - 1, 0) < 0)
 		return err_set(e, "the files: %s", strerror(errno));
 	json_object_begin(w);
 	json_kv_string(w, "status", stay_paused ? "paused" : "running");
@@ -206,16 +212,16 @@ static void put(int fd, const char *s)
 static void put_files(int fd, const char *req, const char *const *paths, unsigned int nr)
 {
 	union {
-		char buf[CMSG_SPACE(8 * sizeof(int))];
+		char buf[CMSG_SPACE(16 * sizeof(int))];
 		struct cmsghdr align;
 	} u = { 0 };
 	struct iovec iov = { .iov_base = (void *)req, .iov_len = strlen(req) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
-	int fds[8];
+	int fds[16];
 	unsigned int i;
 
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr && i < ARRAY_SIZE(fds); i++)
 		fds[i] = open(paths[i], O_RDONLY);
 	if (nr) {
 		msg.msg_control = u.buf;
@@ -268,7 +274,11 @@ static const char *ask_files(int fd, const char *req, const char *const *paths, 
  */
 static void client_snapshot(int fd)
 {
-	static const char *const files[] = { "/proc/self/stat", "/proc/version", "/proc/cmdline" };
+	static const char *const files[] = { "/proc/self/stat", "/proc/version", "/proc/self/status" };
+	static const char *const many_files[] = {
+		"/proc/self/stat", "/proc/version", "/proc/version", "/proc/version", "/proc/version",
+		"/proc/version", "/proc/version", "/proc/version", "/proc/version", "/proc/self/status",
+	};
 	const char *r;
 
 	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"path\": \"/s\"}}\n", files, 0);
@@ -286,9 +296,32 @@ static void client_snapshot(int fd)
 	      !strncmp(snap.memory, "Linux", 5) && snap.state[0] >= '1' && snap.state[0] <= '9',
 	      "two files, in order: %s (%u calls, state '%s', memory '%s')", r, snap.calls, snap.state,
 	      snap.memory);
+	/* memory parts: "parts" says how many files come after the state */
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"parts\": 2}}\n", files, 3);
+	CHECK(strstr(r, "{\"return\": {\"status\": \"running\"}}") && snap.calls == 2 &&
+	      snap.parts == 2 && !strncmp(snap.memory, "Linux", 5) && !strncmp(snap.last, "Name:", 5),
+	      "state and two parts, in order: %s (%u calls, %u parts, first '%s', last '%s')", r,
+	      snap.calls, snap.parts, snap.memory, snap.last);
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"parts\": 2}}\n", files, 2);
+	CHECK(strstr(r, "the request must come with 3 files (state, 2 memory parts), it came with 2"),
+	      "parts 2, two files: %s", r);
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"parts\": 0}}\n", files, 1);
+	CHECK(strstr(r, "\"class\": \"bad-argument\"") &&
+	      strstr(r, "parts: 0 memory parts, a snapshot has 1 to 8"), "parts 0: %s", r);
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"parts\": 9}}\n", files, 3);
+	CHECK(strstr(r, "parts: 9 memory parts, a snapshot has 1 to 8"), "parts 9: %s", r);
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"parts\": \"2\"}}\n", files, 3);
+	CHECK(strstr(r, "\"class\": \"bad-argument\"") && strstr(r, "parts"), "parts \"2\": %s", r);
+	CHECK(snap.calls == 2, "refused requests never reach the VM (%u calls)", snap.calls);
 	/* files sent with a request that is not a snapshot are closed, unused */
 	r = ask_files(fd, "{\"execute\": \"query-status\"}\n", files, 2);
 	CHECK(strstr(r, "\"status\""), "query-status with files: %s", r);
+	/* more files than any request takes: refused, none of them used */
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"parts\": 8}}\n", many_files, 10);
+	CHECK(strstr(r, "more than 9 files came with the request") && snap.calls == 2,
+	      "ten files: %s (%u calls)", r, snap.calls);
+	r = ask(fd, "{\"execute\": \"query-status\"}\n");
+	CHECK(strstr(r, "\"status\""), "the connection goes on after that: %s", r);
 }
 
 /*

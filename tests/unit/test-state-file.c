@@ -136,12 +136,16 @@ static void test_refusals(void)
 	u8 *file = make_file(&len), *big;
 	u64 huge;
 
-	/* another version, otherwise well formed */
-	file[8] = 2;
+	/* another version, newer or older, otherwise well formed */
+	file[8] = 3;
 	reseal(file, len);
-	CHECK(state_reader__parse(&r, file, len, &e) && strstr(e.msg, "version 2, this mirrorvm reads version 1"),
+	CHECK(state_reader__parse(&r, file, len, &e) && strstr(e.msg, "version 3, this mirrorvm reads version 2"),
 	      "%s", e.msg);
-	file[8] = 1;
+	file[8] = 1;	/* before snapshots had memory parts */
+	reseal(file, len);
+	CHECK(state_reader__parse(&r, file, len, &e) && strstr(e.msg, "version 1, this mirrorvm reads version 2"),
+	      "%s", e.msg);
+	file[8] = 2;
 	reseal(file, len);
 	CHECK(!state_reader__parse(&r, file, len, &e), "restored: %s", e.msg);
 	state_reader__free(&r);

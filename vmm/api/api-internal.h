@@ -4,6 +4,7 @@
 
 /* Between the control socket's server and its command table (vmm/api/). */
 #include "api.h"
+#include "snapshot.h"
 
 enum api_error_class {
 	API_OK,
@@ -16,8 +17,11 @@ enum api_error_class {
 	API_ERR_FAILED,			/* tried, and it did not work */
 };
 
-/* File descriptors a client may pass with one request (SCM_RIGHTS). */
-#define API_MAX_FDS		4
+/*
+ * File descriptors a client may pass with one request (SCM_RIGHTS): the
+ * most a request takes, a snapshot's state file and its memory parts.
+ */
+#define API_MAX_FDS		(1 + SNAPSHOT_MAX_PARTS)
 
 struct api_request {
 	const char *name;

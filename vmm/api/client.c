@@ -4,6 +4,7 @@
  * mirrorvm's control socket, its reply printed as readable text (or, with
  * --json, as the JSON line it was).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -45,8 +46,10 @@ static void ctl_usage(FILE *out)
 	      "and exits, mirrorvm kexec replaces the host kernel, mirrorvm run\n"
 	      "--live-restore NAME resumes the guest.\n"
 	      "\n"
-	      "snapshot DIR [paused=true] creates DIR (0700, or an existing empty one)\n"
-	      "with the files \"state\" and \"memory\" and passes them with the request;\n"
+	      "snapshot DIR [paused=true] [parts=N] creates DIR (0700, or an existing\n"
+	      "empty one) with the files \"state\" and the N memory parts \"memory\",\n"
+	      "\"memory.1\", ... (1 to 8, default: this host's CPUs, at most 8; a save\n"
+	      "writes each on a thread of its own) and passes them with the request;\n"
 	      "mirrorvm run --restore DIR resumes the guest.  A failed snapshot leaves no\n"
 	      "files.\n"
 	      "\n"
@@ -274,27 +277,34 @@ static void wait_event(struct ctl_wait *wt, const char *name, const struct json_
 
 /*
  * "snapshot DIR": the files a snapshot goes into, made here (mkdir DIR,
- * DIR/state and DIR/memory, owner-only, never over existing ones) and
- * passed with the request, as a running mirrorvm may create none.
+ * DIR/state and the memory parts DIR/memory, DIR/memory.1, ...,
+ * owner-only, never over existing ones) and passed with the request, as a
+ * running mirrorvm may create none.
  */
 struct snapshot_files {
 	const char *dir;
-	char path[2][PATH_MAX];
-	int fd[2];
+	unsigned int parts;		/* memory parts: the files are 1 + parts */
+	char path[1 + SNAPSHOT_MAX_PARTS][PATH_MAX];
+	int fd[1 + SNAPSHOT_MAX_PARTS];
 	bool made_dir;
 };
 
 static int snapshot_files_make(struct snapshot_files *sf, struct err *e)
 {
-	static const char *const names[2] = { SNAPSHOT_STATE, SNAPSHOT_MEMORY };
-	int i;
+	unsigned int i;
 
 	if (!mkdir(sf->dir, 0700))
 		sf->made_dir = true;
 	else if (errno != EEXIST)
 		return err_set(e, "snapshot %s: %s", sf->dir, strerror(errno));
-	for (i = 0; i < 2; i++) {
-		if ((size_t)snprintf(sf->path[i], sizeof(sf->path[i]), "%s/%s", sf->dir, names[i]) >=
+	for (i = 0; i < 1 + sf->parts; i++) {
+		char name[32];
+
+		if (i)
+			snapshot__part_name(name, sizeof(name), i - 1);
+		else
+			snprintf(name, sizeof(name), "%s", SNAPSHOT_STATE);
+		if ((size_t)snprintf(sf->path[i], sizeof(sf->path[i]), "%s/%s", sf->dir, name) >=
 		    sizeof(sf->path[i]))
 			return err_set(e, "snapshot %s: path too long", sf->dir);
 		sf->fd[i] = open(sf->path[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -307,9 +317,9 @@ static int snapshot_files_make(struct snapshot_files *sf, struct err *e)
 /* Closes the files; a failed snapshot leaves nothing behind. */
 static void snapshot_files_done(struct snapshot_files *sf, bool keep)
 {
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 1 + sf->parts; i++) {
 		if (sf->fd[i] < 0)
 			continue;
 		close(sf->fd[i]);
@@ -318,6 +328,31 @@ static void snapshot_files_done(struct snapshot_files *sf, bool keep)
 	}
 	if (!keep && sf->made_dir)
 		rmdir(sf->dir);
+}
+
+/*
+ * "parts=N" of a snapshot request, or as many memory parts as this host
+ * has CPUs (a save writes each part on a thread of its own), at most
+ * SNAPSHOT_MAX_PARTS.
+ */
+static int snapshot_parts(const char *arg, unsigned int *parts, struct err *e)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char *end;
+	unsigned long v;
+
+	if (!arg) {
+		*parts = MIN((unsigned int)MAX(cpus, 1L), SNAPSHOT_MAX_PARTS);
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || !isdigit((unsigned char)*arg) || !v ||
+	    v > SNAPSHOT_MAX_PARTS)
+		return err_set(e, "snapshot: parts=%s: expected 1 to %u memory parts", arg,
+			       SNAPSHOT_MAX_PARTS);
+	*parts = v;
+	return 0;
 }
 
 /*
@@ -340,7 +375,7 @@ static ssize_t send_with_fds(int sock, const void *buf, size_t len, const int *f
 {
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(2 * sizeof(int))];
+		char buf[CMSG_SPACE((1 + SNAPSHOT_MAX_PARTS) * sizeof(int))];
 	} ctl;
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -369,9 +404,10 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 	long long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : LLONG_MAX;
 	size_t have = 0, cap = 16 << 20;
 	const struct json_value *ret, *err;
-	struct snapshot_files sf = { .fd = { -1, -1 } };
+	struct snapshot_files sf = { .parts = 0 };
 	bool snapshot = !strcmp(cmd, "snapshot"), live = !strcmp(cmd, "live-update");
-	char *snap_argv[64], path_arg[PATH_MAX + 8];
+	char *snap_argv[64], path_arg[PATH_MAX + 8], parts_arg[24];
+	const char *parts_given = NULL;
 	int live_fds[2] = { -1, -1 };
 	struct ctl_wait *wt = NULL;
 	bool replied = false;
@@ -388,18 +424,27 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 		/* DIR, or path=DIR, becomes "path"; the files go with the request */
 		int n = 0;
 
-		for (i = 0; i < argc && n < (int)ARRAY_SIZE(snap_argv) - 1; i++) {
+		for (i = 0; i < (int)ARRAY_SIZE(sf.fd); i++)
+			sf.fd[i] = -1;
+		/* room for path= and parts= */
+		for (i = 0; i < argc && n < (int)ARRAY_SIZE(snap_argv) - 2; i++) {
 			if (!strchr(argv[i], '=') && !sf.dir)
 				sf.dir = argv[i];
 			else if (!strncmp(argv[i], "path=", 5) && !sf.dir)
 				sf.dir = argv[i] + 5;
+			else if (!strncmp(argv[i], "parts=", 6))
+				parts_given = argv[i] + 6;
 			else
 				snap_argv[n++] = argv[i];
 		}
 		if (!sf.dir || !*sf.dir)
-			return err_set(e, "snapshot: which directory? (mirrorvm ctl SOCKET snapshot DIR [paused=true])");
+			return err_set(e, "snapshot: which directory? (mirrorvm ctl SOCKET snapshot DIR [paused=true] [parts=N])");
+		if (snapshot_parts(parts_given, &sf.parts, e))
+			return -EINVAL;
 		snprintf(path_arg, sizeof(path_arg), "path=%s", sf.dir);
 		snap_argv[n++] = path_arg;
+		snprintf(parts_arg, sizeof(parts_arg), "parts=%u", sf.parts);
+		snap_argv[n++] = parts_arg;
 		argv = snap_argv;
 		argc = n;
 	}
@@ -451,7 +496,7 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 	if (!rc) {
 		shift_line(buf, &have);
 		if (send_with_fds(fd, w.buf, w.len, live ? live_fds : sf.fd,
-				  snapshot || live ? 2 : 0) != (ssize_t)w.len)
+				  live ? 2 : snapshot ? 1 + sf.parts : 0) != (ssize_t)w.len)
 			rc = -errno;
 	}
 	while (!rc) {

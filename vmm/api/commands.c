@@ -10,6 +10,7 @@
 #include "api-internal.h"
 #include "layout.h"
 #include "live-update.h"
+#include "snapshot.h"
 
 static enum api_error_class cmd_query_status(const struct api_request *req,
 					     struct json_writer *w, struct err *e)
@@ -209,18 +210,20 @@ static enum api_error_class cmd_query_commands(const struct api_request *req,
 
 static const char *const memory_args[] = { "node", "unit", "start", "size", "timeout-ms", NULL };
 
-static const char *const snapshot_args[] = { "path", "paused", NULL };
+static const char *const snapshot_args[] = { "path", "paused", "parts", NULL };
 
 /*
  * The files come with the request (SCM_RIGHTS: the state file, then the
- * memory file), as mirrorvm ctl passes them: the system call filter lets
- * a running mirrorvm open nothing to write.  "path" only names them in
- * messages.
+ * memory parts in order, snapshot.h), as mirrorvm ctl passes them: the
+ * system call filter lets a running mirrorvm open nothing to write.
+ * "path" only names them in messages; "parts" says how many memory files
+ * came (default 1).
  */
 static enum api_error_class cmd_snapshot(const struct api_request *req, struct json_writer *w,
 					 struct err *e)
 {
 	const char *path = "";
+	u64 parts = 1;
 	bool paused = false;
 	int ret;
 
@@ -232,12 +235,25 @@ static enum api_error_class cmd_snapshot(const struct api_request *req, struct j
 		return API_ERR_BAD_ARGUMENT;
 	if (req->args && json_get(req->args, "paused") && json_get_bool(req->args, "paused", &paused, e))
 		return API_ERR_BAD_ARGUMENT;
-	if (req->nr_fds != 2) {
-		err_set(e, "snapshot%s%s: the request must come with 2 files (state, memory), it came with %u: use mirrorvm ctl SOCKET snapshot DIR",
-			*path ? " " : "", path, req->nr_fds);
+	if (req->args && json_get(req->args, "parts") &&
+	    json_get_u64(req->args, "parts", &parts, e))
+		return API_ERR_BAD_ARGUMENT;
+	if (!parts || parts > SNAPSHOT_MAX_PARTS) {
+		err_set(e, "parts: %llu memory parts, a snapshot has 1 to %u",
+			(unsigned long long)parts, SNAPSHOT_MAX_PARTS);
 		return API_ERR_BAD_ARGUMENT;
 	}
-	ret = req->ctl->snapshot(req->ctl->vm, req->fds[0], req->fds[1],
+	if (req->nr_fds != parts + 1) {
+		if (parts == 1)
+			err_set(e, "snapshot%s%s: the request must come with 2 files (state, memory), it came with %u: use mirrorvm ctl SOCKET snapshot DIR",
+				*path ? " " : "", path, req->nr_fds);
+		else
+			err_set(e, "snapshot%s%s: the request must come with %llu files (state, %llu memory parts), it came with %u: use mirrorvm ctl SOCKET snapshot DIR",
+				*path ? " " : "", path, (unsigned long long)parts + 1,
+				(unsigned long long)parts, req->nr_fds);
+		return API_ERR_BAD_ARGUMENT;
+	}
+	ret = req->ctl->snapshot(req->ctl->vm, req->fds[0], req->fds + 1, req->nr_fds - 1,
 				 paused, w, e);
 	if (ret) {
 		if (*path) {

@@ -41,6 +41,7 @@ struct api_client {
 	/* descriptors passed with what was read (SCM_RIGHTS), for the next request */
 	int fds[API_MAX_FDS];
 	unsigned int nr_fds;
+	bool fds_dropped;	/* more came than API_MAX_FDS: the request is refused */
 	struct api_client *next;
 };
 
@@ -48,6 +49,7 @@ static void close_fds(struct api_client *c)
 {
 	while (c->nr_fds)
 		close(c->fds[--c->nr_fds]);
+	c->fds_dropped = false;
 }
 
 struct api_server {
@@ -171,7 +173,16 @@ static bool handle_request(struct api_client *c, const char *line, size_t len)
 	bool alive;
 
 	json_writer_init(&w, 0);
-	api__handle_request_fds(c->srv, c->srv->ctl, line, len, c->fds, c->nr_fds, &w);
+	if (c->fds_dropped) {
+		char desc[96];
+
+		/* no command takes that many: half of them would be lost */
+		snprintf(desc, sizeof(desc), "more than %u files came with the request",
+			 API_MAX_FDS);
+		api__write_error(&w, API_ERR_BAD_REQUEST, desc, NULL);
+	} else {
+		api__handle_request_fds(c->srv, c->srv->ctl, line, len, c->fds, c->nr_fds, &w);
+	}
 	/* a descriptor belongs to the request it came with, used or not */
 	close_fds(c);
 	alive = send_writer(c, &w);
@@ -206,12 +217,17 @@ static ssize_t recv_with_fds(struct api_client *c, char *buf, size_t len)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (c->nr_fds < API_MAX_FDS)
+			if (c->nr_fds < API_MAX_FDS) {
 				c->fds[c->nr_fds++] = fd;
-			else
+			} else {
 				close(fd);	/* more than any request takes */
+				c->fds_dropped = true;
+			}
 		}
 	}
+	/* the kernel closed the ones that did not fit */
+	if (msg.msg_flags & MSG_CTRUNC)
+		c->fds_dropped = true;
 	return n;
 }
 

@@ -56,12 +56,13 @@ struct vm_control {
 	/* The placement report (host.h) of guest memory as it is now. */
 	int (*query_placement)(void *vm, struct json_writer *w, struct err *e);
 	/*
-	 * A snapshot (snapshot.h) into @state_fd and @memory_fd, files the
-	 * client created; the VM is paused for it and left paused if
-	 * @stay_paused or if it was.  Its figures into @w.  NULL: none.
+	 * A snapshot (snapshot.h) into @state_fd and the @nr_parts memory
+	 * parts @memory_fds, files the client created; the VM is paused for
+	 * it and left paused if @stay_paused or if it was.  Its figures into
+	 * @w.  NULL: none.
 	 */
-	int (*snapshot)(void *vm, int state_fd, int memory_fd, bool stay_paused,
-			struct json_writer *w, struct err *e);
+	int (*snapshot)(void *vm, int state_fd, const int *memory_fds, unsigned int nr_parts,
+			bool stay_paused, struct json_writer *w, struct err *e);
 	/*
 	 * A live update (live-update.h): the VM paused, its state into
 	 * @state_fd (a memfd the client made), that and its RAM memfds

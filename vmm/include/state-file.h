@@ -26,8 +26,10 @@
  *	body: the sections, each
  *	  0  u32 kind				what the section holds, as the
  *						snapshot code numbers it; a
- *						reader that meets a kind it
- *						does not know refuses the file
+ *						reader passes over kinds it
+ *						does not use, so a new kind
+ *						that a reader must not miss
+ *						comes with a new version
  *	  4  u32 index				vCPU or device number
  *	  8  u64 size				of the payload
  *	 16  payload, then zeros to the next multiple of 8
@@ -35,7 +37,7 @@
 #include "util.h"
 
 #define STATE_FILE_MAGIC	"MVMSTATE"
-#define STATE_FILE_VERSION	1
+#define STATE_FILE_VERSION	2
 #define STATE_FILE_HEADER	64
 /* A state file is small: registers and device state, not memory. */
 #define STATE_FILE_MAX		(64ULL << 20)
@@ -80,7 +82,7 @@ struct state_reader {
  * Checks @buf (@len bytes, a whole state file) and indexes its sections;
  * the reader points into @buf, which must outlive it.  0, or -EINVAL with
  * @e naming what is wrong: "not a mirrorvm state file", "version N,
- * this mirrorvm reads version 1", "truncated", "corrupted (checksum)", a
+ * this mirrorvm reads version 2", "truncated", "corrupted (checksum)", a
  * section out of bounds.
  */
 int state_reader__parse(struct state_reader *r, const u8 *buf, size_t len, struct err *e);

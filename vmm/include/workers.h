@@ -5,8 +5,8 @@
 /*
  * Work split into numbered items that a few threads take one by one
  * (vmm/host/workers.c): the prefault of guest memory (backing.c) and the
- * restore of a snapshot's memory file (engine/kvm/memory.c).  The first
- * failure stops the others from taking more.
+ * save and restore of a snapshot's memory parts (engine/kvm/memory.c).
+ * The first failure stops the others from taking more.
  */
 #include <pthread.h>
 #include <stdatomic.h>

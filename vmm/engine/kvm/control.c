@@ -95,8 +95,8 @@ static int ctl_query_placement(void *opaque, struct json_writer *w, struct err *
 	return placement__json(vm->image->lay, &vm->image->plan->hm, vm->ram, vm->nr_ram, w, e);
 }
 
-static int ctl_snapshot(void *opaque, int state_fd, int memory_fd, bool stay_paused,
-			struct json_writer *w, struct err *e)
+static int ctl_snapshot(void *opaque, int state_fd, const int *memory_fds, unsigned int nr_parts,
+			bool stay_paused, struct json_writer *w, struct err *e)
 {
 	struct kvm_vm *vm = opaque;
 	struct kvm_snapshot_stats st;
@@ -107,7 +107,7 @@ static int ctl_snapshot(void *opaque, int state_fd, int memory_fd, bool stay_pau
 	ret = kvm_vm__pause(vm, e);
 	if (ret)
 		return ret;
-	ret = kvm_snapshot__save(vm, state_fd, memory_fd, &st, e);
+	ret = kvm_snapshot__save(vm, state_fd, memory_fds, nr_parts, &st, e);
 	if (!was && !stay_paused)
 		kvm_vm__resume(vm);
 	if (ret)
@@ -115,6 +115,7 @@ static int ctl_snapshot(void *opaque, int state_fd, int memory_fd, bool stay_pau
 	json_object_begin(w);
 	json_kv_u64(w, "state-bytes", st.state_bytes);
 	json_kv_u64(w, "memory-bytes", st.memory_bytes);
+	json_kv_u64(w, "memory-parts", nr_parts);
 	json_kv_u64(w, "ms", st.ms);
 	json_kv_string(w, "status", was || stay_paused ? "paused" : "running");
 	json_object_end(w);

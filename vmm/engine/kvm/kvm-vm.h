@@ -181,13 +181,18 @@ int kvm_memory__plug_slot(struct kvm_vm *vm, unsigned int i, struct err *e);
 /* Host bytes resident in slot @i (mincore). */
 u64 kvm_memory__resident(struct kvm_vm *vm, unsigned int i);
 /*
- * Snapshots: guest RAM into @fd as a sparse file (the slots back to back,
- * resident pages only; *@written: bytes written), and back from one; the
- * VM is paused or not yet running.
+ * Snapshots: guest RAM into the @nr_parts files @fds as sparse files (the
+ * slots back to back, resident pages only, each in one part; *@written:
+ * bytes written), with the memory map that says which part holds what
+ * (*@map, malloc'd, the state's SNAPSHOT_MEMORY_MAP section); and back
+ * from them by that map, checked first.  The VM is paused or not yet
+ * running.
  */
 u64 kvm_memory__file_size(const struct kvm_vm *vm);
-int kvm_memory__save(struct kvm_vm *vm, int fd, u64 *written, struct err *e);
-int kvm_memory__restore(struct kvm_vm *vm, int fd, u64 *read_bytes, struct err *e);
+int kvm_memory__save(struct kvm_vm *vm, const int *fds, unsigned int nr_parts, u8 **map,
+		     size_t *map_len, u64 *written, struct err *e);
+int kvm_memory__restore(struct kvm_vm *vm, const int *fds, unsigned int nr_parts, const u8 *map,
+			size_t map_len, u64 *read_bytes, struct err *e);
 
 /*
  * memhp.c: hot-unplug and re-plug of the layout's unplug units.  Requests
@@ -213,8 +218,8 @@ int kvm_memhp__save(struct kvm_vm *vm, struct state_writer *w, struct err *e);
 int kvm_memhp__load(struct kvm_vm *vm, const struct state_reader *r, struct err *e);
 
 /*
- * snapshot.c: the VM, paused, into a state file and a memory file (fds
- * the caller opened); a restore loads them into a VM just created from the
+ * snapshot.c: the VM, paused, into a state file and memory parts (fds
+ * the caller opened, snapshot.h); a restore loads them into a VM just created from the
  * same guest description, instead of kvm_vm__boot().
  */
 struct kvm_snapshot_stats {
@@ -222,8 +227,8 @@ struct kvm_snapshot_stats {
 	u64 memory_bytes;	/* bytes of guest memory written */
 	u64 ms;
 };
-int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, int memory_fd,
-		       struct kvm_snapshot_stats *st, struct err *e);
+int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, const int *memory_fds,
+		       unsigned int nr_parts, struct kvm_snapshot_stats *st, struct err *e);
 int kvm_snapshot__load(struct kvm_vm *vm, struct err *e);
 /*
  * Live update (live-update.h): 0 when every plugged RAM slot is in a

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Snapshots of a KVM engine VM (snapshot.h): saving a paused VM into a
- * state file and a sparse memory file, and loading one into a VM that
+ * state file and sparse memory parts, and loading them into a VM that
  * kvm_vm__create() made from the same guest description, instead of
  * booting it.
  */
@@ -115,10 +115,12 @@ static int write_state(int fd, const u8 *buf, size_t len, struct err *e)
 /*
  * The state file of the paused VM into @state_fd: its description, what
  * KVM holds, the devices; with @live_slots (a live update) which RAM
- * slots' memfds go to PRAM.  Its size into *@len.
+ * slots' memfds go to PRAM, else the snapshot's memory map (@map,
+ * @map_len bytes: its memory parts and what each holds).  Its size into
+ * *@len.
  */
-static int save_state(struct kvm_vm *vm, int state_fd, const u8 *live_slots, size_t *len,
-		      struct err *e)
+static int save_state(struct kvm_vm *vm, int state_fd, const u8 *live_slots, const u8 *map,
+		      size_t map_len, size_t *len, struct err *e)
 {
 	struct state_writer w;
 	unsigned int i;
@@ -138,6 +140,8 @@ static int save_state(struct kvm_vm *vm, int state_fd, const u8 *live_slots, siz
 		ret = kvm_memhp__save(vm, &w, e);
 	if (!ret && live_slots)
 		ret = state_writer__add(&w, SNAPSHOT_LIVE_SLOTS, 0, live_slots, vm->nr_ram, e);
+	if (!ret && map)
+		ret = state_writer__add(&w, SNAPSHOT_MEMORY_MAP, 0, map, map_len, e);
 	if (!ret)
 		ret = state_writer__finish(&w, &file, len, e);
 	state_writer__free(&w);
@@ -147,20 +151,23 @@ static int save_state(struct kvm_vm *vm, int state_fd, const u8 *live_slots, siz
 	return ret;
 }
 
-int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, int memory_fd,
-		       struct kvm_snapshot_stats *st, struct err *e)
+int kvm_snapshot__save(struct kvm_vm *vm, int state_fd, const int *memory_fds,
+		       unsigned int nr_parts, struct kvm_snapshot_stats *st, struct err *e)
 {
 	u64 t0 = mono_ms();
-	size_t len = 0;
+	size_t len = 0, map_len = 0;
+	u8 *map = NULL;
 	int ret;
 
 	memset(st, 0, sizeof(*st));
 	ret = check_saveable(vm, e);
 	if (ret)
 		return ret;
-	ret = save_state(vm, state_fd, NULL, &len, e);
+	/* memory first: the state says which part got which chunk */
+	ret = kvm_memory__save(vm, memory_fds, nr_parts, &map, &map_len, &st->memory_bytes, e);
 	if (!ret)
-		ret = kvm_memory__save(vm, memory_fd, &st->memory_bytes, e);
+		ret = save_state(vm, state_fd, NULL, map, map_len, &len, e);
+	free(map);
 	st->state_bytes = len;
 	st->ms = mono_ms() - t0;
 	return ret ? -EIO : 0;
@@ -205,7 +212,7 @@ int kvm_snapshot__live_update(struct kvm_vm *vm, int pram_fd, int state_fd, cons
 		return ret;
 	for (i = 0; i < vm->nr_ram; i++)
 		live_slots[i] = !vm->ram[i].unplugged;
-	ret = save_state(vm, state_fd, live_slots, &len, e);
+	ret = save_state(vm, state_fd, live_slots, NULL, 0, &len, e);
 	if (ret)
 		return ret;
 	st->state_bytes = len;
@@ -301,7 +308,8 @@ int kvm_snapshot__load(struct kvm_vm *vm, struct err *e)
 		ret = err_set(e, "the state has more than the guest's %u vCPUs", vm->nr_vcpus);
 	/* a live restore's memory is in place: its memfds are mapped */
 	if (!ret && !rs->live)
-		ret = kvm_memory__restore(vm, rs->memory_fd, &st.memory_bytes, e);
+		ret = kvm_memory__restore(vm, rs->memory_fds, rs->nr_memory_parts, rs->memory_map,
+					  rs->memory_map_len, &st.memory_bytes, e);
 	if (!ret && rs->live)
 		ret = check_live_slots(vm, r, e);
 	/* the guest's clock shows the time the snapshot was away (docs/state-file.md) */
