@@ -7,7 +7,7 @@
 # their ratios.
 #
 #   mirrorvm   "mirrorvm ctl SOCK snapshot DIR paused=true" (a state file
-#              and a sparse memory file), then "mirrorvm run --restore DIR"
+#              and sparse memory parts, one per L1 CPU), then "mirrorvm run --restore DIR"
 #   QEMU       QMP stop + migrate "exec:cat > FILE" until query-migrate says
 #              completed (tests/bench/qmp-snapshot.c), then a new QEMU with
 #              -incoming "exec:cat FILE"
