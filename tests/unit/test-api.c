@@ -278,6 +278,7 @@ static void client_snapshot(int fd)
 	static const char *const many_files[] = {
 		"/proc/self/stat", "/proc/version", "/proc/version", "/proc/version", "/proc/version",
 		"/proc/version", "/proc/version", "/proc/version", "/proc/version", "/proc/self/status",
+		"/proc/version", "/proc/version",
 	};
 	const char *r;
 
@@ -322,6 +323,13 @@ static void client_snapshot(int fd)
 	      "ten files: %s (%u calls)", r, snap.calls);
 	r = ask(fd, "{\"execute\": \"query-status\"}\n");
 	CHECK(strstr(r, "\"status\""), "the connection goes on after that: %s", r);
+	/* more than fit the server's buffer: the kernel closes the rest (MSG_CTRUNC) */
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"parts\": 8}}\n", many_files, 12);
+	CHECK(strstr(r, "more than 9 files came with the request") && snap.calls == 2,
+	      "twelve files: %s (%u calls)", r, snap.calls);
+	r = ask_files(fd, "{\"execute\": \"snapshot\", \"arguments\": {\"parts\": 2}}\n", files, 3);
+	CHECK(strstr(r, "\"status\": \"running\"") && snap.calls == 3,
+	      "then a snapshot with its 3 files: %s (%u calls)", r, snap.calls);
 }
 
 /*
@@ -360,7 +368,8 @@ static void *client(void *arg)
 	fd = client_connect();
 	CHECK(fd >= 0, "connect");
 	CHECK(get_line(fd, buf, sizeof(buf)) && strstr(buf, "\"greeting\"") &&
-	      strstr(buf, "\"engine\": \"fake\""), "greeting: %s", buf);
+	      strstr(buf, "\"engine\": \"fake\"") && strstr(buf, "\"snapshot-parts\": 8"),
+	      "greeting: %s", buf);
 
 	EXPECT(fd, "{\"execute\": \"query-status\"}\n", "{\"return\": {\"status\": \"running\"");
 	EXPECT(fd, "{\"execute\": \"stop\", \"id\": 7}\n", "{\"return\": {}, \"id\": 7}");
@@ -575,6 +584,7 @@ static void test_socket_file_rules(void)
  */
 struct script {
 	int listen_fd;
+	const char *greeting;	/* NULL: a minimal one */
 	const char *lines;	/* sent after the request, '\n'-separated */
 	char request[512];
 };
@@ -587,7 +597,7 @@ static void *script_server(void *arg)
 
 	if (fd < 0)
 		return NULL;
-	put(fd, "{\"greeting\": {\"version\": 1}}\n");
+	put(fd, sc->greeting ? sc->greeting : "{\"greeting\": {\"version\": 1}}\n");
 	while (n < (ssize_t)sizeof(sc->request) - 1 && !memchr(sc->request, '\n', n)) {
 		r = read(fd, sc->request + n, sizeof(sc->request) - 1 - n);
 		if (r <= 0)
@@ -603,30 +613,39 @@ static void *script_server(void *arg)
 	return NULL;
 }
 
-static int run_wait(const char *cmd, const char *lines, char *text, size_t len, struct err *e)
+/* mirrorvm ctl SOCKET @cmd @args... against the scripted server @sc; its output into @text */
+static int run_script(struct script *sc, const struct api_ctl_opts *opts, const char *cmd,
+		      int argc, char **args, char *text, size_t len, struct err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const struct api_ctl_opts opts = { .wait = true, .timeout_ms = 5000 };
-	struct script sc = { .lines = lines };
-	char *args[] = { "node=2" };
 	pthread_t th;
 	FILE *f;
 	int rc;
 
 	unlink(sock_path);
-	sc.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	sc->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	strcpy(sa.sun_path, sock_path);
-	if (bind(sc.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(sc.listen_fd, 1))
+	if (bind(sc->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(sc->listen_fd, 1))
 		return -99;
-	pthread_create(&th, NULL, script_server, &sc);
+	pthread_create(&th, NULL, script_server, sc);
 	f = fmemopen(text, len, "w");
-	rc = api__ctl(sock_path, cmd, 1, args, &opts, f, e);
+	rc = api__ctl(sock_path, cmd, argc, args, opts, f, e);
 	fclose(f);
-	shutdown(sc.listen_fd, SHUT_RDWR);
-	close(sc.listen_fd);
+	shutdown(sc->listen_fd, SHUT_RDWR);
+	close(sc->listen_fd);
 	pthread_cancel(th);
 	pthread_join(th, NULL);
 	unlink(sock_path);
+	return rc;
+}
+
+static int run_wait(const char *cmd, const char *lines, char *text, size_t len, struct err *e)
+{
+	const struct api_ctl_opts opts = { .wait = true, .timeout_ms = 5000 };
+	struct script sc = { .lines = lines };
+	char *args[] = { "node=2" };
+	int rc = run_script(&sc, &opts, cmd, 1, args, text, len, e);
+
 	CHECK(strstr(sc.request, "\"execute\": \"") && strstr(sc.request, "\"node\": 2"),
 	      "request %s", sc.request);
 	return rc;
@@ -689,12 +708,72 @@ static void test_ctl_wait(void)
 	}
 }
 
+/* mirrorvm ctl SOCKET snapshot ARGS... against a scripted server greeting with @greeting */
+static int run_snapshot(const char *greeting, int argc, char **args, char *request, size_t len,
+			struct err *e)
+{
+	const struct api_ctl_opts opts = { .timeout_ms = 5000 };
+	struct script sc = { .greeting = greeting, .lines = "{\"return\": {\"status\": \"running\"}, \"id\": 1}\n" };
+	char text[256];
+	int rc = run_script(&sc, &opts, "snapshot", argc, args, text, sizeof(text), e);
+
+	snprintf(request, len, "%s", sc.request);
+	return rc;
+}
+
+/*
+ * How many memory files ctl makes: what the server's greeting says it
+ * takes ("snapshot-parts"), and one, without a "parts" argument, for a
+ * mirrorvm from before memory parts, whose snapshot takes no such argument.
+ */
+static void test_ctl_snapshot_parts(void)
+{
+	char dir[96], path[160], request[512], *args[2];
+	struct err e = { "" };
+	struct stat st;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "/tmp/mirrorvm-test-api-snap-%d", getpid());
+	args[0] = dir;
+	rc = run_snapshot("{\"greeting\": {\"name\": \"mirrorvm\", \"version\": \"0.1\", \"engine\": \"kvm\"}}\n",
+			  1, args, request, sizeof(request), &e);
+	snprintf(path, sizeof(path), "%s/memory.1", dir);
+	CHECK(rc == 0 && strstr(request, "\"path\": ") && !strstr(request, "parts") &&
+	      stat(path, &st) && errno == ENOENT, "old server: rc %d %s; request %s", rc, e.msg, request);
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	CHECK(!stat(path, &st), "old server: %s made", path);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	unlink(path);
+	rmdir(dir);
+
+	args[1] = "parts=2";
+	rc = run_snapshot("{\"greeting\": {\"name\": \"mirrorvm\", \"version\": \"0.1\", \"engine\": \"kvm\"}}\n",
+			  2, args, request, sizeof(request), &e);
+	CHECK(rc != 0 && strstr(e.msg, "parts=2: the mirrorvm at") &&
+	      strstr(e.msg, "(version 0.1) takes at most 1 memory part") && stat(dir, &st),
+	      "old server, parts=2: rc %d %s", rc, e.msg);
+
+	rc = run_snapshot("{\"greeting\": {\"name\": \"mirrorvm\", \"version\": \"0.2\", \"engine\": \"kvm\", \"snapshot-parts\": 3}}\n",
+			  2, args, request, sizeof(request), &e);
+	snprintf(path, sizeof(path), "%s/memory.1", dir);
+	CHECK(rc == 0 && strstr(request, "\"parts\": 2") && !stat(path, &st),
+	      "server taking 3, parts=2: rc %d %s; request %s", rc, e.msg, request);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	snprintf(sock_path, sizeof(sock_path), "/tmp/mirrorvm-test-api-%d.sock", getpid());
 	RUN(test_protocol);
 	RUN(test_socket_file_rules);
 	RUN(test_ctl_wait);
+	RUN(test_ctl_snapshot_parts);
 	unlink(sock_path);
 	UNIT_DONE();
 }

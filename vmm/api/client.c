@@ -333,7 +333,8 @@ static void snapshot_files_done(struct snapshot_files *sf, bool keep)
 /*
  * "parts=N" of a snapshot request, or as many memory parts as this host
  * has CPUs (a save writes each part on a thread of its own), at most
- * SNAPSHOT_MAX_PARTS.
+ * SNAPSHOT_MAX_PARTS; snapshot_parts_agree() then holds it to what the
+ * server takes.
  */
 static int snapshot_parts(const char *arg, unsigned int *parts, struct err *e)
 {
@@ -353,6 +354,55 @@ static int snapshot_parts(const char *arg, unsigned int *parts, struct err *e)
 			       SNAPSHOT_MAX_PARTS);
 	*parts = v;
 	return 0;
+}
+
+/*
+ * The most memory parts the server at @path takes, from its greeting
+ * (the first @len bytes of @greeting): "snapshot-parts", or 1 from a
+ * mirrorvm that wrote one memory file.  A default *@parts comes down to
+ * it; a parts=N (@given) above it is refused.
+ */
+static int snapshot_parts_agree(const char *greeting, size_t len, const char *given,
+				unsigned int *parts, const char *path, struct err *e)
+{
+	static const struct json_limits lim = { .max_bytes = 4096, .max_depth = 4, .max_nodes = 64 };
+	const struct json_value *g;
+	const char *version = "?";
+	struct json_doc *doc;
+	u64 most = 1;
+
+	len = (const char *)memchr(greeting, '\n', len) - greeting;
+	if (json_parse(greeting, len, &lim, &doc, NULL, e))
+		return err_set(e, "%s: a greeting that is not JSON", path);
+	g = json_get(json_root(doc), "greeting");
+	if (g && json_get(g, "version"))
+		json_get_string(g, "version", &version, NULL);
+	if (g && json_get(g, "snapshot-parts") && json_get_u64(g, "snapshot-parts", &most, NULL))
+		most = 1;
+	if (given && *parts > most)
+		err_set(e, "snapshot: parts=%s: the mirrorvm at %s (version %s) takes at most %llu memory part%s",
+			given, path, version, (unsigned long long)most, most == 1 ? "" : "s");
+	else
+		*parts = MIN(*parts, (unsigned int)MAX(most, 1ULL));
+	json_doc_free(doc);
+	return given && *parts > most ? -EINVAL : 0;
+}
+
+/* The request line of @cmd and its @argc KEY=VALUE arguments into @w. */
+static int build_request(struct json_writer *w, const char *cmd, int argc, char **argv,
+			 struct err *e)
+{
+	json_writer_init(w, 0);
+	json_object_begin(w);
+	json_kv_string(w, "execute", cmd);
+	if (argc) {
+		json_key(w, "arguments");
+		if (write_args(w, argc, argv, e))
+			return -EINVAL;
+	}
+	json_kv_u64(w, "id", 1);
+	json_object_end(w);
+	return json_writer_finish(w, e);
 }
 
 /*
@@ -443,8 +493,6 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 			return -EINVAL;
 		snprintf(path_arg, sizeof(path_arg), "path=%s", sf.dir);
 		snap_argv[n++] = path_arg;
-		snprintf(parts_arg, sizeof(parts_arg), "parts=%u", sf.parts);
-		snap_argv[n++] = parts_arg;
 		argv = snap_argv;
 		argc = n;
 	}
@@ -455,19 +503,8 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 		argv = snap_argv;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	json_writer_init(&w, 0);
-	json_object_begin(&w);
-	json_kv_string(&w, "execute", cmd);
-	if (argc) {
-		json_key(&w, "arguments");
-		if (write_args(&w, argc, argv, e)) {
-			json_writer_free(&w);
-			return -EINVAL;
-		}
-	}
-	json_kv_u64(&w, "id", 1);
-	json_object_end(&w);
-	rc = json_writer_finish(&w, e);
+	/* built now to refuse a bad argument before connecting; a snapshot's again below */
+	rc = build_request(&w, cmd, argc, argv, e);
 	if (rc)
 		goto out;
 	buf = malloc(cap);
@@ -488,6 +525,15 @@ int api__ctl(const char *path, const char *cmd, int argc, char **argv,
 	if (!rc && !memcmp(buf, "{\"error\"", 9)) {
 		rc = err_set(e, "%s: %.*s", path, (int)((char *)memchr(buf, '\n', have) - buf), buf);
 		goto out;
+	}
+	if (!rc && snapshot && snapshot_parts_agree(buf, have, parts_given, &sf.parts, path, e))
+		rc = -EINVAL;
+	if (!rc && snapshot && sf.parts > 1) {
+		/* "parts" only when more than one: a mirrorvm before parts takes no such argument */
+		snprintf(parts_arg, sizeof(parts_arg), "parts=%u", sf.parts);
+		argv[argc++] = parts_arg;
+		json_writer_free(&w);
+		rc = build_request(&w, cmd, argc, argv, e);
 	}
 	if (!rc && snapshot && snapshot_files_make(&sf, e))
 		rc = -EINVAL;

@@ -266,8 +266,10 @@ static void read_client(struct api_client *c, u32 events)
 			continue;
 		}
 		if (c->discarding) {
+			/* the too-large request's files go with it */
 			c->discarding = false;
 			c->in_len = 0;
+			close_fds(c);
 			continue;
 		}
 		/* a blank line (or a lone CR) is no request */
@@ -303,6 +305,9 @@ static void greet(struct api_client *c)
 	json_kv_string(&w, "name", "mirrorvm");
 	json_kv_string(&w, "version", MIRRORVM_VERSION);
 	json_kv_string(&w, "engine", c->srv->ctl->engine);
+	/* how many memory files a snapshot request may bring (mirrorvm ctl asks) */
+	if (c->srv->ctl->snapshot)
+		json_kv_u64(&w, "snapshot-parts", SNAPSHOT_MAX_PARTS);
 	json_object_end(&w);
 	json_object_end(&w);
 	send_writer(c, &w);
