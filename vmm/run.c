@@ -97,23 +97,28 @@ static int parse_state(struct run *r, struct err *e)
 
 /*
  * The memory parts the state says the snapshot has, opened: all of them,
- * or an error naming the one that is missing.
+ * or an error naming the one that is missing.  A version-1 state has no
+ * memory map: one part holds everything.
  */
 static int open_memory_parts(struct run *r, const char *dir, struct err *e)
 {
 	const struct state_section *s = state_reader__find(&r->state, SNAPSHOT_MEMORY_MAP, 0);
 	char name[32], path[4096];
-	unsigned int i, parts;
+	unsigned int i, parts = 1;
 
-	if (!s || s->size < 4)
-		return err_set(e, "--restore %s: the state does not say how many memory files there are%s",
-			       dir, state_reader__find(&r->state, SNAPSHOT_LIVE_SLOTS, 0) ?
-			       " (it is a live update's: use --live-restore)" : "");
-	/* the memory map starts with the count; the engine checks the rest */
-	parts = get_le32(s->data);
-	if (!parts || parts > SNAPSHOT_MAX_PARTS)
-		return err_set(e, "--restore %s: the state says %u memory files, a snapshot has 1 to %u",
-			       dir, parts, SNAPSHOT_MAX_PARTS);
+	if (s || r->state.version != 1) {
+		if (!s || s->size < 4)
+			return err_set(e, "--restore %s: the state does not say how many memory files there are%s",
+				       dir, state_reader__find(&r->state, SNAPSHOT_LIVE_SLOTS, 0) ?
+				       " (it is a live update's: use --live-restore)" : "");
+		/* the memory map starts with the count; the engine checks the rest */
+		parts = get_le32(s->data);
+		if (!parts || parts > SNAPSHOT_MAX_PARTS)
+			return err_set(e, "--restore %s: the state says %u memory files, a snapshot has 1 to %u",
+				       dir, parts, SNAPSHOT_MAX_PARTS);
+		r->restore.memory_map = s->data;
+		r->restore.memory_map_len = s->size;
+	}
 	for (i = 0; i < parts; i++) {
 		snapshot__part_name(name, sizeof(name), i);
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -122,8 +127,6 @@ static int open_memory_parts(struct run *r, const char *dir, struct err *e)
 			return err_set(e, "--restore %s: %s: %s", dir, path, strerror(errno));
 		r->restore.nr_memory_parts = i + 1;
 	}
-	r->restore.memory_map = s->data;
-	r->restore.memory_map_len = s->size;
 	return 0;
 }
 

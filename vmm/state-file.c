@@ -153,9 +153,9 @@ static int check_header(const u8 *buf, size_t len, u64 *body, u32 *nr, struct er
 	if (get_le32(buf + 60) != crc32c(0, buf, 60))
 		return err_set(e, "corrupted: the header's checksum does not match");
 	version = get_le32(buf + 8);
-	if (version != STATE_FILE_VERSION)
-		return err_set(e, "version %u, this mirrorvm reads version %u", version,
-			       STATE_FILE_VERSION);
+	if (version < STATE_FILE_OLDEST || version > STATE_FILE_VERSION)
+		return err_set(e, "version %u, this mirrorvm reads versions %u to %u", version,
+			       STATE_FILE_OLDEST, STATE_FILE_VERSION);
 	if (get_le32(buf + 12) != STATE_FILE_HEADER || !all_zero(buf + 32, 28))
 		return err_set(e, "corrupted: a header field of version %u is not as written",
 			       version);
@@ -188,6 +188,7 @@ int state_reader__parse(struct state_reader *r, const u8 *buf, size_t len, struc
 	ret = check_header(buf, len, &body, &nr, e);
 	if (ret)
 		return -EINVAL;
+	r->version = get_le32(buf + 8);
 	r->sections = calloc(nr ? nr : 1, sizeof(*r->sections));
 	if (!r->sections)
 		return err_set(e, "state file: out of memory");

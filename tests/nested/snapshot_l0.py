@@ -336,6 +336,24 @@ def restore_data_runs(binary, snap, base, tag, report):
            "names) and leaves the holes between them zero", why)
 
 
+def restore_version1(binary, snap, base, tag, report):
+    """A snapshot as a mirrorvm before memory parts wrote it (state file
+    version 1, no memory map, one memory file) restores: @snap is a
+    one-part snapshot with its map taken out."""
+    d = os.path.join(base, "version1")
+    shutil.copytree(snap, d)
+    p = os.path.join(d, "state")
+    _, sections = read_state(p)
+    write_state(p, 1, [x for x in sections if x[0] != SNAPSHOT_MEMORY_MAP])
+    vm = TinyVM(binary, base, "version1", ["--restore", d])
+    time.sleep(0.3)
+    now = vm.test_port()
+    qrc, qerr = vm.quit()
+    report(now and not now["out_of_sequence"] and now["writes"] > 0 and qrc == 0,
+           f"L0 {tag}: a version-1 snapshot (one memory file, no memory map) restores, the count goes on",
+           f"port {now}; quit {qrc} {qerr[-400:]}")
+
+
 def restore_dense(binary, snap, base, tag, report):
     """A snapshot copied without its holes (cp without --sparse writes them as
     zeros) restores the same guest: each piece comes from its own part only,
@@ -472,7 +490,7 @@ def l0_snapshot(mvm, san, tiny, work, report):
         for name, edit, pattern in (
                 ("truncated", truncate, "truncated"),
                 ("corrupted", flip, "corrupted"),
-                ("version 3", version3, "version 3, this mirrorvm reads version 2"),
+                ("version 3", version3, "version 3, this mirrorvm reads versions 1 to 2"),
                 ("its second memory part missing", no_part1, "memory.1: No such file or directory"),
                 ("nine memory parts in the state", lambda d: parts_section(d, lambda m: struct.pack("<I", 9) + m[4:]),
                  "the state says 9 memory files, a snapshot has 1 to 8"),
@@ -494,6 +512,7 @@ def l0_snapshot(mvm, san, tiny, work, report):
         report(ok, f"L0 {tag}: --restore with guest flags is refused", why)
         restore_data_runs(binary, snap, base, tag, report)
         restore_dense(binary, snap, base, tag, report)
+        restore_version1(binary, os.path.join(base, "s1"), base, tag, report)
         snapshot_units(binary, tiny, base, report)
 
     # the snapshot command's own refusals leave the guest running

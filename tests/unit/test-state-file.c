@@ -139,15 +139,19 @@ static void test_refusals(void)
 	/* another version, newer or older, otherwise well formed */
 	file[8] = 3;
 	reseal(file, len);
-	CHECK(state_reader__parse(&r, file, len, &e) && strstr(e.msg, "version 3, this mirrorvm reads version 2"),
+	CHECK(state_reader__parse(&r, file, len, &e) && strstr(e.msg, "version 3, this mirrorvm reads versions 1 to 2"),
 	      "%s", e.msg);
-	file[8] = 1;	/* before snapshots had memory parts */
+	file[8] = 0;
 	reseal(file, len);
-	CHECK(state_reader__parse(&r, file, len, &e) && strstr(e.msg, "version 1, this mirrorvm reads version 2"),
+	CHECK(state_reader__parse(&r, file, len, &e) && strstr(e.msg, "version 0, this mirrorvm reads versions 1 to 2"),
 	      "%s", e.msg);
+	file[8] = 1;	/* before snapshots had a memory map: still read */
+	reseal(file, len);
+	CHECK(!state_reader__parse(&r, file, len, &e) && r.version == 1, "version 1: %s", e.msg);
+	state_reader__free(&r);
 	file[8] = 2;
 	reseal(file, len);
-	CHECK(!state_reader__parse(&r, file, len, &e), "restored: %s", e.msg);
+	CHECK(!state_reader__parse(&r, file, len, &e) && r.version == 2, "restored: %s", e.msg);
 	state_reader__free(&r);
 
 	/* a section longer than the file, checksums right */

@@ -63,7 +63,7 @@ struct vm_restore {
 	const struct state_reader *state;
 	int memory_fds[SNAPSHOT_MAX_PARTS];	/* the memory parts, in order */
 	unsigned int nr_memory_parts;	/* 0 for a live restore */
-	const u8 *memory_map;		/* the state's SNAPSHOT_MEMORY_MAP section */
+	const u8 *memory_map;		/* SNAPSHOT_MEMORY_MAP; NULL: version 1, one part */
 	size_t memory_map_len;
 	bool live;
 	int ram_fds[MAX_SLOTS];		/* live: slot i's memfd, -1 if none was preserved */

@@ -38,6 +38,12 @@
 
 #define STATE_FILE_MAGIC	"MVMSTATE"
 #define STATE_FILE_VERSION	2
+/*
+ * The oldest version read: 1 differs only in having no snapshot memory
+ * map (snapshot.h), so a live update from a mirrorvm of then still
+ * restores, and a version-1 snapshot is one memory part.
+ */
+#define STATE_FILE_OLDEST	1
 #define STATE_FILE_HEADER	64
 /* A state file is small: registers and device state, not memory. */
 #define STATE_FILE_MAX		(64ULL << 20)
@@ -72,6 +78,7 @@ int state_writer__finish(struct state_writer *w, u8 **out, size_t *len, struct e
 void state_writer__free(struct state_writer *w);
 
 struct state_reader {
+	u32 version;
 	const u8 *buf;
 	size_t len;
 	struct state_section *sections;
@@ -82,7 +89,7 @@ struct state_reader {
  * Checks @buf (@len bytes, a whole state file) and indexes its sections;
  * the reader points into @buf, which must outlive it.  0, or -EINVAL with
  * @e naming what is wrong: "not a mirrorvm state file", "version N,
- * this mirrorvm reads version 2", "truncated", "corrupted (checksum)", a
+ * this mirrorvm reads versions 1 to 2", "truncated", "corrupted (checksum)", a
  * section out of bounds.
  */
 int state_reader__parse(struct state_reader *r, const u8 *buf, size_t len, struct err *e);

@@ -689,11 +689,17 @@ int kvm_memory__save(struct kvm_vm *vm, const int *fds, unsigned int nr_parts, u
 	return 0;
 }
 
-/* The memory map @map (@len bytes) checked against the guest's layout and @nr_parts. */
+/*
+ * The memory map @map (@len bytes) checked against the guest's layout and
+ * @nr_parts; no map (a version-1 snapshot): one part.
+ */
 static int check_map(const struct kvm_vm *vm, const u8 *map, size_t len, unsigned int nr_parts,
 		     struct err *e)
 {
 	unsigned int chunks = nr_chunks(vm), c;
+
+	if (!map)
+		return nr_parts == 1 ? 0 : err_set(e, "%u memory parts without a memory map", nr_parts);
 
 	if (len < MAP_HEADER || get_le32(map) != nr_parts)
 		return err_set(e, "the state's memory map is not one of %u memory parts", nr_parts);
@@ -764,7 +770,7 @@ static void *restore_worker(void *arg)
 	unsigned int item;
 
 	while (work_queue__take(&j->q, &item)) {
-		unsigned int part = j->part_of_chunk[item], i;
+		unsigned int part = j->part_of_chunk ? j->part_of_chunk[item] : 0, i;
 		u64 slot_off, start, end;
 		char name[32];
 		struct err sub;
@@ -782,7 +788,7 @@ static void *restore_worker(void *arg)
 int kvm_memory__restore(struct kvm_vm *vm, const int *fds, unsigned int nr_parts, const u8 *map,
 			size_t map_len, u64 *read_bytes, struct err *e)
 {
-	struct restore_job j = { .vm = vm, .fds = fds, .part_of_chunk = map + MAP_HEADER };
+	struct restore_job j = { .vm = vm, .fds = fds, .part_of_chunk = map ? map + MAP_HEADER : NULL };
 	u64 want = kvm_memory__file_size(vm);
 	pthread_t th[RESTORE_THREADS];
 	unsigned int i, started;
