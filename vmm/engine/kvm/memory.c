@@ -287,13 +287,66 @@ int kvm_memory__plug_slot(struct kvm_vm *vm, unsigned int i, struct err *e)
 }
 
 /*
- * Calls @fn(@arg, first page, pages) for each run of pages of @r in
- * [@first, @first + @nr) (page numbers in the mapping) that the host has
- * (mincore), in address order; a run is cut where one mincore call's
- * window ends.  Stops at @fn's first non-zero return and returns it, or
- * -errno if mincore fails.  An unplugged unit's slot has none.
+ * Which pages of @r in [@at, @at + @n) hold something, into @vec (bit 0
+ * of each byte).  With @pagemap < 0: the pages in memory now (mincore).
+ * Else the pages the guest has data in, which is what a snapshot must
+ * keep: a page the host swapped out is not in memory, and a save that
+ * went by mincore would bring it back as zeros.  So a shmem memfd is
+ * asked with SEEK_DATA/SEEK_HOLE (its swapped pages count as data) and
+ * anonymous and hugetlb memory through /proc/self/pagemap (@pagemap, an
+ * open fd of it): present or swapped.
  */
-static int for_each_resident_run(const struct ram_mapping *r, u64 first, u64 nr,
+static int page_vector(const struct ram_mapping *r, int pagemap, u64 at, u64 n, unsigned char *vec)
+{
+	u64 pos = at * SZ_4K, end = (at + n) * SZ_4K, k;
+
+	if (pagemap < 0)
+		return mincore((u8 *)r->hva + pos, n * SZ_4K, vec) ? -errno : 0;
+	memset(vec, 0, n);
+	if (r->memfd >= 0) {
+		/* the memfd is mapped from its offset 0 */
+		while (pos < end) {
+			off_t data = lseek(r->memfd, pos, SEEK_DATA), hole;
+
+			if (data < 0 && errno == ENXIO)
+				break;
+			if (data < 0)
+				return -errno;
+			if ((u64)data >= end)
+				break;
+			hole = lseek(r->memfd, data, SEEK_HOLE);
+			if (hole < 0)
+				return -errno;
+			hole = MIN((u64)hole, end);
+			memset(vec + (data / SZ_4K - at), 1, (hole - data + SZ_4K - 1) / SZ_4K);
+			pos = hole;
+		}
+		return 0;
+	}
+	for (k = 0; k < n; ) {
+		u64 ent[512], want = MIN(n - k, (u64)ARRAY_SIZE(ent)), i;
+		ssize_t got = pread(pagemap, ent, want * 8, ((uintptr_t)r->hva / SZ_4K + at + k) * 8);
+
+		if (got < 0)
+			return -errno;
+		if ((u64)got != want * 8)
+			return -EIO;
+		for (i = 0; i < want; i++)
+			vec[k + i] = (ent[i] >> 62) & 3 ? 1 : 0;	/* bit 63 present, 62 swapped */
+		k += want;
+	}
+	return 0;
+}
+
+/*
+ * Calls @fn(@arg, first page, pages) for each run of pages of @r in
+ * [@first, @first + @nr) (page numbers in the mapping) that hold
+ * something (page_vector(): in memory with @pagemap < 0, else the
+ * guest's data), in address order; a run is cut where one window of
+ * pages ends.  Stops at @fn's first non-zero return and returns it, or
+ * -errno if the pages cannot be told.  An unplugged unit's slot has none.
+ */
+static int for_each_resident_run(const struct ram_mapping *r, int pagemap, u64 first, u64 nr,
 				 int (*fn)(void *arg, u64 first, u64 nr), void *arg)
 {
 	unsigned char vec[4096];
@@ -303,8 +356,9 @@ static int for_each_resident_run(const struct ram_mapping *r, u64 first, u64 nr,
 	while (!r->unplugged && done < nr) {
 		u64 n = MIN(nr - done, (u64)sizeof(vec)), j = 0, at = first + done;
 
-		if (mincore((u8 *)r->hva + at * SZ_4K, n * SZ_4K, vec))
-			return -errno;
+		ret = page_vector(r, pagemap, at, n, vec);
+		if (ret)
+			return ret;
 		while (j < n) {
 			u64 run;
 
@@ -336,7 +390,7 @@ u64 kvm_memory__resident(struct kvm_vm *vm, unsigned int i)
 {
 	u64 resident = 0;
 
-	for_each_resident_run(&vm->ram[i], 0, vm->ram[i].slot.size / SZ_4K, count_run, &resident);
+	for_each_resident_run(&vm->ram[i], -1, 0, vm->ram[i].slot.size / SZ_4K, count_run, &resident);
 	return resident;
 }
 
@@ -507,11 +561,12 @@ int kvm_memory__finish_loading(struct kvm_vm *vm, struct err *e)
 
 /*
  * A memory part holds the slots one after the other, in slot order, at
- * their offsets in guest RAM without the holes between them.  Only pages
- * the host has (mincore) are written, each into exactly one part: a page
- * never touched reads as zero and stays a hole in every part, and a page
- * one part has is a hole in the others, so the parts together are as
- * large as the guest's resident memory, not its size.
+ * their offsets in guest RAM without the holes between them.  Only the
+ * pages the guest has data in (page_vector(): in memory or swapped out)
+ * are written, each into exactly one part: a page never touched reads as
+ * zero and stays a hole in every part, and a page one part has is a hole
+ * in the others, so the parts together are as large as the guest's
+ * memory in use, not its size.
  */
 u64 kvm_memory__file_size(const struct kvm_vm *vm)
 {
@@ -576,6 +631,7 @@ static void memory_chunk(const struct kvm_vm *vm, unsigned int c, unsigned int *
 struct save_job {
 	struct kvm_vm *vm;
 	const int *fds;			/* the memory parts */
+	int pagemap;			/* /proc/self/pagemap */
 	u8 *part_of_chunk;		/* which part each chunk went into */
 	struct work_queue q;		/* items: MEMORY_CHUNK pieces of the slots */
 	atomic_uint next_part;		/* each thread takes the next part */
@@ -588,7 +644,7 @@ struct save_run {
 	int fd;
 	u64 slot_off;			/* the mapping's offset in the file */
 	u64 written;
-	bool write_failed;		/* else mincore failed */
+	bool write_failed;		/* else telling the pages failed */
 };
 
 static int save_run(void *arg, u64 first, u64 nr)
@@ -619,7 +675,7 @@ static void *save_worker(void *arg)
 		j->part_of_chunk[c] = part;
 		memory_chunk(j->vm, c, &i, &sr.slot_off, &start, &end);
 		sr.r = &j->vm->ram[i];
-		ret = for_each_resident_run(sr.r, (start - sr.slot_off) / SZ_4K,
+		ret = for_each_resident_run(sr.r, j->pagemap, (start - sr.slot_off) / SZ_4K,
 					    (end - start) / SZ_4K, save_run, &sr);
 		atomic_fetch_add(&j->written, sr.written);
 		if (ret && work_queue__fail(&j->q)) {
@@ -627,7 +683,8 @@ static void *save_worker(void *arg)
 				err_set(&j->err, "writing guest memory into part %u: %s", part,
 					strerror(-ret));
 			else
-				err_set(&j->err, "mincore: %s", strerror(-ret));
+				err_set(&j->err, "telling which guest pages have data: %s",
+					strerror(-ret));
 		}
 	}
 	return NULL;
@@ -642,8 +699,8 @@ static void *save_worker(void *arg)
  *		that holds its pages
  *
  * A restore reads each chunk from that part only: a part's holes then
- * need not stay holes (a copy that writes them as zeros, cp without
- * --sparse, restores the same guest).
+ * need not stay holes (a copy that writes them as zeros, cp
+ * --sparse=never, restores the same guest).
  */
 #define MAP_HEADER		8
 
@@ -661,9 +718,14 @@ int kvm_memory__save(struct kvm_vm *vm, const int *fds, unsigned int nr_parts, u
 		return err_set(e, "%u memory parts: a snapshot has 1 to %u", nr_parts,
 			       SNAPSHOT_MAX_PARTS);
 	j.q.nr_items = nr_chunks(vm);
+	j.pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (j.pagemap < 0)
+		return err_set(e, "/proc/self/pagemap: %s", strerror(errno));
 	m = calloc(1, MAP_HEADER + j.q.nr_items);
-	if (!m)
+	if (!m) {
+		close(j.pagemap);
 		return err_set(e, "out of memory");
+	}
 	put_le32(m, nr_parts);
 	put_le32(m + 4, MEMORY_CHUNK >> 20);
 	j.part_of_chunk = m + MAP_HEADER;
@@ -671,6 +733,7 @@ int kvm_memory__save(struct kvm_vm *vm, const int *fds, unsigned int nr_parts, u
 	started = workers__start(th, nr_parts, &j.q, save_worker, &j);
 	save_worker(&j);
 	workers__join(th, started);
+	close(j.pagemap);
 	*written = atomic_load(&j.written);
 	if (work_queue__failed(&j.q)) {
 		free(m);
