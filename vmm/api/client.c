@@ -370,6 +370,7 @@ static int snapshot_parts_agree(const char *greeting, size_t len, const char *gi
 	const char *version = "?";
 	struct json_doc *doc;
 	u64 most = 1;
+	int ret = 0;
 
 	len = (const char *)memchr(greeting, '\n', len) - greeting;
 	if (json_parse(greeting, len, &lim, &doc, NULL, e))
@@ -380,12 +381,12 @@ static int snapshot_parts_agree(const char *greeting, size_t len, const char *gi
 	if (g && json_get(g, "snapshot-parts") && json_get_u64(g, "snapshot-parts", &most, NULL))
 		most = 1;
 	if (given && *parts > most)
-		err_set(e, "snapshot: parts=%s: the mirrorvm at %s (version %s) takes at most %llu memory part%s",
-			given, path, version, (unsigned long long)most, most == 1 ? "" : "s");
+		ret = err_set(e, "snapshot: parts=%s: the mirrorvm at %s (version %s) takes at most %llu memory part%s",
+			      given, path, version, (unsigned long long)most, most == 1 ? "" : "s");
 	else
 		*parts = MIN(*parts, (unsigned int)MAX(most, 1ULL));
 	json_doc_free(doc);
-	return given && *parts > most ? -EINVAL : 0;
+	return ret;
 }
 
 /* The request line of @cmd and its @argc KEY=VALUE arguments into @w. */
