@@ -336,6 +336,16 @@ def restore_data_runs(binary, snap, base, tag, report):
            "names) and leaves the holes between them zero", why)
 
 
+def restore_count(binary, base, name, snap):
+    """Restores @snap under a new mirrorvm (@name), reads its test port and
+    quits it: (the port's counters or None, quit's exit status, its stderr)."""
+    vm = TinyVM(binary, base, name, ["--restore", snap])
+    time.sleep(0.3)
+    now = vm.test_port()
+    qrc, qerr = vm.quit()
+    return now, qrc, qerr
+
+
 def snapshot_memfd(binary, tiny, base, tag, report):
     """A guest in a shmem memfd (backing=memfd): the save asks the memfd
     which pages have data (SEEK_DATA), not mincore; what it writes is the
@@ -350,10 +360,7 @@ def snapshot_memfd(binary, tiny, base, tag, report):
     written = json.loads(out.splitlines()[-1])["return"]["memory-bytes"] if rc == 0 else None
     now = None
     if rc == 0 and saved and qrc == 0:
-        vm = TinyVM(binary, base, "memfd-r", ["--restore", snap])
-        time.sleep(0.3)
-        now = vm.test_port()
-        qrc, qerr = vm.quit()
+        now, qrc, qerr = restore_count(binary, base, "memfd-r", snap)
     report(written and 0 < written < 64 * MB and not outside_owner(snap) and now and
            not now["out_of_sequence"] and now["writes"] > saved["writes"] and qrc == 0,
            f"L0 {tag}: a backing=memfd guest is saved from its memfd's data ({written} bytes of 512M) "
@@ -370,17 +377,14 @@ def restore_version1(binary, snap, base, tag, report):
     p = os.path.join(d, "state")
     _, sections = read_state(p)
     write_state(p, 1, [x for x in sections if x[0] != SNAPSHOT_MEMORY_MAP])
-    vm = TinyVM(binary, base, "version1", ["--restore", d])
-    time.sleep(0.3)
-    now = vm.test_port()
-    qrc, qerr = vm.quit()
+    now, qrc, qerr = restore_count(binary, base, "version1", d)
     report(now and not now["out_of_sequence"] and now["writes"] > 0 and qrc == 0,
            f"L0 {tag}: a version-1 snapshot (one memory file, no memory map) restores, the count goes on",
            f"port {now}; quit {qrc} {qerr[-400:]}")
 
 
 def restore_dense(binary, snap, base, tag, report):
-    """A snapshot copied without its holes (cp without --sparse writes them as
+    """A snapshot copied without its holes (cp --sparse=never writes them as
     zeros) restores the same guest: each piece comes from its own part only,
     so another part's zeros never cover it."""
     d = os.path.join(base, "dense")
@@ -399,10 +403,7 @@ def restore_dense(binary, snap, base, tag, report):
                 pos = b
     dense = all(os.stat(os.path.join(d, n)).st_blocks * 512 >= os.stat(os.path.join(d, n)).st_size
                 for n in names)
-    vm = TinyVM(binary, base, "dense", ["--restore", d])
-    time.sleep(0.3)
-    now = vm.test_port()
-    qrc, qerr = vm.quit()
+    now, qrc, qerr = restore_count(binary, base, "dense", d)
     report(dense and len(names) > 1 and now and not now["out_of_sequence"] and now["writes"] > 0 and qrc == 0,
            f"L0 {tag}: a copy of a {len(names)}-part snapshot with its holes written as zeros restores, "
            "the count goes on", f"dense {dense}; port {now}; quit {qrc} {qerr[-400:]}")
